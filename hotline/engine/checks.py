@@ -1,0 +1,181 @@
+"""Static checks of a parsed definition: every problem at once, each with its path.
+
+The ``transitions`` library accepts unknown state, trigger and condition names silently until
+they fire, so everything it would trip over later is caught here, before a definition is used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+
+from hotline.engine import actions, guards
+from hotline.engine.definition import ANY_STATE, Definition, TransitionSpec
+from hotline.errors import Problem
+
+
+def check(definition: Definition, handlers: Collection[str]) -> list[Problem]:
+    """Return every problem of ``definition``; ``handlers`` are the handler names known."""
+    return [
+        *_duplicate_states(definition),
+        *_unknown_states(definition),
+        *_unknown_names(definition, handlers),
+        *_shadowed_transitions(definition),
+        *_deadline_problems(definition),
+        *_reachability(definition),
+        *_kpi_problems(definition),
+    ]
+
+
+def sources(definition: Definition, transition: TransitionSpec) -> list[str]:
+    """The concrete source states of a transition (``*`` expanded)."""
+    if ANY_STATE in transition.source:
+        return definition.state_names
+    return list(transition.source)
+
+
+def _duplicate_states(definition: Definition) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, state in enumerate(definition.states):
+        if state.name in seen:
+            yield Problem(f"state {state.name!r} is declared twice", ("states", i, "name"))
+        seen.add(state.name)
+
+
+def _unknown_states(definition: Definition) -> Iterator[Problem]:
+    known = set(definition.state_names)
+    for key in ("initial", "final"):
+        if getattr(definition, key) not in known:
+            yield Problem(f"{key} state {getattr(definition, key)!r} is not declared", (key,))
+    for i, t in enumerate(definition.transitions):
+        for j, source in enumerate(t.source):
+            if source != ANY_STATE and source not in known:
+                yield Problem(
+                    f"unknown state {source!r} in source of {t.trigger!r}",
+                    ("transitions", i, "source", j),
+                )
+        if t.dest is not None and t.dest not in known:
+            yield Problem(
+                f"unknown state {t.dest!r} in dest of {t.trigger!r}", ("transitions", i, "dest")
+            )
+
+
+def _unknown_names(definition: Definition, handlers: Collection[str]) -> Iterator[Problem]:
+    lists = (
+        ("conditions", guards.GUARDS, "guard"),
+        ("unless", guards.GUARDS, "guard"),
+        ("before", actions.ACTIONS, "action"),
+        ("after", handlers, "handler"),
+    )
+    for i, t in enumerate(definition.transitions):
+        for key, known, what in lists:
+            for j, name in enumerate(getattr(t, key)):
+                if name not in known:
+                    yield Problem(
+                        f"unknown {what} {name!r} in {t.trigger!r}; known: "
+                        f"{', '.join(sorted(known))}",
+                        ("transitions", i, key, j),
+                    )
+    for s, state in enumerate(definition.states):
+        for d, rule in enumerate(state.deadlines):
+            for e, step in enumerate(rule.escalate):
+                if step.notify not in handlers:
+                    yield Problem(
+                        f"unknown handler {step.notify!r} in escalation",
+                        ("states", s, "deadlines", d, "escalate", e, "notify"),
+                    )
+
+
+def _shadowed_transitions(definition: Definition) -> Iterator[Problem]:
+    """Two transitions with one trigger from one source: the first must be guarded.
+
+    ``transitions`` tries them in order, so an unguarded first one makes the others dead, and
+    two with the same guards can never be told apart.
+    """
+    earlier: dict[tuple[str, str], list[TransitionSpec]] = defaultdict(list)
+    for i, t in enumerate(definition.transitions):
+        for source in sources(definition, t):
+            for before in earlier[(t.trigger, source)]:
+                unguarded = not (before.conditions or before.unless)
+                same = (before.conditions, before.unless) == (t.conditions, t.unless)
+                if unguarded or same:
+                    yield Problem(
+                        f"duplicate trigger {t.trigger!r} from state {source!r}: "
+                        "an earlier transition already takes it",
+                        ("transitions", i),
+                    )
+                elif before.fields != t.fields:
+                    yield Problem(
+                        f"transitions of {t.trigger!r} from {source!r} declare different fields",
+                        ("transitions", i, "fields"),
+                    )
+            earlier[(t.trigger, source)].append(t)
+
+
+def _deadline_problems(definition: Definition) -> Iterator[Problem]:
+    triggers = {t.trigger for t in definition.transitions}
+    categories = {c.code for c in definition.categories}
+    for s, state in enumerate(definition.states):
+        for d, rule in enumerate(state.deadlines):
+            path = ("states", s, "deadlines", d)
+            for j, trigger in enumerate(rule.closed_by):
+                if trigger not in triggers:
+                    yield Problem(
+                        f"unknown trigger {trigger!r} in closed_by of deadline {rule.kind!r}",
+                        (*path, "closed_by", j),
+                    )
+            for j, code in enumerate(rule.categories):
+                if code not in categories:
+                    yield Problem(
+                        f"unknown category {code!r} in deadline {rule.kind!r}",
+                        (*path, "categories", j),
+                    )
+            for j, urgency in enumerate(rule.urgency):
+                if urgency not in definition.urgencies:
+                    yield Problem(
+                        f"unknown urgency {urgency!r} in deadline {rule.kind!r}",
+                        (*path, "urgency", j),
+                    )
+
+
+def _edges(definition: Definition) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = defaultdict(set)
+    for t in definition.transitions:
+        for source in sources(definition, t):
+            edges[source].add(t.dest or source)
+    return edges
+
+
+def _reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in edges[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def _reachability(definition: Definition) -> Iterator[Problem]:
+    known = set(definition.state_names)
+    if definition.initial not in known or definition.final not in known:
+        return  # already reported; reachability would only repeat it
+    edges = _edges(definition)
+    from_initial = _reachable(definition.initial, edges)
+    for i, state in enumerate(definition.states):
+        if state.name not in from_initial:
+            yield Problem(
+                f"state {state.name!r} cannot be reached from {definition.initial!r}",
+                ("states", i, "name"),
+            )
+        elif definition.final not in _reachable(state.name, edges):
+            yield Problem(
+                f"{definition.final!r} cannot be reached from state {state.name!r}",
+                ("states", i, "name"),
+            )
+
+
+def _kpi_problems(definition: Definition) -> Iterator[Problem]:
+    w = definition.kpi.weights
+    total = w.response + w.resolution + w.satisfaction
+    if abs(total - 1) > 1e-9:
+        yield Problem(f"kpi weights add up to {total:g}, not 1", ("kpi", "weights"))

@@ -1,0 +1,144 @@
+"""A workflow definition: the pydantic models of the YAML an admin edits.
+
+The keys follow the vocabulary of the ``transitions`` library (``states``, ``trigger``,
+``source``, ``dest``, ``conditions``, ``unless``, ``before``, ``after``), so a definition reads
+like the Machine it compiles to. Shapes are checked here; names and reachability in ``checks``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from hotline.engine import durations
+
+Duration = Annotated[timedelta, BeforeValidator(durations.parse)]
+FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
+CategoryKind = Literal["consultation", "emergency", "utility", "ordinary", "complex"]
+ANY_STATE = "*"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Measure(StrEnum):
+    """How a deadline's window is counted."""
+
+    CALENDAR = "calendar"  # wall-clock hours, nights and holidays included
+    WORKING = "working"  # working time on the definition's calendar
+
+
+class FieldSpec(_Strict):
+    """One field of a command (the data a trigger carries)."""
+
+    type: FieldType = "str"
+    required: bool = False
+    values: tuple[str, ...] = ()
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> FieldSpec:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum field needs its list of values")
+        return self
+
+
+class Escalation(_Strict):
+    """A rung of the supervision ladder (督办): fires ``after`` the due time has passed."""
+
+    level: int = Field(ge=1)
+    after: Duration = timedelta(0)
+    notify: str = "notify_supervisor"
+
+
+class DeadlineRule(_Strict):
+    """A time limit opened when its state is entered and closed when the state is left."""
+
+    kind: str
+    within: Duration
+    measure: Measure = Measure.CALENDAR
+    categories: tuple[str, ...] = ()  # category codes; empty: every category
+    kinds: tuple[CategoryKind, ...] = ()  # category kinds (utility, complex…); empty: every kind
+    urgency: tuple[str, ...] = ()  # empty: every urgency
+    closed_by: tuple[str, ...] = ()  # triggers that meet the deadline without leaving the state
+    remind_at: float | None = Field(default=None, gt=0, lt=1)  # share of the window
+    escalate: tuple[Escalation, ...] = ()
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("a deadline window must be longer than zero")
+        return value
+
+
+class StateSpec(_Strict):
+    name: str
+    description: str = ""
+    deadlines: tuple[DeadlineRule, ...] = ()
+
+
+class TransitionSpec(_Strict):
+    trigger: str
+    source: tuple[str, ...]
+    dest: str | None = None  # None: stay in the source state (an internal transition)
+    conditions: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()  # engine actions on the ticket
+    after: tuple[str, ...] = ()  # handlers run from the outbox after commit
+    fields: dict[str, FieldSpec] = {}
+    description: str = ""
+
+    @field_validator("source", "conditions", "unless", "before", "after", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+
+class Category(_Strict):
+    code: str
+    name: str
+    kind: CategoryKind = "ordinary"
+
+
+class KpiWeights(_Strict):
+    response: float = Field(ge=0, le=1)
+    resolution: float = Field(ge=0, le=1)
+    satisfaction: float = Field(ge=0, le=1)
+
+
+class KpiSettings(_Strict):
+    """How the three rates (三率) and the composite score are computed; see DOMAIN.md."""
+
+    weights: KpiWeights = KpiWeights(response=0.10, resolution=0.50, satisfaction=0.40)
+    basic_factor: float = Field(default=0.9, ge=0, le=1)  # weight of 基本满意 in satisfaction
+    basic_counts_as_satisfied: bool = True  # does 基本满意 make a callback 双是?
+
+
+class Definition(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = ""
+    calendar: str = "calendar-hours"
+    initial: str = "received"
+    final: str = "closed"
+    round_limit: int = Field(default=3, ge=1)
+    urgencies: tuple[str, ...] = ("normal", "urgent")
+    channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
+    kpi: KpiSettings = KpiSettings()
+    categories: tuple[Category, ...] = ()
+    states: tuple[StateSpec, ...]
+    transitions: tuple[TransitionSpec, ...]
+
+    def state(self, name: str) -> StateSpec:
+        return next(s for s in self.states if s.name == name)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+    @property
+    def state_names(self) -> list[str]:
+        return [s.name for s in self.states]

@@ -1,0 +1,61 @@
+"""Named conditions a definition may put on a transition (``conditions`` / ``unless``).
+
+A guard is a pure predicate over the ticket, the command's fields and the definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hotline.engine.definition import Definition
+from hotline.engine.ticket import Ticket
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a guard or an action may look at while a trigger is being decided."""
+
+    ticket: Ticket
+    fields: Mapping[str, Any]
+    definition: Definition
+    now: datetime
+
+
+Guard = Callable[[Context], bool]
+
+
+def both_yes(ctx: Context) -> bool:
+    """双是: the citizen says the problem is solved and is satisfied."""
+    satisfied = (
+        {"satisfied", "basic"} if ctx.definition.kpi.basic_counts_as_satisfied else {"satisfied"}
+    )
+    return bool(ctx.fields.get("resolved")) and ctx.fields.get("satisfaction") in satisfied
+
+
+def round_limit_reached(ctx: Context) -> bool:
+    """The ticket has been handled as many rounds as the definition allows."""
+    return ctx.ticket.round >= ctx.definition.round_limit
+
+
+def not_responded(ctx: Context) -> bool:
+    """The unit has not yet made first contact (响应) in this handling round."""
+    return ctx.ticket.fields.get("responded_round") != ctx.ticket.round
+
+
+def not_excluded(ctx: Context) -> bool:
+    """The ticket still counts in the assessment (not yet 剔除)."""
+    return not ctx.ticket.excluded
+
+
+def other_unit(ctx: Context) -> bool:
+    """The command names a lead unit other than the current one."""
+    return ctx.fields.get("lead_unit") != ctx.ticket.lead_unit
+
+
+GUARDS: dict[str, Guard] = {
+    guard.__name__: guard
+    for guard in (both_yes, round_limit_reached, not_responded, not_excluded, other_unit)
+}

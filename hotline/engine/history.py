@@ -1,0 +1,100 @@
+"""The tamper-evident history: each event carries the hash of the one before it.
+
+``seal`` is the only place a hash is computed, so writers and ``verify`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from hotline.engine.ticket import Event
+
+GENESIS = ""
+
+
+def digest(
+    *,
+    ticket_id: int,
+    seq: int,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+    prev_hash: str,
+) -> str:
+    """The SHA-256 of an event's content and its predecessor's hash, in canonical JSON."""
+    content = {
+        "ticket": ticket_id,
+        "seq": seq,
+        "trigger": trigger,
+        "from": from_state,
+        "to": to_state,
+        "actor": actor,
+        "payload": payload,
+        "at": occurred_at.isoformat(),
+        "prev": prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def seal(
+    ticket_id: int,
+    seq: int,
+    prev_hash: str,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+) -> Event:
+    """An event at position ``seq``, chained onto ``prev_hash``."""
+    fields = dict(
+        ticket_id=ticket_id,
+        seq=seq,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        payload=dict(payload),
+        occurred_at=occurred_at,
+        prev_hash=prev_hash,
+    )
+    return Event(**fields, hash=digest(**fields))
+
+
+def broken_links(events: Iterable[Event]) -> list[str]:
+    """Why the chain of one ticket's events (in seq order) does not verify; empty if it does."""
+    problems, prev_hash, expected_seq = [], GENESIS, 1
+    for event in events:
+        if event.seq != expected_seq:
+            problems.append(f"event seq {event.seq} where {expected_seq} was expected")
+        if event.prev_hash != prev_hash:
+            problems.append(f"event {event.seq} does not follow the hash of the one before")
+        recomputed = digest(
+            **{
+                k: getattr(event, k)
+                for k in (
+                    "ticket_id",
+                    "seq",
+                    "trigger",
+                    "from_state",
+                    "to_state",
+                    "actor",
+                    "payload",
+                    "occurred_at",
+                    "prev_hash",
+                )
+            }
+        )
+        if recomputed != event.hash:
+            problems.append(f"event {event.seq} content does not match its hash")
+        prev_hash, expected_seq = event.hash, event.seq + 1
+    return problems

@@ -1,0 +1,106 @@
+"""Compile a definition into one ``transitions.Machine``, reused for every ticket.
+
+No ticket is ever attached to the machine (attached models are never freed and bulk attachment
+is quadratic). Each decision drives a throwaway cursor whose state is set from the snapshot, and
+the machine only answers "which transition, if any, fires": callbacks collect, never write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from transitions import EventData, Machine
+
+from hotline.engine import fields as command_fields
+from hotline.engine.checks import sources
+from hotline.engine.definition import Definition, TransitionSpec
+from hotline.engine.guards import GUARDS, Context
+from hotline.errors import GuardRejected, IllegalTransition
+
+
+class _Cursor:
+    """The model the machine drives for one decision."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.chosen: TransitionSpec | None = None
+
+
+def _guard(name: str) -> Callable[[EventData], bool]:
+    guard = GUARDS[name]
+    return lambda event: guard(event.kwargs["ctx"])
+
+
+def _choose(spec: TransitionSpec) -> Callable[[EventData], None]:
+    def record(event: EventData) -> None:
+        event.model.chosen = spec
+
+    return record
+
+
+class CompiledDefinition:
+    """A validated definition with its machine and its command-field models."""
+
+    def __init__(self, definition: Definition, version: int = 1) -> None:
+        self.definition = definition
+        self.version = version
+        self._machine = Machine(
+            model=None,
+            states=definition.state_names,
+            initial=definition.initial,
+            transitions=[self._config(t) for t in definition.transitions],
+            auto_transitions=False,
+            send_event=True,
+        )
+        self._candidates: dict[tuple[str, str], list[TransitionSpec]] = {}
+        for t in definition.transitions:
+            for source in sources(definition, t):
+                self._candidates.setdefault((source, t.trigger), []).append(t)
+        self._fields: dict[tuple[str, str], type[BaseModel]] = {
+            key: command_fields.compile_fields(key[1], specs[0].fields)
+            for key, specs in self._candidates.items()
+        }
+
+    @staticmethod
+    def _config(t: TransitionSpec) -> dict[str, Any]:
+        return {
+            "trigger": t.trigger,
+            "source": list(t.source) if len(t.source) > 1 else t.source[0],
+            "dest": t.dest,
+            "conditions": [_guard(name) for name in t.conditions],
+            "unless": [_guard(name) for name in t.unless],
+            "after": _choose(t),
+        }
+
+    def allowed(self, state: str) -> list[str]:
+        """Triggers that may fire from ``state``, in definition order."""
+        return list(
+            dict.fromkeys(trigger for (source, trigger) in self._candidates if source == state)
+        )
+
+    def validate_fields(self, state: str, trigger: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The command's fields, validated against what ``trigger`` declares from ``state``."""
+        self._require(state, trigger)
+        return command_fields.validate(trigger, self._fields[(state, trigger)], raw)
+
+    def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
+        """The transition that fires, or raise IllegalTransition / GuardRejected."""
+        self._require(state, trigger)
+        cursor = _Cursor(state)
+        self._machine.events[trigger].trigger(cursor, ctx=ctx)
+        if cursor.chosen is None:
+            raise GuardRejected(trigger, state, self._failed_guards(state, trigger, ctx))
+        return cursor.chosen
+
+    def _require(self, state: str, trigger: str) -> None:
+        if (state, trigger) not in self._candidates:
+            raise IllegalTransition(state, trigger, self.allowed(state))
+
+    def _failed_guards(self, state: str, trigger: str, ctx: Context) -> list[str]:
+        failed = []
+        for t in self._candidates[(state, trigger)]:
+            failed += [g for g in t.conditions if not GUARDS[g](ctx)]
+            failed += [f"not {g}" for g in t.unless if GUARDS[g](ctx)]
+        return list(dict.fromkeys(failed))

@@ -1,0 +1,1 @@
+"""Tables, the SQL store (SQLite and PostgreSQL) and the alembic migrations."""

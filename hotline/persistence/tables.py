@@ -1,0 +1,150 @@
+"""The sqlmodel tables. Their ``__table__`` objects are what the store writes through (Core)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zones and hands back naive values; sqlmodel rejects those.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Hotline stores aware UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _time(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_type=sa.JSON, **kwargs)
+
+
+class DefinitionRow(SQLModel, table=True):
+    __tablename__ = "definitions"
+    __table_args__ = (sa.UniqueConstraint("name", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    version: int
+    source: str
+    checksum: str
+    published_at: datetime = _time()
+
+
+class TicketRow(SQLModel, table=True):
+    __tablename__ = "tickets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    definition_name: str
+    definition_version: int
+    state: str = Field(index=True)
+    version: int = 0
+    round: int = 1
+    category: str = Field(index=True)
+    urgency: str
+    channel: str
+    summary: str = ""
+    lead_unit: str | None = Field(default=None, index=True)
+    co_units: list[str] = _json(default_factory=list)
+    excluded: bool = False
+    fields: dict[str, Any] = _json(default_factory=dict)
+    # Personal data (条例 Art. 8): its own columns, never copied into events or messages.
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_address: str | None = None
+    idempotency_key: str | None = Field(default=None, unique=True)
+    seq: int = 0
+    head_hash: str = ""
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class EventRow(SQLModel, table=True):
+    """Append-only history; ``hash`` chains each event onto the one before (``prev_hash``)."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    seq: int
+    trigger: str
+    from_state: str | None = None
+    to_state: str
+    actor: str
+    payload: dict[str, Any] = _json(default_factory=dict)
+    occurred_at: datetime = _time(index=True)
+    prev_hash: str
+    hash: str
+
+
+class DeadlineRow(SQLModel, table=True):
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        # The sweeper reads only pending rows by due time: a partial index keeps that cheap
+        # however many rows have already fired or been cancelled.
+        sa.Index(
+            "ix_deadlines_pending_due",
+            "due_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_deadlines_ticket_state", "ticket_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    kind: str
+    state: str
+    status: str = "pending"
+    due_at: datetime = _time()
+    opened_at: datetime = _time()
+    closed_at: datetime | None = _time(default=None)
+    measure: str = "calendar"
+    window_seconds: int
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    handler: str
+    key: str = Field(unique=True)
+    payload: dict[str, Any] = _json(default_factory=dict)
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime = _time()
+    last_error: str | None = None
+    created_at: datetime = _time()
+    delivered_at: datetime | None = _time(default=None)

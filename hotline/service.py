@@ -1,0 +1,156 @@
+"""The unit of work: load a ticket, let the engine decide, write the decision, commit.
+
+API, CLI and daemon are thin shells over ``Service``. Pipeline of one command:
+load (store) -> decide (engine, pure) -> write state + history + deadlines + outbox -> commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline import errors
+from hotline.clock import Clock, SystemClock
+from hotline.engine.decide import decide, decide_submit
+from hotline.engine.decision import Decision
+from hotline.engine.machine import CompiledDefinition
+from hotline.engine.ticket import Command, Event, Ticket
+from hotline.persistence.sql import NewTicket, SqlStore
+from hotline.workflows import loader
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A new demand (诉求) as an operator, app or partner hotline takes it in (受理)."""
+
+    category: str
+    summary: str = ""
+    urgency: str = "normal"
+    channel: str = "phone"
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    contact_address: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Service:
+    """Commands on tickets, each in one database transaction."""
+
+    def __init__(self, store: SqlStore, clock: Clock | None = None, retries: int = 5) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.retries = retries
+        self._compiled: dict[tuple[str, int], CompiledDefinition] = {}
+
+    # -- definitions --------------------------------------------------------------------------
+
+    def publish(self, source: str, origin: str = "<definition>") -> tuple[str, int]:
+        """Validate a definition's YAML and store it as the next version of its name."""
+        definition = loader.parse(source, origin)
+        version = self.store.publish_definition(definition.name, source, self.clock.now())
+        return definition.name, version
+
+    def install_shipped(self) -> list[tuple[str, int]]:
+        """Publish every shipped definition (a no-op for those already stored unchanged)."""
+        return [
+            self.publish(loader.shipped_text(name), f"{name}.yaml")
+            for name in loader.shipped_names()
+        ]
+
+    def compiled(self, name: str, version: int | None = None) -> CompiledDefinition:
+        """A stored definition version, parsed and compiled once per process."""
+        if version is not None and (name, version) in self._compiled:
+            return self._compiled[(name, version)]
+        version, source = self.store.definition_source(name, version)
+        if (name, version) not in self._compiled:
+            definition = loader.parse(source, f"{name}@{version}")
+            self._compiled[(name, version)] = CompiledDefinition(definition, version)
+        return self._compiled[(name, version)]
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        intake: Intake,
+        actor: str = "intake",
+        idempotency_key: str | None = None,
+        definition: str = loader.DEFAULT,
+    ) -> Ticket:
+        """Take in a new ticket; the same ``idempotency_key`` twice returns the same ticket."""
+        compiled = self.compiled(definition)
+        _check_intake(compiled, intake)
+        now = self.clock.now()
+        new = NewTicket(
+            definition=compiled.definition.name,
+            definition_version=compiled.version,
+            state=compiled.definition.initial,
+            category=intake.category,
+            urgency=intake.urgency,
+            channel=intake.channel,
+            summary=intake.summary,
+            fields=dict(intake.fields),
+            contact_name=intake.contact_name,
+            contact_phone=intake.contact_phone,
+            contact_address=intake.contact_address,
+            idempotency_key=idempotency_key,
+        )
+        return self.store.create(new, lambda t: decide_submit(compiled, t, actor, now), now)
+
+    def fire(
+        self,
+        ticket_id: int,
+        trigger: str,
+        fields: Mapping[str, Any] | None = None,
+        actor: str = "system",
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Fire ``trigger`` on a ticket; return the ticket as it is after the change.
+
+        With ``expected_version`` the caller asserts what it last saw (StaleVersion if not).
+        Without it, a conflicting concurrent write is retried on the fresh ticket a bounded
+        number of times.
+        """
+        command = Command(trigger, dict(fields or {}), actor, expected_version)
+        attempts = 1 if expected_version is not None else self.retries
+        for attempt in range(attempts):
+            try:
+                return self._apply(ticket_id, command).after
+            except errors.StaleVersion:
+                if attempt + 1 == attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply(self, ticket_id: int, command: Command) -> Decision:
+        now = self.clock.now()
+
+        def decide_on(ticket: Ticket) -> Decision:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            return decide(compiled, ticket, command, now)
+
+        return self.store.update(ticket_id, decide_on, now)
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def get(self, ticket_id: int) -> Ticket:
+        return self.store.load(ticket_id)
+
+    def history(self, ticket_id: int) -> list[Event]:
+        return self.store.events(ticket_id)
+
+    def allowed(self, ticket: Ticket) -> list[str]:
+        """Triggers the ticket's definition allows from its current state."""
+        return self.compiled(ticket.definition, ticket.definition_version).allowed(ticket.state)
+
+
+def _check_intake(compiled: CompiledDefinition, intake: Intake) -> None:
+    definition = compiled.definition
+    if definition.categories and definition.category(intake.category) is None:
+        known = ", ".join(c.code for c in definition.categories)
+        raise errors.InvalidField(
+            "category", f"unknown category {intake.category!r}; known: {known}"
+        )
+    if intake.urgency not in definition.urgencies:
+        raise errors.InvalidField("urgency", f"must be one of {', '.join(definition.urgencies)}")
+    if intake.channel not in definition.channels:
+        raise errors.InvalidField("channel", f"must be one of {', '.join(definition.channels)}")

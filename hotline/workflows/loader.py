@@ -1,0 +1,95 @@
+"""Parse a definition's YAML into a checked ``Definition``, naming the line of every problem."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from hotline import handlers
+from hotline.engine.checks import check
+from hotline.engine.definition import Definition
+from hotline.errors import DefinitionError, Problem
+
+Path_ = tuple[str | int, ...]
+DEFAULT = "beijing-12345"
+
+
+def parse(text: str, source: str = "<definition>") -> Definition:
+    """The definition in ``text``; raise DefinitionError listing every problem with its line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise DefinitionError([Problem(f"not valid YAML: {error}", (), line)], source) from None
+    if not isinstance(data, dict):
+        raise DefinitionError([Problem("a definition is a YAML mapping", (), 1)], source)
+    lines = _lines(node)
+    try:
+        definition = Definition.model_validate(data)
+    except ValidationError as error:
+        problems = [_problem(e, lines) for e in error.errors()]
+        raise DefinitionError(problems, source) from None
+    problems = check(definition, handlers.names())
+    if problems:
+        raise DefinitionError([_locate(p, lines) for p in problems], source)
+    return definition
+
+
+def load_file(path: str | Path) -> tuple[Definition, str]:
+    """The checked definition in a file, and its text."""
+    text = Path(path).read_text(encoding="utf-8")
+    return parse(text, str(path)), text
+
+
+def shipped_names() -> list[str]:
+    return sorted(
+        p.name.removesuffix(".yaml")
+        for p in resources.files(__package__).iterdir()
+        if p.name.endswith(".yaml")
+    )
+
+
+def shipped_text(name: str = DEFAULT) -> str:
+    return resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def _lines(node: yaml.Node | None, path: Path_ = ()) -> dict[Path_, int]:
+    """Map each path in the document (("transitions", 3, "dest")) to its 1-based line."""
+    found: dict[Path_, int] = {}
+    if node is None:
+        return found
+    found[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found.update(_lines(value, (*path, key.value)))
+            found[(*path, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found.update(_lines(item, (*path, i)))
+    return found
+
+
+def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _locate(problem: Problem, lines: dict[Path_, int]) -> Problem:
+    return Problem(problem.message, problem.path, _line_of(problem.path, lines))
+
+
+def _problem(error: Any, lines: dict[Path_, int]) -> Problem:
+    path = tuple(error["loc"])
+    where = ".".join(str(p) for p in path)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {path[-1]!r}"
+    return Problem(f"{where}: {message}", path, _line_of(path, lines))
