@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hotline.engine import kpi
 from hotline.engine.definition import Definition
 from hotline.engine.ticket import Ticket
 
@@ -29,10 +30,8 @@ Guard = Callable[[Context], bool]
 
 def both_yes(ctx: Context) -> bool:
     """双是: the citizen says the problem is solved and is satisfied."""
-    satisfied = (
-        {"satisfied", "basic"} if ctx.definition.kpi.basic_counts_as_satisfied else {"satisfied"}
-    )
-    return bool(ctx.fields.get("resolved")) and ctx.fields.get("satisfaction") in satisfied
+    resolved = bool(ctx.fields.get("resolved"))
+    return resolved and kpi.satisfied(ctx.fields.get("satisfaction"), ctx.definition.kpi)
 
 
 def round_limit_reached(ctx: Context) -> bool:

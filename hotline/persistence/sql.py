@@ -63,6 +63,10 @@ class SqlStore:
 
         migrations.upgrade(self.engine)
 
+    def is_initialised(self) -> bool:
+        """Has ``migrate`` created the schema in this database?"""
+        return sa.inspect(self.engine).has_table("tickets")
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -1,0 +1,278 @@
+"""``hotline``: the command line, a thin shell over the Service.
+
+Data goes to stdout, errors to stderr as one ``Error:`` line with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline import demo as demo_script
+from hotline import errors
+from hotline.clock import FrozenClock, SystemClock
+from hotline.engine import kpi
+from hotline.engine.ticket import Event, Ticket
+from hotline.persistence import db
+from hotline.persistence.sql import SqlStore
+from hotline.service import Intake, Service
+from hotline.workflows import loader
+
+app = typer.Typer(
+    help="Hotline: a workflow engine for citizen-complaint hotlines (12345).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+workflow_app = typer.Typer(help="Validate and inspect workflow definitions.", no_args_is_help=True)
+app.add_typer(workflow_app, name="workflow")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[
+    str,
+    typer.Option("--db", envvar="HOTLINE_DB_URL", help="Database URL (SQLite file or PostgreSQL)."),
+]
+
+
+def user_errors(fn: F) -> F:
+    """Turn Hotline's errors into one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except errors.HotlineError as error:
+            err.print(f"[red]Error:[/red] {error}", markup=True, highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _service(url: str, clock: FrozenClock | None = None) -> Service:
+    store = SqlStore(url)
+    if not store.is_initialised():
+        raise errors.HotlineError(f"database {url} is not initialised: run `hotline init`")
+    return Service(store, clock)
+
+
+@app.command()
+@user_errors
+def init(db_url: DbOption = db.DEFAULT_URL) -> None:
+    """Create the database or upgrade it, and publish the shipped workflows."""
+    store = SqlStore(db_url)
+    store.migrate()
+    published = Service(store).install_shipped()
+    names = ", ".join(f"{name}@{version}" for name, version in published)
+    out.print(f"database ready: {db_url} (workflows: {names})")
+
+
+@app.command()
+@user_errors
+def submit(
+    category: Annotated[str, typer.Option(help="Category code from the definition.")],
+    summary: Annotated[str, typer.Option(help="What the citizen asks for.")] = "",
+    urgency: str = "normal",
+    channel: str = "phone",
+    name: Annotated[str | None, typer.Option(help="Complainant's name.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Complainant's phone.")] = None,
+    address: Annotated[str | None, typer.Option(help="Complainant's address.")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Idempotency key: repeats return the same ticket.")
+    ] = None,
+    actor: str = "operator",
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Take in a new ticket (受理)."""
+    intake = Intake(category, summary, urgency, channel, name, phone, address)
+    ticket = _service(db_url).submit(intake, actor=actor, idempotency_key=key)
+    out.print(f"ticket {ticket.id} {ticket.state} (version {ticket.version})")
+
+
+@app.command()
+@user_errors
+def fire(
+    ticket_id: int,
+    trigger: str,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="A field as key=value.")] = None,
+    actor: str = "cli",
+    expect_version: Annotated[
+        int | None, typer.Option(help="Refuse if the ticket is not at this version.")
+    ] = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Fire TRIGGER on a ticket (dispatch, respond, reply, record_callback…)."""
+    fields = dict(_key_value(item) for item in set_ or [])
+    ticket = _service(db_url).fire(ticket_id, trigger, fields, actor, expect_version)
+    out.print(f"ticket {ticket.id} {ticket.state} (version {ticket.version})")
+
+
+@app.command()
+@user_errors
+def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """A ticket: state, units, fields, pending deadlines and what may happen next."""
+    service = _service(db_url)
+    ticket = service.get(ticket_id)
+    contact = service.store.contact(ticket_id)
+    rows = [
+        ("state", ticket.state),
+        ("version", ticket.version),
+        ("round", ticket.round),
+        ("definition", f"{ticket.definition}@{ticket.definition_version}"),
+        ("category", ticket.category),
+        ("urgency", ticket.urgency),
+        ("channel", ticket.channel),
+        ("summary", ticket.summary),
+        ("lead unit", ticket.lead_unit or "-"),
+        ("co-units", ", ".join(ticket.co_units) or "-"),
+        ("excluded", "yes" if ticket.excluded else "no"),
+        ("contact", " / ".join(_mask(k, v) for k, v in contact.items() if v) or "-"),
+        *((f"field {k}", v) for k, v in ticket.fields.items()),
+        ("allowed", ", ".join(service.allowed(ticket)) or "-"),
+    ]
+    for deadline in service.store.deadlines(ticket_id):
+        rows.append((f"deadline {deadline.kind}", f"due {deadline.due_at:%Y-%m-%d %H:%M} UTC"))
+    table = Table(title=f"ticket {ticket.id}", show_header=False)
+    for label, value in rows:
+        table.add_row(label, str(value))
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def history(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """A ticket's full, hash-chained history."""
+    out.print(_history_table(ticket_id, _service(db_url).history(ticket_id)))
+
+
+@app.command()
+@user_errors
+def tickets(
+    state: str | None = None,
+    unit: str | None = None,
+    category: str | None = None,
+    limit: int = 100,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """List tickets, filtered by state, lead unit or category."""
+    service = _service(db_url)
+    found = service.store.find(state=state, unit=unit, category=category, limit=limit)
+    out.print(_tickets_table(service, found))
+
+
+@app.command()
+@user_errors
+def demo(db_url: DbOption = db.DEFAULT_URL) -> None:
+    """Drive about twenty tickets through every path of the beijing-12345 workflow."""
+    store = SqlStore(db_url)
+    store.migrate()
+    clock = FrozenClock(SystemClock().now())
+    service = Service(store, clock)
+    service.install_shipped()
+    tickets = demo_script.run(service, clock)
+    out.print(_tickets_table(service, tickets, title=f"{len(tickets)} demo tickets in {db_url}"))
+    redone = next(t for t in tickets if t.round > 1 and t.state == "closed")
+    out.print(_history_table(redone.id, service.history(redone.id)))
+    out.print(
+        f"Next: hotline show {redone.id} · hotline history {redone.id} · "
+        "hotline tickets --state dispatched"
+    )
+
+
+@workflow_app.command("validate")
+@user_errors
+def workflow_validate(path: Path) -> None:
+    """Check a definition file; print every problem with its line."""
+    if not path.is_file():
+        raise errors.HotlineError(f"no such file: {path}")
+    definition, _ = loader.load_file(path)
+    out.print(
+        f"{path}: valid ({len(definition.states)} states, "
+        f"{len(definition.transitions)} transitions)"
+    )
+
+
+@workflow_app.command("show")
+@user_errors
+def workflow_show(name: str = loader.DEFAULT, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """The states and transitions of a stored definition (newest version)."""
+    compiled = _service(db_url).compiled(name)
+    definition = compiled.definition
+    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {definition.title}")
+    table = Table("trigger", "from", "to", "guards", "fields")
+    for t in definition.transitions:
+        guards = [*t.conditions, *(f"not {g}" for g in t.unless)]
+        fields = [f"{k}{'*' if spec.required else ''}" for k, spec in t.fields.items()]
+        table.add_row(
+            t.trigger,
+            ", ".join(t.source),
+            t.dest or "(stays)",
+            ", ".join(guards),
+            ", ".join(fields),
+        )
+    out.print(table)
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise errors.HotlineError(f"--set {item!r}: write it as key=value")
+    return key.strip(), value
+
+
+def _mask(kind: str, value: str) -> str:
+    """Personal data is shown masked (条例 Art. 8): 138****5678, 张*, the district only."""
+    if kind == "phone" and len(value) >= 7:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    if kind == "name":
+        return value[0] + "*" * (len(value) - 1)
+    return value[:6] + "…"
+
+
+def _verdict(service: Service, ticket: Ticket) -> str:
+    """双是 / 非双是 / 双否 from the last callback answers, or "-" before any callback."""
+    if "satisfaction" not in ticket.fields:
+        return "-"
+    settings = service.compiled(ticket.definition, ticket.definition_version).definition.kpi
+    resolved, satisfaction = bool(ticket.fields.get("resolved")), ticket.fields["satisfaction"]
+    return kpi.verdict(resolved, satisfaction, settings).value
+
+
+def _tickets_table(service: Service, found: list[Ticket], title: str | None = None) -> Table:
+    table = Table("id", "category", "unit", "state", "rounds", "callback", title=title)
+    for t in found:
+        table.add_row(
+            str(t.id),
+            t.category,
+            t.lead_unit or "-",
+            t.state,
+            str(t.round),
+            _verdict(service, t) + (" 剔除" if t.excluded else ""),
+        )
+    return table
+
+
+def _history_table(ticket_id: int, events: list[Event]) -> Table:
+    table = Table(title=f"history of ticket {ticket_id}")
+    for column in ("seq", "at (UTC)", "trigger", "from → to", "actor", "hash"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("details")
+    for e in events:
+        details = ", ".join(f"{k}={v}" for k, v in e.payload.items())
+        table.add_row(
+            str(e.seq),
+            f"{e.occurred_at:%m-%d %H:%M}",
+            e.trigger,
+            f"{e.from_state or '·'} → {e.to_state}",
+            e.actor,
+            e.hash[:8],
+            details,
+        )
+    return table

@@ -1,0 +1,173 @@
+"""``hotline demo``: about twenty tickets driven through every path of beijing-12345.
+
+Each scenario is a list of steps (trigger, fields) with the time that passes before each, so
+the histories read like a real week at a street office. Everything goes through the Service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from hotline.clock import FrozenClock
+from hotline.engine.ticket import Ticket
+from hotline.service import Intake, Service
+
+Step = tuple[str, dict[str, Any], timedelta]
+
+H, M = timedelta(hours=1), timedelta(minutes=1)
+
+
+def _dispatch(unit: str, route: str = "direct", co: str | None = None) -> Step:
+    fields = {"lead_unit": unit, "route": route} | ({"co_units": co} if co else {})
+    return ("dispatch", fields, 10 * M)
+
+
+def _handle(opinion: str) -> list[Step]:
+    return [("respond", {"method": "phone"}, 40 * M), ("reply", {"opinion": opinion}, 20 * H)]
+
+
+def _callback(resolved: bool, satisfaction: str) -> list[Step]:
+    answers = {"resolved": resolved, "satisfaction": satisfaction}
+    return [("start_callback", {}, 24 * H), ("record_callback", answers, 15 * M)]
+
+
+def _solved(unit: str, opinion: str, satisfaction: str = "satisfied") -> list[Step]:
+    return [_dispatch(unit), *_handle(opinion), *_callback(True, satisfaction)]
+
+
+def _redo(unit: str) -> list[Step]:
+    """One unsatisfied round, then solved (再派件、再处置、再验收)."""
+    return [
+        _dispatch(unit),
+        *_handle("explained the rules to the citizen"),
+        *_callback(False, "unsatisfied"),
+        *_handle("repaired on the second visit"),
+        *_callback(True, "satisfied"),
+    ]
+
+
+def _returned(first: str, second: str) -> list[Step]:
+    """退单: the first unit disputes jurisdiction, the centre dispatches to the right one."""
+    return [
+        _dispatch(first),
+        ("return", {"reason": "the road belongs to the next street"}, 2 * H),
+        _dispatch(second),
+        *_handle("pothole filled"),
+        *_callback(True, "satisfied"),
+    ]
+
+
+def _unresolved(unit: str) -> list[Step]:
+    rounds = [*_handle("negotiated with the owner"), *_callback(False, "unsatisfied")]
+    close = (
+        "close_unresolved",
+        {"reason": "private dispute, no lawful remedy", "approver": "street-leader-wang"},
+        1 * H,
+    )
+    return [_dispatch(unit), *rounds * 3, close]
+
+
+SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
+    (
+        Intake("policy-consultation", "How to apply for a residence permit?"),
+        [("answer", {"answer": "Explained the documents and the office hours"}, 6 * M)],
+    ),
+    (
+        Intake("policy-consultation", "Opening hours of the social security office"),
+        [("answer", {"answer": "Read out the opening hours"}, 3 * M)],
+    ),
+    (
+        Intake("public-safety-hazard", "Smoke from a neighbour's flat", urgency="urgent"),
+        [("refer", {"to": "119", "reason": "fire emergency"}, 1 * M)],
+    ),
+    (
+        Intake("noise", "Same karaoke noise as yesterday"),
+        [("merge_repeat", {"repeat_of": 1, "reason": "no new facts; told the progress"}, 4 * M)],
+    ),
+    (
+        Intake("market-regulation", "Wants the hotline to sue a shop"),
+        [("decline", {"reason": "a matter for the courts"}, 5 * M)],
+    ),
+    (
+        Intake("water-supply", "No water since this morning", channel="app"),
+        _solved("water-group", "valve repaired, supply restored"),
+    ),
+    (Intake("heating", "Radiators cold in building 3"), _solved("heating-co", "bled the pipes")),
+    (
+        Intake("sanitation", "Rubbish not collected for 3 days"),
+        _solved("street-jianwai", "collection rescheduled", "basic"),
+    ),
+    (Intake("noise", "Construction at night"), _solved("street-jianwai", "night work stopped")),
+    (
+        Intake("parking", "Cars block the fire lane", channel="web"),
+        _solved("street-chaowai", "markings painted, patrols added"),
+    ),
+    (Intake("property-management", "Lift broken for a week"), _redo("street-chaowai")),
+    (Intake("road-damage", "Pothole at the crossing"), _redo("street-jianwai")),
+    (Intake("gas-supply", "Gas meter reading is wrong"), _redo("gas-group")),
+    (
+        Intake("road-damage", "Broken kerb outside school"),
+        _returned("street-chaowai", "street-jianwai"),
+    ),
+    (
+        Intake("sanitation", "Overflowing bins by the market"),
+        _returned("street-jianwai", "street-chaowai"),
+    ),
+    (
+        Intake("wage-arrears", "Unpaid wages at a building site"),
+        [
+            _dispatch("district-labour", "via_district"),
+            (
+                "exclude",
+                {"approver": "street-leader-wang", "reason": "labour arbitration in progress"},
+                2 * H,
+            ),
+        ],
+    ),
+    (Intake("property-management", "Neighbour's dog barks all day"), _unresolved("street-chaowai")),
+    (
+        Intake("illegal-construction", "Rooftop shed being built"),
+        [_dispatch("street-chaowai", co="urban-mgmt,planning"), ("respond", {}, 1 * H)],
+    ),
+    (
+        Intake("power-supply", "Street lights out on Main Road", channel="proactive"),
+        [_dispatch("power-group"), *_handle("lamps replaced")],
+    ),
+    (Intake("noise", "Loudspeakers at the square every evening"), []),
+]
+
+
+UNIT_TRIGGERS = {"respond", "reply", "return", "extend"}  # the rest are the centre's
+
+
+def _timeline(start: datetime) -> list[tuple[datetime, int, int]]:
+    """(when, scenario, step) for every step: intakes 7 minutes apart, steps after their wait."""
+    moments = []
+    for number, (_, steps) in enumerate(SCENARIOS):
+        at = start + number * 7 * M
+        moments.append((at, number, -1))  # -1: the intake itself
+        for index, (_, _, wait) in enumerate(steps):
+            at += wait
+            moments.append((at, number, index))
+    return sorted(moments)
+
+
+def run(service: Service, clock: FrozenClock) -> list[Ticket]:
+    """Play every scenario, interleaved in time, ending about now; return the final tickets."""
+    moments = _timeline(clock.now())
+    clock.set(clock.now() - (moments[-1][0] - moments[0][0]))  # so the week ends today
+    offset = clock.now() - moments[0][0]
+    tickets: dict[int, Ticket] = {}
+    for at, number, index in moments:
+        clock.set(at + offset)
+        intake, steps = SCENARIOS[number]
+        if index < 0:
+            tickets[number] = service.submit(intake, actor="operator-017")
+            continue
+        trigger, fields, _ = steps[index]
+        ticket = tickets[number]
+        actor = ticket.lead_unit if trigger in UNIT_TRIGGERS else None
+        tickets[number] = service.fire(ticket.id, trigger, fields, actor=actor or "centre")
+    return [tickets[number] for number in sorted(tickets)]

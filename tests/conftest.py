@@ -1,0 +1,84 @@
+"""Shared fixtures: a real store (SQLite file, and PostgreSQL when HOTLINE_TEST_PG_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from hotline.clock import FrozenClock
+from hotline.persistence import db
+from hotline.persistence.sql import SqlStore
+from hotline.service import Intake, Service
+
+PG_URL = os.environ.get("HOTLINE_TEST_PG_URL")
+TABLES = "tickets, events, deadlines, outbox, definitions"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end.
+
+    Skips when HOTLINE_TEST_PG_URL is unset; *fails* when it is set but the server cannot be
+    reached, so CI can never pass by silently skipping PostgreSQL.
+    """
+    if not PG_URL:
+        pytest.skip("HOTLINE_TEST_PG_URL is not set")
+    admin = sa.create_engine(db.normalise(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"HOTLINE_TEST_PG_URL={PG_URL} is set but unreachable: {error}")
+    url = sa.make_url(db.normalise(PG_URL)).set(database=name)
+    migrated = SqlStore(url.render_as_string(hide_password=False))
+    migrated.migrate()
+    migrated.close()
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore]:
+    """The same store contract on a real SQLite file and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        store = SqlStore(f"sqlite:///{tmp_path / 'hotline.db'}")
+        store.migrate()
+    else:
+        store = SqlStore(request.getfixturevalue("pg_url"))
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday
+
+
+@pytest.fixture
+def service(store: SqlStore, clock: FrozenClock) -> Service:
+    service = Service(store, clock)
+    service.install_shipped()
+    return service
+
+
+@pytest.fixture
+def new_ticket(service: Service):
+    """Builder: submit a ticket and optionally fire a list of (trigger, fields) on it."""
+
+    def build(category: str = "noise", steps=(), **intake):
+        ticket = service.submit(Intake(category, "test demand", **intake), actor="operator")
+        for trigger, fields in steps:
+            ticket = service.fire(ticket.id, trigger, fields, actor="tester")
+        return ticket
+
+    return build
