@@ -7,6 +7,8 @@
     │   ├── GuardRejected        the trigger's conditions do not hold (.trigger, .failed)
     │   ├── MissingField         a required field is absent (.field)
     │   └── InvalidField         a field has the wrong type or value (.field)
+    ├── AlreadyFired             a deadline rung was fired by someone else first
+    ├── CalendarError            a date the business calendar cannot place (unknown year)
     ├── StaleVersion             the ticket changed since the caller read it (.expected, .actual)
     └── NotFound (LookupError)
         ├── UnknownTicket        (.ticket_id)
@@ -75,6 +77,14 @@ class InvalidField(CommandError):
     def __init__(self, field: str, reason: str) -> None:
         self.field, self.reason = field, reason
         super().__init__(f"field {field!r}: {reason}")
+
+
+class AlreadyFired(HotlineError):
+    """The (deadline, rung) firing row exists: another sweeper fired it first."""
+
+
+class CalendarError(HotlineError):
+    """The calendar has no schedule for a date: never guess a holiday."""
 
 
 class StaleVersion(HotlineError):

@@ -12,11 +12,12 @@ from typing import Any
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
+from hotline.engine import escalation
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
-from hotline.persistence.sql import NewTicket, SqlStore
+from hotline.persistence.sql import Claim, NewTicket, SqlStore
 from hotline.workflows import loader
 
 
@@ -64,8 +65,8 @@ class Service:
             return self._compiled[(name, version)]
         version, source = self.store.definition_source(name, version)
         if (name, version) not in self._compiled:
-            definition = loader.parse(source, f"{name}@{version}")
-            self._compiled[(name, version)] = CompiledDefinition(definition, version)
+            compiled = loader.compile_source(source, version, f"{name}@{version}")
+            self._compiled[(name, version)] = compiled
         return self._compiled[(name, version)]
 
     # -- commands -----------------------------------------------------------------------------
@@ -79,7 +80,7 @@ class Service:
     ) -> Ticket:
         """Take in a new ticket; the same ``idempotency_key`` twice returns the same ticket."""
         compiled = self.compiled(definition)
-        _check_intake(compiled, intake)
+        _check_channel(compiled, intake.channel)
         now = self.clock.now()
         new = NewTicket(
             definition=compiled.definition.name,
@@ -128,7 +129,23 @@ class Service:
             compiled = self.compiled(ticket.definition, ticket.definition_version)
             return decide(compiled, ticket, command, now)
 
-        return self.store.update(ticket_id, decide_on, now)
+        decision = self.store.update(ticket_id, decide_on)
+        assert decision is not None, "a command always decides or raises"
+        return decision
+
+    def fire_deadline(self, claim: Claim) -> Decision | None:
+        """Fire one claimed deadline rung in its own transaction; None if it was not due any
+        more (met, moved, or fired by another sweeper)."""
+        now = self.clock.now()
+
+        def decide_on(ticket: Ticket) -> Decision | None:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            return escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
+
+        try:
+            return self.store.update(claim.ticket_id, decide_on)
+        except errors.AlreadyFired:
+            return None
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -143,14 +160,7 @@ class Service:
         return self.compiled(ticket.definition, ticket.definition_version).allowed(ticket.state)
 
 
-def _check_intake(compiled: CompiledDefinition, intake: Intake) -> None:
-    definition = compiled.definition
-    if definition.categories and definition.category(intake.category) is None:
-        known = ", ".join(c.code for c in definition.categories)
-        raise errors.InvalidField(
-            "category", f"unknown category {intake.category!r}; known: {known}"
-        )
-    if intake.urgency not in definition.urgencies:
-        raise errors.InvalidField("urgency", f"must be one of {', '.join(definition.urgencies)}")
-    if intake.channel not in definition.channels:
-        raise errors.InvalidField("channel", f"must be one of {', '.join(definition.channels)}")
+def _check_channel(compiled: CompiledDefinition, channel: str) -> None:
+    channels = compiled.definition.channels
+    if channel not in channels:
+        raise errors.InvalidField("channel", f"must be one of {', '.join(channels)}")

@@ -82,3 +82,17 @@ def new_ticket(service: Service):
         return ticket
 
     return build
+
+
+@pytest.fixture
+def another_store(store: SqlStore) -> Iterator:
+    """Builder: another store on the same database, as another process would open it."""
+    opened: list[SqlStore] = []
+
+    def build() -> SqlStore:
+        opened.append(SqlStore(store.url))
+        return opened[-1]
+
+    yield build
+    for other in opened:
+        other.close()

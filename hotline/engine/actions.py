@@ -16,7 +16,15 @@ Action = Callable[[Ticket, Context], Ticket]
 
 def clear_units(ticket: Ticket, ctx: Context) -> Ticket:
     """退单: the unit gives the ticket back; nobody holds it until it is dispatched again."""
-    return ticket.evolve(lead_unit=None, co_units=())
+    return reset_response(ticket.evolve(lead_unit=None, co_units=()), ctx)
+
+
+def reset_response(ticket: Ticket, ctx: Context) -> Ticket:
+    """A new unit takes the ticket: its first contact is still to be made."""
+    fields = {
+        k: v for k, v in ticket.fields.items() if k not in ("responded_round", "responded_at")
+    }
+    return ticket.evolve(fields=fields)
 
 
 def record_response(ticket: Ticket, ctx: Context) -> Ticket:
@@ -36,5 +44,6 @@ def mark_excluded(ticket: Ticket, ctx: Context) -> Ticket:
 
 
 ACTIONS: dict[str, Action] = {
-    action.__name__: action for action in (clear_units, record_response, start_round, mark_excluded)
+    action.__name__: action
+    for action in (clear_units, reset_response, record_response, start_round, mark_excluded)
 }

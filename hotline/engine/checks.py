@@ -22,6 +22,7 @@ def check(definition: Definition, handlers: Collection[str]) -> list[Problem]:
         *_unknown_names(definition, handlers),
         *_shadowed_transitions(definition),
         *_deadline_problems(definition),
+        *_clock_problems(definition),
         *_reachability(definition),
         *_kpi_problems(definition),
     ]
@@ -116,6 +117,9 @@ def _deadline_problems(definition: Definition) -> Iterator[Problem]:
     triggers = {t.trigger for t in definition.transitions}
     categories = {c.code for c in definition.categories}
     for s, state in enumerate(definition.states):
+        allowed = {
+            t.trigger for t in definition.transitions if state.name in sources(definition, t)
+        }
         for d, rule in enumerate(state.deadlines):
             path = ("states", s, "deadlines", d)
             for j, trigger in enumerate(rule.closed_by):
@@ -124,6 +128,12 @@ def _deadline_problems(definition: Definition) -> Iterator[Problem]:
                         f"unknown trigger {trigger!r} in closed_by of deadline {rule.kind!r}",
                         (*path, "closed_by", j),
                     )
+            if rule.on_due is not None and rule.on_due not in allowed:
+                yield Problem(
+                    f"on_due trigger {rule.on_due!r} of deadline {rule.kind!r} is not "
+                    f"allowed from state {state.name!r}",
+                    (*path, "on_due"),
+                )
             for j, code in enumerate(rule.categories):
                 if code not in categories:
                     yield Problem(
@@ -136,6 +146,31 @@ def _deadline_problems(definition: Definition) -> Iterator[Problem]:
                         f"unknown urgency {urgency!r} in deadline {rule.kind!r}",
                         (*path, "urgency", j),
                     )
+
+
+def _clock_problems(definition: Definition) -> Iterator[Problem]:
+    """``extends`` names deadline kinds of its source states and needs a duration field ``by``."""
+    for i, t in enumerate(definition.transitions):
+        if not t.extends:
+            continue
+        by = t.fields.get("by")
+        if by is None or by.type != "duration":
+            yield Problem(
+                f"{t.trigger!r} extends deadlines, so it needs a duration field 'by'",
+                ("transitions", i, "extends"),
+            )
+        kinds = {
+            r.kind
+            for s in sources(definition, t)
+            if s in definition.state_names
+            for r in definition.state(s).deadlines
+        }
+        for j, kind in enumerate(t.extends):
+            if kind not in kinds:
+                yield Problem(
+                    f"{t.trigger!r} extends deadline {kind!r}, which its source states do not have",
+                    ("transitions", i, "extends", j),
+                )
 
 
 def _edges(definition: Definition) -> dict[str, set[str]]:

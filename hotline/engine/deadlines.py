@@ -1,14 +1,30 @@
-"""Which deadline rules apply to a ticket in a state, and when each falls due."""
+"""Deadlines: which rules apply, when each falls due, and how the clock stops and moves.
+
+Every function here takes a Deadline and returns a changed copy; nothing reads a clock.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from hotline.engine.calendar import Calendar
-from hotline.engine.decision import DeadlineOpened
-from hotline.engine.definition import DeadlineRule, Definition
-from hotline.engine.ticket import Ticket
+from hotline.engine.definition import Command, DeadlineRule, Definition, Measure
+from hotline.engine.durations import Span
+from hotline.engine.ticket import Deadline, Ticket
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One firing of a deadline: a reminder, the due time, or a level of escalation (督办)."""
+
+    name: str  # remind | due | escalate
+    offset: int  # clock seconds after the window opened
+    notify: str
+    level: int = 0
+    trigger: str | None = None  # fired on the ticket at the due time (e.g. start_callback)
+    command: Command | None = None  # fired after commit (e.g. an automatic whistle)
 
 
 def applicable(definition: Definition, state: str, ticket: Ticket) -> Iterator[DeadlineRule]:
@@ -18,12 +34,12 @@ def applicable(definition: Definition, state: str, ticket: Ticket) -> Iterator[D
     specific rule (basic utilities: 24h) before the general one (ordinary: 7d).
     """
     taken: set[str] = set()
+    category = definition.category(ticket.category)
     for rule in definition.state(state).deadlines:
         if rule.kind in taken:
             continue
         if rule.categories and ticket.category not in rule.categories:
             continue
-        category = definition.category(ticket.category)
         if rule.kinds and (category is None or category.kind not in rule.kinds):
             continue
         if rule.urgency and ticket.urgency not in rule.urgency:
@@ -32,24 +48,86 @@ def applicable(definition: Definition, state: str, ticket: Ticket) -> Iterator[D
         yield rule
 
 
-def open_for(
-    definition: Definition, calendar: Calendar, state: str, ticket: Ticket, now: datetime
-) -> tuple[DeadlineOpened, ...]:
-    """The deadlines to open as ``ticket`` enters ``state`` at ``now``."""
-    return tuple(
-        DeadlineOpened(
-            kind=rule.kind,
-            state=state,
-            due_at=calendar.add(now, rule.within, rule.measure),
-            opened_at=now,
-            measure=rule.measure.value,
-            window_seconds=int(rule.within.total_seconds()),
-        )
-        for rule in applicable(definition, state, ticket)
+def rule_for(definition: Definition, ticket: Ticket, deadline: Deadline) -> DeadlineRule | None:
+    return next(
+        (r for r in applicable(definition, deadline.state, ticket) if r.kind == deadline.kind), None
     )
 
 
-def closed_by(definition: Definition, state: str, trigger: str) -> tuple[str, ...]:
-    """Kinds of deadline in ``state`` that ``trigger`` meets without leaving the state."""
-    kinds = (r.kind for r in definition.state(state).deadlines if trigger in r.closed_by)
-    return tuple(dict.fromkeys(kinds))
+def rungs(rule: DeadlineRule, calendar: Calendar) -> tuple[Rung, ...]:
+    """The firings of a rule in order: reminder, due time, escalation levels."""
+    window = calendar.seconds(rule.within, rule.measure)
+    found = [Rung("due", window, rule.notify, trigger=rule.on_due)]
+    if rule.remind_at:
+        found.append(Rung("remind", int(window * rule.remind_at), rule.notify))
+    for step in rule.escalate:
+        offset = window + calendar.seconds(step.after, rule.measure)
+        found.append(Rung("escalate", offset, step.notify, step.level, command=step.command))
+    return tuple(sorted(found, key=lambda r: r.offset))
+
+
+def open_for(
+    definition: Definition, calendar: Calendar, state: str, ticket: Ticket, now: datetime
+) -> tuple[Deadline, ...]:
+    """The deadlines to open as ``ticket`` enters ``state`` at ``now``."""
+    opened = []
+    for rule in applicable(definition, state, ticket):
+        window = calendar.seconds(rule.within, rule.measure)
+        fresh = Deadline(
+            kind=rule.kind,
+            state=state,
+            measure=rule.measure.value,
+            window=window,
+            opened_at=now,
+            due_at=now,
+            running_since=now,
+        )
+        opened.append(schedule(fresh, rule, calendar))
+    return tuple(opened)
+
+
+def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Deadline:
+    """Recompute ``due_at`` and ``fire_at`` of a running deadline from its clock."""
+    if deadline.running_since is None:
+        return deadline
+    measure = Measure(deadline.measure)
+
+    def at(offset: int) -> datetime:
+        left = max(0, offset - deadline.consumed)
+        return calendar.add(deadline.running_since, left, measure)
+
+    ladder = rungs(rule, calendar)
+    fire_at = at(ladder[deadline.rung].offset) if deadline.rung < len(ladder) else None
+    return deadline.evolve(due_at=at(deadline.window), fire_at=fire_at)
+
+
+def close(deadline: Deadline, status: str, now: datetime) -> Deadline:
+    return deadline.evolve(status=status, closed_at=now, fire_at=None)
+
+
+def pause(deadline: Deadline, calendar: Calendar, now: datetime) -> Deadline:
+    """Stop the clock, keeping the time consumed so far."""
+    if deadline.running_since is None:
+        return deadline
+    used = calendar.elapsed(deadline.running_since, now, Measure(deadline.measure))
+    return deadline.evolve(
+        status="paused", consumed=deadline.consumed + used, running_since=None, fire_at=None
+    )
+
+
+def resume(deadline: Deadline, rule: DeadlineRule, calendar: Calendar, now: datetime) -> Deadline:
+    """Restart the clock where it stopped; the due time moves by the length of the pause."""
+    if deadline.running_since is not None:
+        return deadline
+    return schedule(deadline.evolve(status="pending", running_since=now), rule, calendar)
+
+
+def extend(deadline: Deadline, by: Span, rule: DeadlineRule, calendar: Calendar) -> Deadline:
+    """延期: lengthen the window; the consumed time is kept."""
+    window = deadline.window + calendar.seconds(by, Measure(deadline.measure))
+    return schedule(deadline.evolve(window=window), rule, calendar)
+
+
+def closed_by(definition: Definition, state: str, trigger: str) -> set[str]:
+    """Kinds of deadline in ``state`` that ``trigger`` meets."""
+    return {r.kind for r in definition.state(state).deadlines if trigger in r.closed_by}

@@ -10,20 +10,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import deadlines, history
+from hotline.engine import deadlines, durations, history
 from hotline.engine.actions import ACTIONS
-from hotline.engine.calendar import Calendar, CalendarHours
-from hotline.engine.decision import (
-    DeadlineOpened,
-    DeadlinesClosed,
-    DeadlineStatus,
-    Decision,
-    OutboxMessage,
-)
+from hotline.engine.decision import Decision, OutboxMessage
+from hotline.engine.definition import Definition, TransitionSpec
 from hotline.engine.guards import Context
 from hotline.engine.machine import CompiledDefinition
-from hotline.engine.ticket import Command, Ticket
-from hotline.errors import StaleVersion
+from hotline.engine.ticket import Command, Deadline, Ticket
+from hotline.errors import InvalidField, StaleVersion
 
 # Command fields that live in the ticket's own columns rather than in its free-form fields.
 _COLUMNS = ("lead_unit", "co_units", "category", "urgency")
@@ -31,33 +25,24 @@ SUBMIT = "submit"
 
 
 def decide(
-    compiled: CompiledDefinition,
-    ticket: Ticket,
-    command: Command,
-    now: datetime,
-    calendar: Calendar | None = None,
+    compiled: CompiledDefinition, ticket: Ticket, command: Command, now: datetime
 ) -> Decision:
     """Decide what ``command`` does to ``ticket``; raise a HotlineError if it may not."""
     if command.expected_version is not None and command.expected_version != ticket.version:
         raise StaleVersion(ticket.id, command.expected_version, ticket.version)
     definition = compiled.definition
     fields = compiled.validate_fields(ticket.state, command.trigger, command.fields)
+    check_classification(definition, fields.get("category"), fields.get("urgency"))
     ctx = Context(ticket=ticket, fields=fields, definition=definition, now=now)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
-    dest = spec.dest or ticket.state
 
-    after = _with_fields(ticket, fields).evolve(state=dest)
+    after = _with_fields(ticket, fields).evolve(state=spec.dest or ticket.state)
     for name in spec.before:
         after = ACTIONS[name](after, ctx)
-
-    if dest != ticket.state:
-        closed = (DeadlinesClosed(ticket.state, DeadlineStatus.CANCELLED),)
-        opened = deadlines.open_for(definition, calendar or CalendarHours(), dest, after, now)
-    else:
-        met = deadlines.closed_by(definition, ticket.state, command.trigger)
-        closed = (DeadlinesClosed(ticket.state, DeadlineStatus.MET, met),) if met else ()
-        opened = ()
-    return _record(
+    current = _deadlines_after(compiled, ticket, after, spec, fields, now)
+    changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
+    after = after.evolve(deadlines=tuple(d for d in current if d.open))
+    return record(
         ticket,
         after,
         command.trigger,
@@ -66,20 +51,15 @@ def decide(
         now,
         ticket.state,
         handlers=spec.after,
-        opened=opened,
-        closed=closed,
+        deadlines=changed,
     )
 
 
 def decide_submit(
-    compiled: CompiledDefinition,
-    ticket: Ticket,
-    actor: str,
-    now: datetime,
-    calendar: Calendar | None = None,
+    compiled: CompiledDefinition, ticket: Ticket, actor: str, now: datetime
 ) -> Decision:
     """The first event of a new ticket (受理), already stored in the initial state at version 0."""
-    definition = compiled.definition
+    check_classification(compiled.definition, ticket.category, ticket.urgency)
     payload = {
         "category": ticket.category,
         "urgency": ticket.urgency,
@@ -87,19 +67,21 @@ def decide_submit(
         "summary": ticket.summary,
         **ticket.fields,
     }
-    opened = deadlines.open_for(definition, calendar or CalendarHours(), ticket.state, ticket, now)
-    return _record(ticket, ticket, SUBMIT, actor, payload, now, None, opened=opened)
+    opened = deadlines.open_for(compiled.definition, compiled.calendar, ticket.state, ticket, now)
+    after = ticket.evolve(deadlines=opened)
+    return record(ticket, after, SUBMIT, actor, payload, now, None, deadlines=opened)
 
 
-def _with_fields(ticket: Ticket, fields: Mapping[str, Any]) -> Ticket:
-    columns = {k: fields[k] for k in _COLUMNS if k in fields}
-    if "co_units" in columns:
-        columns["co_units"] = tuple(columns["co_units"])
-    rest = {k: v for k, v in fields.items() if k not in _COLUMNS}
-    return ticket.evolve(**columns, fields={**ticket.fields, **rest})
+def check_classification(definition: Definition, category: str | None, urgency: str | None) -> None:
+    """Refuse a category or urgency the definition does not know (deadlines depend on them)."""
+    if category is not None and definition.categories and definition.category(category) is None:
+        known = ", ".join(c.code for c in definition.categories)
+        raise InvalidField("category", f"unknown category {category!r}; known: {known}")
+    if urgency is not None and urgency not in definition.urgencies:
+        raise InvalidField("urgency", f"must be one of {', '.join(definition.urgencies)}")
 
 
-def _record(
+def record(
     before: Ticket,
     after: Ticket,
     trigger: str,
@@ -109,9 +91,11 @@ def _record(
     from_state: str | None,
     *,
     handlers: tuple[str, ...] = (),
-    opened: tuple[DeadlineOpened, ...] = (),
-    closed: tuple[DeadlinesClosed, ...] = (),
+    deadlines: tuple[Deadline, ...] = (),
+    messages: tuple[tuple[str, Mapping[str, Any]], ...] = (),
+    firings: tuple[tuple[int, int], ...] = (),
 ) -> Decision:
+    """A decision with one event chained onto ``before``'s history."""
     event = history.seal(
         ticket_id=before.id,
         seq=before.seq + 1,
@@ -126,17 +110,63 @@ def _record(
     after = after.evolve(
         version=before.version + 1, seq=event.seq, head_hash=event.hash, updated_at=now
     )
+    notices = [(h, _message(after, event.trigger, event.from_state, event.seq)) for h in handlers]
     outbox = tuple(
-        OutboxMessage(
-            handler=h,
-            key=f"{before.id}:{event.seq}:{h}",
-            payload=_message(after, event.trigger, event.from_state, event.seq),
-        )
-        for h in handlers
+        OutboxMessage(handler=h, key=f"{before.id}:{event.seq}:{h}", payload=p)
+        for h, p in (*notices, *messages)
     )
     return Decision(
-        before=before, after=after, events=(event,), opened=opened, closed=closed, outbox=outbox
+        before=before,
+        after=after,
+        events=(event,),
+        deadlines=deadlines,
+        outbox=outbox,
+        firings=firings,
     )
+
+
+def _with_fields(ticket: Ticket, fields: Mapping[str, Any]) -> Ticket:
+    columns = {k: fields[k] for k in _COLUMNS if k in fields}
+    if "co_units" in columns:
+        columns["co_units"] = tuple(columns["co_units"])
+    rest = {k: v for k, v in fields.items() if k not in _COLUMNS}
+    return ticket.evolve(**columns, fields={**ticket.fields, **rest})
+
+
+def _deadlines_after(
+    compiled: CompiledDefinition,
+    before: Ticket,
+    after: Ticket,
+    spec: TransitionSpec,
+    fields: Mapping[str, Any],
+    now: datetime,
+) -> tuple[Deadline, ...]:
+    """The ticket's deadlines after a transition: closed, opened, moved or untouched.
+
+    A transition with a ``dest`` (even its own state: a re-entry) closes the deadlines of the
+    state it leaves and opens those of the state it enters; one without only touches the clock.
+    """
+    definition, calendar = compiled.definition, compiled.calendar
+    met = deadlines.closed_by(definition, before.state, spec.trigger)
+    if spec.dest is not None:
+        closed = tuple(
+            deadlines.close(d, "met" if d.kind in met else "cancelled", now)
+            for d in before.deadlines
+        )
+        return closed + deadlines.open_for(definition, calendar, spec.dest, after, now)
+    changed = []
+    for d in before.deadlines:
+        rule = deadlines.rule_for(definition, after, d)
+        if d.kind in met:
+            d = deadlines.close(d, "met", now)
+        elif rule and spec.clock == "pause":
+            d = deadlines.pause(d, calendar, now)
+        elif rule and spec.clock == "resume":
+            d = deadlines.resume(d, rule, calendar, now)
+        elif rule and d.kind in spec.extends:
+            d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)
+        changed.append(d)
+    return tuple(changed)
 
 
 def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> dict[str, Any]:

@@ -4,37 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from hotline.engine.ticket import Event, Ticket
-
-
-class DeadlineStatus(StrEnum):
-    PENDING = "pending"
-    MET = "met"  # closed by the trigger it waited for
-    CANCELLED = "cancelled"  # its state was left first
-    FIRED = "fired"
-
-
-@dataclass(frozen=True)
-class DeadlineOpened:
-    kind: str
-    state: str
-    due_at: datetime
-    opened_at: datetime
-    measure: str
-    window_seconds: int
-
-
-@dataclass(frozen=True)
-class DeadlinesClosed:
-    """Close the pending deadlines of ``state`` (only ``kinds`` if given) with ``status``."""
-
-    state: str
-    status: DeadlineStatus
-    kinds: tuple[str, ...] = ()
+from hotline.engine.ticket import Deadline, Event, Ticket
 
 
 @dataclass(frozen=True)
@@ -48,11 +20,30 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of one command: ``before`` is what was read, ``after`` what to write."""
+    """The outcome of one command: ``before`` is what was read, ``after`` what to write.
+
+    ``deadlines`` are the deadline rows to write: new ones have no id, changed ones keep theirs.
+    ``firings`` are the (deadline id, rung) pairs fired, unique in the store, so that no rung
+    can ever fire twice.
+    """
 
     before: Ticket
     after: Ticket
     events: tuple[Event, ...]
-    opened: tuple[DeadlineOpened, ...] = ()
-    closed: tuple[DeadlinesClosed, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
     outbox: tuple[OutboxMessage, ...] = ()
+    firings: tuple[tuple[int, int], ...] = ()
+
+    def then(self, later: Decision) -> Decision:
+        """This decision followed by ``later`` (decided on ``self.after``), as one write."""
+        changed = {d.id: d for d in self.deadlines if d.id is not None}
+        changed |= {d.id: d for d in later.deadlines if d.id is not None}
+        new = [d for d in (*self.deadlines, *later.deadlines) if d.id is None]
+        return Decision(
+            before=self.before,
+            after=later.after,
+            events=self.events + later.events,
+            deadlines=(*changed.values(), *new),
+            outbox=self.outbox + later.outbox,
+            firings=self.firings + later.firings,
+        )

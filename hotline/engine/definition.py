@@ -7,15 +7,22 @@ like the Machine it compiles to. Shapes are checked here; names and reachability
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from hotline.engine import durations
 
-Duration = Annotated[timedelta, BeforeValidator(durations.parse)]
+Duration = Annotated[durations.Span, BeforeValidator(durations.parse), PlainSerializer(str)]
 FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
 CategoryKind = Literal["consultation", "emergency", "utility", "ordinary", "complex"]
 ANY_STATE = "*"
@@ -47,12 +54,20 @@ class FieldSpec(_Strict):
         return self
 
 
+class Command(_Strict):
+    """A command an escalation fires on its ticket, after commit (e.g. an automatic whistle)."""
+
+    trigger: str
+    fields: dict[str, Any] = {}
+
+
 class Escalation(_Strict):
     """A rung of the supervision ladder (督办): fires ``after`` the due time has passed."""
 
     level: int = Field(ge=1)
-    after: Duration = timedelta(0)
+    after: Duration = durations.Span()
     notify: str = "notify_supervisor"
+    command: Command | None = None
 
 
 class DeadlineRule(_Strict):
@@ -66,12 +81,14 @@ class DeadlineRule(_Strict):
     urgency: tuple[str, ...] = ()  # empty: every urgency
     closed_by: tuple[str, ...] = ()  # triggers that meet the deadline without leaving the state
     remind_at: float | None = Field(default=None, gt=0, lt=1)  # share of the window
+    on_due: str | None = None  # a trigger fired on the ticket when the deadline falls due
+    notify: str = "notify_unit"  # told of the reminder and of the missed due time
     escalate: tuple[Escalation, ...] = ()
 
     @field_validator("within")
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
+    def _positive(cls, value: durations.Span) -> durations.Span:
+        if not value:
             raise ValueError("a deadline window must be longer than zero")
         return value
 
@@ -91,9 +108,11 @@ class TransitionSpec(_Strict):
     before: tuple[str, ...] = ()  # engine actions on the ticket
     after: tuple[str, ...] = ()  # handlers run from the outbox after commit
     fields: dict[str, FieldSpec] = {}
+    clock: Literal["pause", "resume"] | None = None  # stop or restart the ticket's deadlines
+    extends: tuple[str, ...] = ()  # deadline kinds moved by the command's ``by`` field
     description: str = ""
 
-    @field_validator("source", "conditions", "unless", "before", "after", mode="before")
+    @field_validator("source", "conditions", "unless", "before", "after", "extends", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value

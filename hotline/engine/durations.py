@@ -1,32 +1,48 @@
-"""Durations as written in definitions: ``30m``, ``2h``, ``7d``, ``1d12h``."""
+"""Durations as written in definitions: ``30m``, ``2h``, ``7d``, ``1d12h``.
+
+A ``Span`` keeps days apart from hours and minutes because in working time they differ: ``1d``
+is one working day, ``24h`` is twenty-four working hours (three days of eight hours).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 _PART = re.compile(r"(\d+)([dhm])")
 _WHOLE = re.compile(r"^(\d+[dhm])+$")
-_UNIT = {"d": "days", "h": "hours", "m": "minutes"}
+_SECONDS = {"h": 3600, "m": 60}
 
 
-def parse(text: object) -> timedelta:
+@dataclass(frozen=True, order=True)
+class Span:
+    days: int = 0
+    seconds: int = 0  # the hours and minutes part
+
+    def __str__(self) -> str:
+        hours, rest = divmod(self.seconds, 3600)
+        parts = [f"{n}{unit}" for n, unit in ((self.days, "d"), (hours, "h"), (rest // 60, "m"))]
+        return "".join(p for p in parts if not p.startswith("0")) or "0m"
+
+    def __bool__(self) -> bool:
+        return bool(self.days or self.seconds)
+
+    def as_timedelta(self) -> timedelta:
+        return timedelta(days=self.days, seconds=self.seconds)
+
+
+def parse(text: object) -> Span:
     """Parse a compact duration; raise ValueError naming the text if it is malformed."""
-    if isinstance(text, timedelta):
+    if isinstance(text, Span):
         return text
     compact = str(text).strip().replace(" ", "")
     if not _WHOLE.match(compact):
         raise ValueError(f"malformed duration {text!r}: write it like 30m, 2h, 7d or 1d12h")
-    total = timedelta()
+    days = seconds = 0
     for amount, unit in _PART.findall(compact):
-        total += timedelta(**{_UNIT[unit]: int(amount)})
-    return total
-
-
-def format(delta: timedelta) -> str:  # noqa: A001 - mirrors parse()
-    """The compact form of a duration (inverse of :func:`parse`)."""
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return "".join(parts) or "0m"
+        if unit == "d":
+            days += int(amount)
+        else:
+            seconds += int(amount) * _SECONDS[unit]
+    return Span(days, seconds)

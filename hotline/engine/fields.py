@@ -10,12 +10,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    PlainSerializer,
     ValidationError,
 )
 from pydantic import create_model as _create_model
 
-from hotline.engine import durations
 from hotline.engine.definition import Duration, FieldSpec
 from hotline.errors import InvalidField, MissingField
 
@@ -35,7 +33,7 @@ _TYPES: dict[str, Any] = {
     "bool": bool,
     "datetime": AwareDatetime,
     "list": Annotated[list[str], BeforeValidator(_split_commas)],
-    "duration": Annotated[Duration, PlainSerializer(durations.format, return_type=str)],
+    "duration": Duration,
 }
 
 

@@ -54,7 +54,24 @@ def other_unit(ctx: Context) -> bool:
     return ctx.fields.get("lead_unit") != ctx.ticket.lead_unit
 
 
+def clock_paused(ctx: Context) -> bool:
+    """The ticket's deadlines are stopped (waiting on the citizen)."""
+    return any(d.status == "paused" for d in ctx.ticket.deadlines)
+
+
+def clock_running(ctx: Context) -> bool:
+    return not clock_paused(ctx)
+
+
 GUARDS: dict[str, Guard] = {
     guard.__name__: guard
-    for guard in (both_yes, round_limit_reached, not_responded, not_excluded, other_unit)
+    for guard in (
+        both_yes,
+        round_limit_reached,
+        not_responded,
+        not_excluded,
+        other_unit,
+        clock_paused,
+        clock_running,
+    )
 }

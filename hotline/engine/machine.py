@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from transitions import EventData, Machine
 
 from hotline.engine import fields as command_fields
+from hotline.engine.calendar import Calendar, round_the_clock
 from hotline.engine.checks import sources
 from hotline.engine.definition import Definition, TransitionSpec
 from hotline.engine.guards import GUARDS, Context
@@ -43,9 +44,12 @@ def _choose(spec: TransitionSpec) -> Callable[[EventData], None]:
 class CompiledDefinition:
     """A validated definition with its machine and its command-field models."""
 
-    def __init__(self, definition: Definition, version: int = 1) -> None:
+    def __init__(
+        self, definition: Definition, version: int = 1, calendar: Calendar | None = None
+    ) -> None:
         self.definition = definition
         self.version = version
+        self.calendar = calendar or round_the_clock()
         self._machine = Machine(
             model=None,
             states=definition.state_names,

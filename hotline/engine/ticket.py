@@ -9,10 +9,41 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A time limit on a ticket, counted in clock seconds of its measure (see ``calendar``).
+
+    The clock keeps what it has consumed across pauses and extensions: ``due_at`` is always
+    recomputed from ``window``, ``consumed`` and ``running_since``, never restarted.
+    ``rung`` is the index of the next reminder or escalation to fire, at ``fire_at``.
+    """
+
+    kind: str
+    state: str
+    measure: str
+    window: int
+    opened_at: datetime
+    due_at: datetime
+    status: str = "pending"  # pending | paused | met | cancelled
+    consumed: int = 0
+    running_since: datetime | None = None  # None while paused
+    fire_at: datetime | None = None  # None when no rung is left to fire
+    rung: int = 0
+    closed_at: datetime | None = None
+    id: int | None = None  # None until stored
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("pending", "paused")
+
+    def evolve(self, **changes: Any) -> Deadline:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
 class Ticket:
     """A work order (工单) as the engine sees it: no contact details, no database identity.
 
-    ``version`` counts commands applied (optimistic locking); ``seq`` and ``head_hash`` are the
+    ``version`` changes with every write (optimistic locking); ``seq`` and ``head_hash`` are the
     position and hash of the last event in the ticket's history chain.
     """
 
@@ -32,6 +63,7 @@ class Ticket:
     fields: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
     head_hash: str = ""
+    deadlines: tuple[Deadline, ...] = ()  # the open ones
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -1,8 +1,8 @@
 """The store: tickets, history, deadlines and outbox in one SQL database.
 
 SQLite (embedded default) and PostgreSQL share this code; where they differ (write locking,
-claims) the difference stays in ``db`` and in the one method that needs it. Writes go through
-SQLAlchemy Core on the sqlmodel tables: this is the hot path of every command.
+claims) the difference stays in ``db`` and in ``_claim``. Writes go through SQLAlchemy Core on
+the sqlmodel tables: this is the hot path of every command.
 """
 
 from __future__ import annotations
@@ -11,22 +11,21 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
-from hotline.errors import StaleVersion, UnknownDefinition, UnknownTicket
-from hotline.persistence import db
-from hotline.persistence.tables import DeadlineRow, DefinitionRow, EventRow, OutboxRow, TicketRow
+from hotline.errors import AlreadyFired, StaleVersion, UnknownDefinition, UnknownTicket
+from hotline.persistence import db, rows
+from hotline.persistence.rows import deadlines, events, outbox, tickets
+from hotline.persistence.tables import DefinitionRow, FiringRow
 
-tickets = TicketRow.__table__
-events = EventRow.__table__
-deadlines = DeadlineRow.__table__
-outbox = OutboxRow.__table__
 definitions = DefinitionRow.__table__
+firings = FiringRow.__table__
+OPEN = ("pending", "paused")
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,17 @@ class NewTicket:
     idempotency_key: str | None = None
 
 
-Decide = Callable[[Ticket], Decision]
+@dataclass(frozen=True)
+class Claim:
+    """A due row a sweeper has leased: a deadline rung, or an outbox message."""
+
+    id: int
+    ticket_id: int | None
+    due: datetime
+    rung: int = 0
+
+
+Decide = Callable[[Ticket], Decision | None]
 
 
 class SqlStore:
@@ -123,7 +132,7 @@ class SqlStore:
     # -- tickets ------------------------------------------------------------------------------
 
     def load(self, ticket_id: int) -> Ticket:
-        """The ticket's current snapshot; raise UnknownTicket."""
+        """The ticket's current snapshot with its open deadlines; raise UnknownTicket."""
         with self.reading() as conn:
             return self._load(conn, ticket_id)
 
@@ -158,7 +167,8 @@ class SqlStore:
                     )
                 ).inserted_primary_key[0]
                 decision = decide(self._load(conn, ticket_id))
-                self._apply(conn, decision, now)
+                assert decision is not None, "a submit always decides"
+                self._apply(conn, decision)
                 return decision.after
         except sa.exc.IntegrityError:
             # A concurrent submit with the same key won the race: return its ticket.
@@ -167,13 +177,22 @@ class SqlStore:
                 raise
             return existing
 
-    def update(self, ticket_id: int, decide: Decide, now: datetime) -> Decision:
-        """Load the ticket, apply ``decide(ticket)``, commit; raise UnknownTicket, StaleVersion
-        or whatever ``decide`` raises, in which case nothing is written."""
-        with self.writing() as conn:
-            decision = decide(self._load(conn, ticket_id, for_update=True))
-            self._apply(conn, decision, now)
-            return decision
+    def update(self, ticket_id: int, decide: Decide) -> Decision | None:
+        """Load the ticket, apply ``decide(ticket)``, commit.
+
+        Raise UnknownTicket, StaleVersion or whatever ``decide`` raises, and then write
+        nothing; a ``decide`` that returns None writes nothing either.
+        """
+        try:
+            with self.writing() as conn:
+                decision = decide(self._load(conn, ticket_id, for_update=True))
+                if decision is not None:
+                    self._apply(conn, decision)
+                return decision
+        except sa.exc.IntegrityError as error:
+            if "deadline_firings" in str(error) or "deadline_id" in str(error):
+                raise AlreadyFired(str(error.orig)) from None
+            raise
 
     def find(
         self,
@@ -191,7 +210,7 @@ class SqlStore:
             if value is not None:
                 query = query.where(column == value)
         with self.reading() as conn:
-            return [_ticket(row) for row in conn.execute(query)]
+            return [rows.ticket(row) for row in conn.execute(query)]
 
     def contact(self, ticket_id: int) -> dict[str, str | None]:
         """The complainant's personal data, kept apart from the engine and the history."""
@@ -211,25 +230,64 @@ class SqlStore:
             "address": row.contact_address,
         }
 
-    # -- history, deadlines, outbox -----------------------------------------------------------
+    # -- history and deadlines ----------------------------------------------------------------
 
     def events(self, ticket_id: int) -> list[Event]:
         """The ticket's history in order; raise UnknownTicket."""
         with self.reading() as conn:
             self._load(conn, ticket_id)
-            rows = conn.execute(
+            found = conn.execute(
                 sa.select(events).where(events.c.ticket_id == ticket_id).order_by(events.c.seq)
             )
-            return [_event(row) for row in rows]
+            return [rows.event(row) for row in found]
 
-    def deadlines(self, ticket_id: int | None = None, status: str | None = "pending") -> list[Any]:
+    def deadlines(
+        self,
+        ticket_id: int | None = None,
+        status: str | None = "pending",
+        due_before: datetime | None = None,
+    ) -> list[Any]:
+        """Deadline rows by due time, filtered by ticket, status and due time."""
         query = sa.select(deadlines).order_by(deadlines.c.due_at, deadlines.c.id)
         if ticket_id is not None:
             query = query.where(deadlines.c.ticket_id == ticket_id)
         if status is not None:
             query = query.where(deadlines.c.status == status)
+        if due_before is not None:
+            query = query.where(deadlines.c.due_at < due_before)
         with self.reading() as conn:
             return list(conn.execute(query))
+
+    def next_fire_at(self) -> datetime | None:
+        """When the earliest pending rung falls due (None if nothing is pending)."""
+        query = sa.select(sa.func.min(deadlines.c.fire_at)).where(deadlines.c.status == "pending")
+        with self.reading() as conn:
+            return conn.execute(query).scalar()  # min() keeps the column's aware-UTC type
+
+    def claim_due(self, now: datetime, limit: int, owner: str, lease: timedelta) -> list[Claim]:
+        """Lease up to ``limit`` deadline rungs due at ``now`` to ``owner``, earliest first.
+
+        A claim only stops other sweepers from taking the row until the lease ends; a sweeper
+        that dies leaves its rows to be taken over then. The firing itself is made safe by the
+        ticket's version, the rung check and the unique (deadline, rung) firing row.
+        """
+        due = sa.and_(deadlines.c.status == "pending", deadlines.c.fire_at <= now)
+        found = self._claim(
+            deadlines,
+            due,
+            deadlines.c.fire_at,
+            now,
+            limit,
+            owner,
+            lease,
+            (deadlines.c.ticket_id, deadlines.c.fire_at, deadlines.c.rung),
+        )
+        return sorted(
+            (Claim(r.id, r.ticket_id, r.fire_at, r.rung) for r in found),
+            key=lambda c: (c.due, c.id),
+        )
+
+    # -- outbox -------------------------------------------------------------------------------
 
     def outbox(self, ticket_id: int | None = None, status: str | None = None) -> list[Any]:
         query = sa.select(outbox).order_by(outbox.c.id)
@@ -240,12 +298,78 @@ class SqlStore:
         with self.reading() as conn:
             return list(conn.execute(query))
 
+    def claim_outbox(self, now: datetime, limit: int, owner: str, lease: timedelta) -> list[Any]:
+        """Lease up to ``limit`` messages whose next attempt is due, oldest first."""
+        due = sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+        columns = (
+            outbox.c.ticket_id,
+            outbox.c.handler,
+            outbox.c.key,
+            outbox.c.payload,
+            outbox.c.attempts,
+            outbox.c.next_attempt_at,
+        )
+        found = self._claim(
+            outbox, due, outbox.c.next_attempt_at, now, limit, owner, lease, columns
+        )
+        return sorted(found, key=lambda r: (r.next_attempt_at, r.id))
+
+    def outbox_done(
+        self,
+        message_id: int,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Record an attempt: delivered (no error), retried at ``retry_at``, or else dead."""
+        if error is None:
+            values: dict[str, Any] = {"status": "delivered", "delivered_at": now}
+        else:
+            values = {
+                "status": "pending" if retry_at else "dead",
+                "last_error": error[:2000],
+                "next_attempt_at": retry_at or now,
+            }
+        with self.writing() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == message_id)
+                .values(
+                    attempts=outbox.c.attempts + 1, claimed_by=None, claimed_until=None, **values
+                )
+            )
+
     # -- internals ----------------------------------------------------------------------------
+
+    def _claim(
+        self,
+        table: sa.Table,
+        due: Any,
+        order: Any,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease: timedelta,
+        columns: tuple[Any, ...],
+    ) -> list[Any]:
+        free = sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
+        chosen = sa.select(table.c.id).where(due, free).order_by(order).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            # Replicas skip each other's locked rows instead of waiting for them.
+            chosen = chosen.with_for_update(skip_locked=True)
+        claim = (
+            table.update()
+            .where(table.c.id.in_(chosen.scalar_subquery()))
+            .values(claimed_by=owner, claimed_until=now + lease)
+            .returning(table.c.id, *columns)
+        )
+        with self.writing() as conn:
+            return list(conn.execute(claim))
 
     def _by_key(self, key: str) -> Ticket | None:
         with self.reading() as conn:
             row = conn.execute(sa.select(tickets).where(tickets.c.idempotency_key == key)).first()
-        return _ticket(row) if row else None
+        return rows.ticket(row) if row else None
 
     def _load(self, conn: sa.Connection, ticket_id: int, for_update: bool = False) -> Ticket:
         query = sa.select(tickets).where(tickets.c.id == ticket_id)
@@ -254,59 +378,35 @@ class SqlStore:
         row = conn.execute(query).first()
         if row is None:
             raise UnknownTicket(ticket_id)
-        return _ticket(row)
+        found = conn.execute(
+            sa.select(deadlines)
+            .where(
+                deadlines.c.ticket_id == ticket_id,
+                deadlines.c.status.in_(OPEN),
+            )
+            .order_by(deadlines.c.id)
+        )
+        return rows.ticket(row, tuple(rows.deadline(d) for d in found))
 
-    def _apply(self, conn: sa.Connection, decision: Decision, now: datetime) -> None:
+    def _apply(self, conn: sa.Connection, decision: Decision) -> None:
         before, after = decision.before, decision.after
         updated = conn.execute(
             tickets.update()
             .where(tickets.c.id == before.id, tickets.c.version == before.version)
-            .values(
-                state=after.state,
-                version=after.version,
-                round=after.round,
-                category=after.category,
-                urgency=after.urgency,
-                lead_unit=after.lead_unit,
-                co_units=list(after.co_units),
-                excluded=after.excluded,
-                fields=dict(after.fields),
-                seq=after.seq,
-                head_hash=after.head_hash,
-                updated_at=now,
-            )
+            .values(**rows.ticket_values(after))
         )
         if updated.rowcount != 1:
             actual = conn.execute(
                 sa.select(tickets.c.version).where(tickets.c.id == before.id)
             ).scalar_one()
             raise StaleVersion(before.id, before.version, actual)
-        conn.execute(events.insert(), [_event_values(e) for e in decision.events])
-        for closed in decision.closed:
-            query = deadlines.update().where(
-                deadlines.c.ticket_id == before.id,
-                deadlines.c.state == closed.state,
-                deadlines.c.status == "pending",
-            )
-            if closed.kinds:
-                query = query.where(deadlines.c.kind.in_(closed.kinds))
-            conn.execute(query.values(status=closed.status.value, closed_at=now))
-        if decision.opened:
+        conn.execute(events.insert(), [rows.event_values(e) for e in decision.events])
+        self._write_deadlines(conn, decision)
+        now = after.updated_at
+        if decision.firings:
             conn.execute(
-                deadlines.insert(),
-                [
-                    {
-                        "ticket_id": before.id,
-                        "kind": d.kind,
-                        "state": d.state,
-                        "status": "pending",
-                        "due_at": d.due_at,
-                        "opened_at": d.opened_at,
-                        "measure": d.measure,
-                        "window_seconds": d.window_seconds,
-                    }
-                    for d in decision.opened
-                ],
+                firings.insert(),
+                [{"deadline_id": d, "rung": r, "fired_at": now} for d, r in decision.firings],
             )
         if decision.outbox:
             conn.execute(
@@ -326,55 +426,20 @@ class SqlStore:
                 ],
             )
 
-
-def _ticket(row: Any) -> Ticket:
-    return Ticket(
-        id=row.id,
-        definition=row.definition_name,
-        definition_version=row.definition_version,
-        state=row.state,
-        category=row.category,
-        urgency=row.urgency,
-        channel=row.channel,
-        summary=row.summary,
-        version=row.version,
-        round=row.round,
-        lead_unit=row.lead_unit,
-        co_units=tuple(row.co_units or ()),
-        excluded=row.excluded,
-        fields=row.fields or {},
-        seq=row.seq,
-        head_hash=row.head_hash,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _event(row: Any) -> Event:
-    return Event(
-        ticket_id=row.ticket_id,
-        seq=row.seq,
-        trigger=row.trigger,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        actor=row.actor,
-        payload=row.payload,
-        occurred_at=row.occurred_at,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
-
-
-def _event_values(event: Event) -> dict[str, Any]:
-    return {
-        "ticket_id": event.ticket_id,
-        "seq": event.seq,
-        "trigger": event.trigger,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "actor": event.actor,
-        "payload": dict(event.payload),
-        "occurred_at": event.occurred_at,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    def _write_deadlines(self, conn: sa.Connection, decision: Decision) -> None:
+        new = [
+            rows.deadline_values(d) | {"ticket_id": decision.before.id}
+            for d in decision.deadlines
+            if d.id is None
+        ]
+        changed = [
+            rows.deadline_values(d) | {"deadline_id": d.id}
+            for d in decision.deadlines
+            if d.id is not None
+        ]
+        if new:
+            conn.execute(deadlines.insert(), new)
+        if changed:
+            conn.execute(
+                deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), changed
+            )

@@ -101,17 +101,19 @@ class EventRow(SQLModel, table=True):
 
 
 class DeadlineRow(SQLModel, table=True):
+    """A ticket's time limit; see ``engine.ticket.Deadline`` for the meaning of the clock."""
+
     __tablename__ = "deadlines"
     __table_args__ = (
-        # The sweeper reads only pending rows by due time: a partial index keeps that cheap
-        # however many rows have already fired or been cancelled.
+        # The sweeper reads only pending rows by firing time: a partial index keeps that cheap
+        # however many rows have already been met or cancelled.
         sa.Index(
-            "ix_deadlines_pending_due",
-            "due_at",
+            "ix_deadlines_pending_fire",
+            "fire_at",
             sqlite_where=sa.text("status = 'pending'"),
             postgresql_where=sa.text("status = 'pending'"),
         ),
-        sa.Index("ix_deadlines_ticket_state", "ticket_id", "state"),
+        sa.Index("ix_deadlines_ticket_status", "ticket_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -119,11 +121,29 @@ class DeadlineRow(SQLModel, table=True):
     kind: str
     state: str
     status: str = "pending"
+    measure: str = "calendar"
+    window: int
+    consumed: int = 0
+    running_since: datetime | None = _time(default=None)
     due_at: datetime = _time()
+    fire_at: datetime | None = _time(default=None)
+    rung: int = 0
     opened_at: datetime = _time()
     closed_at: datetime | None = _time(default=None)
-    measure: str = "calendar"
-    window_seconds: int
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _time(default=None)
+
+
+class FiringRow(SQLModel, table=True):
+    """One fired rung of a deadline; the unique pair makes a second firing impossible."""
+
+    __tablename__ = "deadline_firings"
+    __table_args__ = (sa.UniqueConstraint("deadline_id", "rung"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadlines.id")
+    rung: int
+    fired_at: datetime = _time()
 
 
 class OutboxRow(SQLModel, table=True):
@@ -148,3 +168,5 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _time()
     delivered_at: datetime | None = _time(default=None)
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _time(default=None)

@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from hotline import handlers
 from hotline.engine.checks import check
 from hotline.engine.definition import Definition
+from hotline.engine.machine import CompiledDefinition
 from hotline.errors import DefinitionError, Problem
+from hotline.workflows import calendars
 
 Path_ = tuple[str | int, ...]
 DEFAULT = "beijing-12345"
@@ -23,10 +25,13 @@ def parse(text: str, source: str = "<definition>") -> Definition:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+    except yaml.MarkedYAMLError as error:
+        # The context mark points at what was left open (a "[" never closed), the problem
+        # mark at where the parser gave up, often a line later.
+        mark = error.context_mark or error.problem_mark
+        what = "; ".join(filter(None, (error.context, error.problem)))
         line = mark.line + 1 if mark else None
-        raise DefinitionError([Problem(f"not valid YAML: {error}", (), line)], source) from None
+        raise DefinitionError([Problem(f"not valid YAML: {what}", (), line)], source) from None
     if not isinstance(data, dict):
         raise DefinitionError([Problem("a definition is a YAML mapping", (), 1)], source)
     lines = _lines(node)
@@ -34,11 +39,22 @@ def parse(text: str, source: str = "<definition>") -> Definition:
         definition = Definition.model_validate(data)
     except ValidationError as error:
         problems = [_problem(e, lines) for e in error.errors()]
-        raise DefinitionError(problems, source) from None
+        raise DefinitionError(_unique(problems), source) from None
     problems = check(definition, handlers.names())
+    if definition.calendar not in calendars.names():
+        known = ", ".join(calendars.names())
+        problems.append(
+            Problem(f"unknown calendar {definition.calendar!r}; known: {known}", ("calendar",))
+        )
     if problems:
-        raise DefinitionError([_locate(p, lines) for p in problems], source)
+        raise DefinitionError(_unique([_locate(p, lines) for p in problems]), source)
     return definition
+
+
+def compile_source(text: str, version: int, source: str = "<definition>") -> CompiledDefinition:
+    """Parse, check and compile a definition with its business calendar."""
+    definition = parse(text, source)
+    return CompiledDefinition(definition, version, calendars.load(definition.calendar))
 
 
 def load_file(path: str | Path) -> tuple[Definition, str]:
@@ -57,6 +73,11 @@ def shipped_names() -> list[str]:
 
 def shipped_text(name: str = DEFAULT) -> str:
     return resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One problem per line and message: a mistake in a YAML anchor shows once, not per alias."""
+    return list({(p.line, p.message): p for p in problems}.values())
 
 
 def _lines(node: yaml.Node | None, path: Path_ = ()) -> dict[Path_, int]:

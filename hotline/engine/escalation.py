@@ -1,0 +1,118 @@
+"""Firing a deadline's rung: a reminder, the due time, or a level of supervision (督办).
+
+``decide_firing`` is what the sweeper asks for each claimed (deadline, rung). It returns None
+when the claim is stale (the deadline was met, moved, or that rung already fired), so a firing
+that lost a race writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hotline.engine import deadlines
+from hotline.engine.decide import decide, record
+from hotline.engine.decision import Decision
+from hotline.engine.machine import CompiledDefinition
+from hotline.engine.ticket import Command, Deadline, Ticket
+from hotline.errors import CommandError
+
+ACTOR = "deadline"
+EVENTS = {"remind": "remind", "due": "overdue", "escalate": "escalate"}
+FIRE_COMMAND = "fire_command"  # the outbox handler that fires a rung's command after commit
+
+
+def decide_firing(
+    compiled: CompiledDefinition, ticket: Ticket, deadline_id: int, rung: int, now: datetime
+) -> Decision | None:
+    """Fire rung ``rung`` of deadline ``deadline_id`` and every later rung already due at
+    ``now`` (a daemon back from downtime catches up in order); None if nothing is due."""
+    decision = None
+    while (deadline := _find(ticket, deadline_id)) and _due(deadline, rung, now):
+        fired = _fire(compiled, ticket, deadline, now)
+        if fired is None:
+            break
+        decision = fired if decision is None else decision.then(fired)
+        ticket, rung = fired.after, rung + 1
+    return decision
+
+
+def _find(ticket: Ticket, deadline_id: int) -> Deadline | None:
+    return next((d for d in ticket.deadlines if d.id == deadline_id), None)
+
+
+def _fire(
+    compiled: CompiledDefinition, ticket: Ticket, deadline: Deadline, now: datetime
+) -> Decision | None:
+    rule = deadlines.rule_for(compiled.definition, ticket, deadline)
+    if rule is None:  # the ticket was reclassified and no rule of this kind applies any more
+        return None
+    step = deadlines.rungs(rule, compiled.calendar)[deadline.rung]
+    advanced = deadlines.schedule(deadline.evolve(rung=deadline.rung + 1), rule, compiled.calendar)
+    after = ticket.evolve(
+        deadlines=tuple(advanced if d.id == deadline.id else d for d in ticket.deadlines)
+    )
+    payload = {
+        "deadline": deadline.kind,
+        "deadline_id": deadline.id,
+        "due_at": deadline.due_at.isoformat(),
+        "level": step.level,
+        "overdue_minutes": max(0, int((now - deadline.due_at).total_seconds() // 60)),
+    }
+    notice = {
+        "ticket_id": ticket.id,
+        "state": ticket.state,
+        "lead_unit": ticket.lead_unit,
+        "category": ticket.category,
+        **payload,
+    }
+    messages = [(step.notify, notice)]
+    if step.command:
+        messages.append(
+            (
+                FIRE_COMMAND,
+                {
+                    "ticket_id": ticket.id,
+                    "trigger": step.command.trigger,
+                    "fields": step.command.fields,
+                },
+            )
+        )
+    fired = record(
+        ticket,
+        after,
+        EVENTS[step.name],
+        ACTOR,
+        payload,
+        now,
+        ticket.state,
+        deadlines=(advanced,),
+        messages=tuple(messages),
+        firings=((deadline.id, deadline.rung),),
+    )
+    return fired.then(_on_due(compiled, fired.after, step.trigger, now)) if step.trigger else fired
+
+
+def _due(deadline: Deadline, rung: int, now: datetime) -> bool:
+    return (
+        deadline.status == "pending"
+        and deadline.rung == rung
+        and deadline.fire_at is not None
+        and deadline.fire_at <= now
+    )
+
+
+def _on_due(compiled: CompiledDefinition, ticket: Ticket, trigger: str, now: datetime) -> Decision:
+    """The definition's ``on_due`` trigger (Art. 23: the callback starts when time is up)."""
+    try:
+        return decide(compiled, ticket, Command(trigger, {}, ACTOR), now)
+    except CommandError as refused:
+        # Not allowed now (say, the state has no such trigger): the overdue event stands alone.
+        return record(
+            ticket,
+            ticket,
+            "on_due_refused",
+            ACTOR,
+            {"trigger": trigger, "reason": str(refused)},
+            now,
+            ticket.state,
+        )

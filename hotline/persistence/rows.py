@@ -1,0 +1,113 @@
+"""Conversions between table rows and the engine's values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.engine.ticket import Deadline, Event, Ticket
+from hotline.persistence.tables import DeadlineRow, EventRow, OutboxRow, TicketRow
+
+tickets = TicketRow.__table__
+events = EventRow.__table__
+deadlines = DeadlineRow.__table__
+outbox = OutboxRow.__table__
+
+DEADLINE_FIELDS = (
+    "kind",
+    "state",
+    "status",
+    "measure",
+    "window",
+    "consumed",
+    "running_since",
+    "due_at",
+    "fire_at",
+    "rung",
+    "opened_at",
+    "closed_at",
+)
+
+
+def ticket(row: Any, open_deadlines: tuple[Deadline, ...] = ()) -> Ticket:
+    return Ticket(
+        id=row.id,
+        definition=row.definition_name,
+        definition_version=row.definition_version,
+        state=row.state,
+        category=row.category,
+        urgency=row.urgency,
+        channel=row.channel,
+        summary=row.summary,
+        version=row.version,
+        round=row.round,
+        lead_unit=row.lead_unit,
+        co_units=tuple(row.co_units or ()),
+        excluded=row.excluded,
+        fields=row.fields or {},
+        seq=row.seq,
+        head_hash=row.head_hash,
+        deadlines=open_deadlines,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def ticket_values(t: Ticket) -> dict[str, Any]:
+    """The columns a decision rewrites on its ticket."""
+    return {
+        "state": t.state,
+        "version": t.version,
+        "round": t.round,
+        "category": t.category,
+        "urgency": t.urgency,
+        "lead_unit": t.lead_unit,
+        "co_units": list(t.co_units),
+        "excluded": t.excluded,
+        "fields": dict(t.fields),
+        "seq": t.seq,
+        "head_hash": t.head_hash,
+        "updated_at": t.updated_at,
+    }
+
+
+def event(row: Any) -> Event:
+    return Event(
+        ticket_id=row.ticket_id,
+        seq=row.seq,
+        trigger=row.trigger,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        actor=row.actor,
+        payload=row.payload,
+        occurred_at=row.occurred_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def event_values(e: Event) -> dict[str, Any]:
+    return {
+        "ticket_id": e.ticket_id,
+        "seq": e.seq,
+        "trigger": e.trigger,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "actor": e.actor,
+        "payload": dict(e.payload),
+        "occurred_at": e.occurred_at,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def deadline(row: Any) -> Deadline:
+    return Deadline(id=row.id, **{name: getattr(row, name) for name in DEADLINE_FIELDS})
+
+
+def deadline_values(d: Deadline) -> dict[str, Any]:
+    # Any write of a deadline ends a sweeper's claim on it.
+    return {
+        **{name: getattr(d, name) for name in DEADLINE_FIELDS},
+        "claimed_by": None,
+        "claimed_until": None,
+    }

@@ -1,0 +1,196 @@
+"""The daemon's timers: one deadline sweeper and one outbox relay, driven by APScheduler.
+
+Deadlines are rows, not scheduler jobs (DESIGN principle 3): the sweeper claims the rows that
+are due, fires each through the service in its own transaction, and re-arms itself for the
+earliest pending rung, with a safety interval for rows written by other processes. Tests call
+``Sweeper.sweep`` and ``Relay.relay`` directly and never start the scheduler thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from hotline import handlers
+from hotline.engine.decision import Decision
+from hotline.engine.escalation import FIRE_COMMAND
+from hotline.persistence.sql import Claim
+from hotline.service import Service
+
+log = logging.getLogger("hotline.daemon")
+
+
+def default_owner() -> str:
+    """Who claims rows: unique per process, readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Sweeper:
+    """Fires due deadline rungs (reminders, due times, escalations), each exactly once."""
+
+    def __init__(
+        self,
+        service: Service,
+        owner: str | None = None,
+        batch: int = 200,
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self.service, self.batch, self.lease = service, batch, lease
+        self.owner = owner or default_owner()
+        self.stopping = threading.Event()
+
+    def sweep(self, now: datetime | None = None) -> list[Decision]:
+        """Fire everything due at ``now``, batch by batch, until nothing is due or we stop."""
+        fired: list[Decision] = []
+        while not self.stopping.is_set():
+            claims = self.service.store.claim_due(
+                now or self.service.clock.now(), self.batch, self.owner, self.lease
+            )
+            fired += [d for d in map(self._fire, claims) if d is not None]
+            if len(claims) < self.batch:
+                break
+        return fired
+
+    def _fire(self, claim: Claim) -> Decision | None:
+        try:
+            decision = self.service.fire_deadline(claim)
+        except Exception:  # one broken ticket must not stop the sweep
+            log.exception(
+                "deadline %s of ticket %s failed to fire",
+                claim.id,
+                claim.ticket_id,
+                extra={"action": "deadline_failed", "ticket_id": claim.ticket_id},
+            )
+            return None
+        if decision is not None:
+            _log_fired(decision)
+        return decision
+
+
+def _log_fired(decision: Decision) -> None:
+    for event in decision.events:
+        p = event.payload
+        log.info(
+            "ticket %s: %s %s%s, due %s, overdue %s min -> %s",
+            event.ticket_id,
+            event.trigger,
+            p.get("deadline", ""),
+            f" level {p['level']}" if p.get("level") else "",
+            p.get("due_at", "-"),
+            p.get("overdue_minutes", 0),
+            event.to_state,
+            extra={
+                "action": "deadline_fired",
+                "ticket_id": event.ticket_id,
+                "trigger": event.trigger,
+            },
+        )
+
+
+class Relay:
+    """Delivers outbox messages to their handlers, at least once, with retries and backoff."""
+
+    def __init__(
+        self,
+        service: Service,
+        owner: str | None = None,
+        batch: int = 100,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 8,
+        backoff: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self.service, self.batch, self.lease = service, batch, lease
+        self.max_attempts, self.backoff = max_attempts, backoff
+        self.owner = owner or default_owner()
+
+    def relay(self, now: datetime | None = None) -> tuple[int, int]:
+        """Attempt every message due at ``now``; return (delivered, failed)."""
+        now = now or self.service.clock.now()
+        delivered = failed = 0
+        for row in self.service.store.claim_outbox(now, self.batch, self.owner, self.lease):
+            error = self._deliver(row)
+            retry_at = None
+            if error and row.attempts + 1 < self.max_attempts:
+                retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
+            self.service.store.outbox_done(row.id, now, error, retry_at)
+            delivered, failed = (
+                (delivered + 1, failed) if error is None else (delivered, failed + 1)
+            )
+        return delivered, failed
+
+    def _deliver(self, row: Any) -> str | None:
+        """Run the message's handler; return the error text if it failed."""
+        try:
+            if row.handler == FIRE_COMMAND:
+                p = row.payload
+                self.service.fire(p["ticket_id"], p["trigger"], p.get("fields"), actor="deadline")
+            else:
+                handlers.get(row.handler)(handlers.Message(row.handler, row.key, row.payload))
+        except Exception as error:
+            log.warning(
+                "handler %s failed for %s: %s",
+                row.handler,
+                row.key,
+                error,
+                exc_info=True,
+                extra={"action": "handler_failed", "key": row.key},
+            )
+            return f"{type(error).__name__}: {error}"
+        return None
+
+
+class Daemon:
+    """APScheduler's BackgroundScheduler running the sweeper and the relay."""
+
+    def __init__(self, service: Service, safety: float = 2.0, relay_every: float = 1.0) -> None:
+        self.service = service
+        self.sweeper = Sweeper(service)
+        self.relay = Relay(service)
+        self.safety, self.relay_every = safety, relay_every
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        common: dict[str, Any] = {
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": None,
+            "next_run_time": now,
+        }
+        self.scheduler.add_job(self._sweep, "interval", seconds=self.safety, id="sweep", **common)
+        self.scheduler.add_job(
+            self.relay.relay, "interval", seconds=self.relay_every, id="relay", **common
+        )
+        self.scheduler.start()
+        log.info(
+            "daemon %s started on %s",
+            self.sweeper.owner,
+            self.service.store.url,
+            extra={"action": "started"},
+        )
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then stop."""
+        self.sweeper.stopping.set()
+        self.scheduler.shutdown(wait=True)
+        log.info("daemon %s stopped", self.sweeper.owner, extra={"action": "stopped"})
+
+    def _sweep(self) -> None:
+        self.sweeper.sweep()
+        self._rearm()
+
+    def _rearm(self) -> None:
+        """Run the next sweep when the earliest pending rung falls due, if that is sooner."""
+        upcoming = self.service.store.next_fire_at()
+        job = self.scheduler.get_job("sweep")
+        if upcoming is None or job is None or self.sweeper.stopping.is_set():
+            return
+        soonest = max(upcoming, datetime.now(UTC))
+        if job.next_run_time is None or soonest < job.next_run_time:
+            self.scheduler.modify_job("sweep", next_run_time=soonest)

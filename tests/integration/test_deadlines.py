@@ -1,0 +1,218 @@
+"""Deadlines fire from rows: reminders, due times and escalation, each exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hotline import handlers
+from hotline.scheduler import Relay, Sweeper
+from hotline.service import Service
+
+DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})
+H = timedelta(hours=1)
+
+
+def fired(service, ticket_id):
+    """(trigger, deadline, level) of the deadline events in a ticket's history."""
+    return [
+        (e.trigger, e.payload.get("deadline"), e.payload.get("level"))
+        for e in service.history(ticket_id)
+        if e.actor == "deadline"
+    ]
+
+
+def test_an_overdue_utility_ticket_is_reminded_then_escalated_level_by_level(
+    service, new_ticket, clock
+):
+    ticket = new_ticket("water-supply", steps=[DISPATCH])
+    sweeper = Sweeper(service, owner="test")
+    start = clock.now()
+
+    for hours, expected in [
+        (19, []),
+        (19.2, [("remind", "handling", 0)]),  # 80% of 24 h
+        (24, [("overdue", "handling", 0), ("escalate", "handling", 1)]),
+        (35, []),
+        (36, [("escalate", "handling", 2)]),  # 12 h after due: the district
+        (48, [("escalate", "handling", 3)]),  # 24 h after due: city supervision (督办)
+        (96, []),
+    ]:
+        clock.set(start + hours * H)
+        before = fired(service, ticket.id)
+        sweeper.sweep()
+        new = [f for f in fired(service, ticket.id)[len(before) :] if f[1] == "handling"]
+        assert new == expected, f"at +{hours} h"
+
+
+def test_escalations_are_messages_to_the_right_level(service, store, new_ticket, clock):
+    ticket = new_ticket("water-supply", steps=[DISPATCH])
+    clock.advance(48 * H)
+
+    Sweeper(service, owner="test").sweep()
+
+    handlers_told = [m.handler for m in store.outbox(ticket.id)]
+    assert handlers_told.count("notify_district") == 1
+    assert handlers_told.count("notify_city") == 1
+
+
+def test_leaving_the_state_cancels_its_deadlines(service, store, new_ticket, clock):
+    ticket = new_ticket("water-supply", steps=[DISPATCH, ("reply", {"opinion": "fixed"})])
+    clock.advance(30 * H)
+
+    Sweeper(service, owner="test").sweep()
+
+    assert ("remind", "handling", 0) not in fired(service, ticket.id)
+    statuses = {d.kind: d.status for d in store.deadlines(ticket.id, status=None)}
+    assert statuses["handling"] == "met"
+
+
+def test_the_callback_starts_by_itself_when_its_time_is_up(service, new_ticket, clock):
+    ticket = new_ticket(steps=[DISPATCH, ("reply", {"opinion": "fixed"})])
+    clock.advance(25 * H)
+
+    Sweeper(service, owner="test").sweep()
+
+    assert service.get(ticket.id).state == "callback"  # Art. 23
+    assert [e.trigger for e in service.history(ticket.id)][-2:] == ["overdue", "start_callback"]
+
+
+def test_extension_moves_the_due_time_and_keeps_the_time_used(service, store, new_ticket, clock):
+    ticket = new_ticket("water-supply", steps=[DISPATCH])
+    due = store.deadlines(ticket.id)[-1].due_at
+    clock.advance(5 * H)
+
+    service.fire(ticket.id, "extend", {"by": "12h", "reason": "parts", "approver": "li"})
+
+    [handling] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
+    assert handling.due_at == due + 12 * H
+
+
+def test_pause_stops_the_working_clock_and_resume_restarts_it(service, store, new_ticket, clock):
+    clock.set(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))  # Monday 09:00 in Beijing
+    ticket = new_ticket("noise", steps=[DISPATCH])
+    [before] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
+    clock.advance(2 * H)
+    service.fire(ticket.id, "pause", {"reason": "citizen abroad until Thursday"})
+    assert {d.status for d in store.deadlines(ticket.id, status="paused")} == {"paused"}
+
+    clock.advance(3 * 24 * H)  # three working days stopped
+    service.fire(ticket.id, "resume")
+
+    [after] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
+    assert after.consumed == 2 * 3600
+    assert after.due_at - before.due_at == 3 * 24 * H  # same weekday, three working days later
+
+
+def test_a_daemon_back_after_three_days_fires_each_overdue_deadline_once_in_due_order(
+    store, another_store, clock
+):
+    first = Service(store, clock)
+    first.install_shipped()
+    from hotline.service import Intake
+
+    made = []
+    for category in ("water-supply", "public-safety-hazard", "heating"):
+        ticket = first.submit(Intake(category))
+        made.append(first.fire(ticket.id, *DISPATCH))
+        clock.advance(H)
+    clock.advance(3 * 24 * H)  # the daemon was down
+
+    restarted = Service(another_store(), clock)  # a new process on the same database
+    Sweeper(restarted, owner="after-restart").sweep()
+    Sweeper(restarted, owner="after-restart").sweep()
+
+    events = [e for t in made for e in restarted.history(t.id) if e.actor == "deadline"]
+    firsts = {}
+    for e in sorted(events, key=lambda e: (e.occurred_at, e.ticket_id, e.seq)):
+        firsts.setdefault(e.payload["deadline_id"], e.payload["due_at"])
+    keys = Counter((e.payload["deadline_id"], e.trigger, e.payload["level"]) for e in events)
+    assert keys and max(keys.values()) == 1
+    assert all(e.occurred_at == clock.now() for e in events)
+    emergency = [e for e in restarted.history(made[1].id) if e.trigger == "escalate"]
+    assert [e.payload["level"] for e in emergency] == [1, 2, 3]
+
+
+def test_two_sweepers_on_one_sqlite_file_never_double_escalate(
+    store, another_store, service, new_ticket, clock
+):
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the PostgreSQL version of this runs with several processes (issue 7)")
+    tickets = [new_ticket("water-supply", steps=[DISPATCH]) for _ in range(20)]
+    clock.advance(48 * H)
+    barrier = threading.Barrier(2)
+    sweepers = [Sweeper(Service(another_store(), clock), f"sweeper-{n}", batch=3) for n in (1, 2)]
+
+    def sweep(sweeper):
+        barrier.wait()
+        sweeper.sweep()
+
+    threads = [threading.Thread(target=sweep, args=(sweeper,)) for sweeper in sweepers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for ticket in tickets:
+        levels = [f[2] for f in fired(service, ticket.id) if f[0] == "escalate"]
+        assert levels == [1, 2, 3]
+
+
+def test_a_stale_claim_after_its_lease_never_fires_twice(store, service, new_ticket, clock):
+    ticket = new_ticket("water-supply", steps=[DISPATCH])
+    clock.advance(20 * H)
+    claims = store.claim_due(clock.now(), 10, "dead", timedelta(minutes=1))
+    clock.advance(timedelta(minutes=2))  # the claiming sweeper died; its lease runs out
+
+    assert Sweeper(service, owner="alive").sweep()
+    assert [service.fire_deadline(c) for c in claims] == [None] * len(claims)  # it wakes up
+
+    assert fired(service, ticket.id) == [("overdue", "response", 0), ("remind", "handling", 0)]
+
+
+def test_a_failing_handler_keeps_the_state_change_and_is_retried(
+    service, store, new_ticket, clock, monkeypatch
+):
+    calls = []
+
+    def flaky(message):
+        calls.append(message.key)
+        if len(calls) == 1:
+            raise ConnectionError("unit's gateway is down")
+
+    monkeypatch.setitem(handlers._REGISTRY, "notify_unit", flaky)
+    ticket = new_ticket(steps=[DISPATCH])
+    relay = Relay(service, owner="test", backoff=timedelta(seconds=5))
+
+    assert relay.relay() == (0, 1)
+    [message] = store.outbox(ticket.id)
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "gateway is down" in message.last_error
+    assert service.get(ticket.id).state == "dispatched"
+    assert relay.relay() == (0, 0)  # not due before the backoff
+
+    clock.advance(timedelta(seconds=5))
+    assert relay.relay() == (1, 0)
+    assert calls == [message.key, message.key]  # the same idempotency key both times
+    assert store.outbox(ticket.id)[0].status == "delivered"
+
+
+def test_a_message_that_keeps_failing_is_parked_as_dead(
+    service, store, new_ticket, clock, monkeypatch
+):
+    def broken(message):
+        raise ValueError("no such unit in the directory")
+
+    monkeypatch.setitem(handlers._REGISTRY, "notify_unit", broken)
+    new_ticket(steps=[DISPATCH])
+    relay = Relay(service, owner="test", max_attempts=3, backoff=timedelta(seconds=1))
+
+    for _ in range(3):
+        relay.relay()
+        clock.advance(timedelta(minutes=1))
+
+    [dead] = store.outbox(status="dead")
+    assert dead.attempts == 3 and "no such unit" in dead.last_error
