@@ -6,7 +6,12 @@ Data goes to stdout, errors to stderr as one ``Error:`` line with a non-zero exi
 from __future__ import annotations
 
 import functools
+import logging
+import signal
+import sys
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,6 +26,7 @@ from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import db
 from hotline.persistence.sql import SqlStore
+from hotline.scheduler import Daemon
 from hotline.service import Intake, Service
 from hotline.workflows import loader
 
@@ -173,17 +179,116 @@ def demo(db_url: DbOption = db.DEFAULT_URL) -> None:
     """Drive about twenty tickets through every path of the beijing-12345 workflow."""
     store = SqlStore(db_url)
     store.migrate()
-    clock = FrozenClock(SystemClock().now())
+    clock = FrozenClock(SystemClock().now().replace(second=0, microsecond=0))
     service = Service(store, clock)
     service.install_shipped()
     tickets = demo_script.run(service, clock)
     out.print(_tickets_table(service, tickets, title=f"{len(tickets)} demo tickets in {db_url}"))
     redone = next(t for t in tickets if t.round > 1 and t.state == "closed")
     out.print(_history_table(redone.id, service.history(redone.id)))
+    overdue = tickets[-1]  # the burst main nobody replied to: reminded, then escalated (督办)
+    out.print(_history_table(overdue.id, service.history(overdue.id)))
     out.print(
         f"Next: hotline show {redone.id} · hotline history {redone.id} · "
         "hotline tickets --state dispatched"
     )
+
+
+@app.command()
+@user_errors
+def run(
+    db_url: DbOption = db.DEFAULT_URL,
+    safety: Annotated[
+        float,
+        typer.Option(
+            envvar="HOTLINE_SWEEP_SAFETY",
+            help="Seconds between sweeps when nothing falls due sooner.",
+        ),
+    ] = 2.0,
+    log_level: Annotated[str, typer.Option(envvar="HOTLINE_LOG_LEVEL")] = "INFO",
+) -> None:
+    """Run the daemon: fire due deadlines and deliver the outbox until SIGTERM or Ctrl-C."""
+    logging.basicConfig(
+        level=log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
+    daemon = Daemon(_service(db_url), safety=safety)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    daemon.start()
+    stopping.wait()
+    daemon.stop()
+
+
+@app.command()
+@user_errors
+def deadlines(
+    ticket: Annotated[int | None, typer.Option(help="Only this ticket's deadlines.")] = None,
+    overdue: Annotated[bool, typer.Option(help="Only those past their due time.")] = False,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Pending deadlines with their due time and the time left."""
+    service = _service(db_url)
+    now = service.clock.now()
+    found = service.store.deadlines(ticket, due_before=now if overdue else None)
+    table = Table(
+        "id",
+        "ticket",
+        "kind",
+        "state",
+        "measure",
+        "due (UTC)",
+        "left",
+        "next rung",
+        title=f"{len(found)} pending deadline(s)",
+    )
+    for d in found:
+        table.add_row(
+            str(d.id),
+            str(d.ticket_id),
+            d.kind,
+            d.state,
+            d.measure,
+            f"{d.due_at:%Y-%m-%d %H:%M}",
+            _left(d.due_at - now),
+            f"{d.fire_at:%m-%d %H:%M}" if d.fire_at else "-",
+        )
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def outbox(
+    dead: Annotated[bool, typer.Option(help="Only messages parked as dead.")] = False,
+    ticket: int | None = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Outbox messages: what handlers were asked to do, and how it went."""
+    found = _service(db_url).store.outbox(ticket, status="dead" if dead else None)
+    table = Table(
+        "id",
+        "ticket",
+        "handler",
+        "status",
+        "attempts",
+        "next attempt (UTC)",
+        "last error",
+        title=f"{len(found)} message(s)",
+    )
+    for m in found:
+        table.add_row(
+            str(m.id),
+            str(m.ticket_id),
+            m.handler,
+            m.status,
+            str(m.attempts),
+            f"{m.next_attempt_at:%m-%d %H:%M:%S}",
+            m.last_error or "",
+        )
+    out.print(table)
 
 
 @workflow_app.command("validate")
@@ -225,6 +330,12 @@ def _key_value(item: str) -> tuple[str, str]:
     if not sep or not key:
         raise errors.HotlineError(f"--set {item!r}: write it as key=value")
     return key.strip(), value
+
+
+def _left(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    text = f"{minutes // 1440}d {minutes % 1440 // 60}h {minutes % 60}m".removeprefix("0d ")
+    return text if delta.total_seconds() >= 0 else f"overdue {text}"
 
 
 def _mask(kind: str, value: str) -> str:
@@ -276,3 +387,7 @@ def _history_table(ticket_id: int, events: list[Event]) -> Table:
             details,
         )
     return table
+
+
+if __name__ == "__main__":
+    app()

@@ -12,6 +12,7 @@ from typing import Any
 
 from hotline.clock import FrozenClock
 from hotline.engine.ticket import Ticket
+from hotline.scheduler import Sweeper
 from hotline.service import Intake, Service
 
 Step = tuple[str, dict[str, Any], timedelta]
@@ -30,7 +31,7 @@ def _handle(opinion: str) -> list[Step]:
 
 def _callback(resolved: bool, satisfaction: str) -> list[Step]:
     answers = {"resolved": resolved, "satisfaction": satisfaction}
-    return [("start_callback", {}, 24 * H), ("record_callback", answers, 15 * M)]
+    return [("start_callback", {}, 20 * H), ("record_callback", answers, 15 * M)]
 
 
 def _solved(unit: str, opinion: str, satisfaction: str = "satisfied") -> list[Step]:
@@ -136,6 +137,10 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
         [_dispatch("power-group"), *_handle("lamps replaced")],
     ),
     (Intake("noise", "Loudspeakers at the square every evening"), []),
+    (
+        Intake("water-supply", "Burst main, no water in building 5", urgency="urgent"),
+        [_dispatch("water-group"), ("respond", {"method": "visit"}, 30 * M)],
+    ),  # and then nothing
 ]
 
 
@@ -154,14 +159,28 @@ def _timeline(start: datetime) -> list[tuple[datetime, int, int]]:
     return sorted(moments)
 
 
+def _sweep_until(service: Service, sweeper: Sweeper, clock: FrozenClock, until: datetime) -> None:
+    """Fire every rung falling due before ``until`` at its own minute, as the daemon would."""
+    while (due := service.store.next_fire_at()) is not None and due <= until:
+        clock.set(max(due, clock.now()))
+        if not sweeper.sweep():
+            break  # nothing could fire (a stale row): leave it to the real daemon
+    clock.set(until)
+
+
 def run(service: Service, clock: FrozenClock) -> list[Ticket]:
-    """Play every scenario, interleaved in time, ending about now; return the final tickets."""
+    """Play every scenario, interleaved in time, ending about now; return the final tickets.
+
+    Deadlines are swept before every step, as the daemon would have done meanwhile, so an
+    unanswered ticket is reminded and escalated (督办) on time.
+    """
+    sweeper = Sweeper(service, owner="demo")
     moments = _timeline(clock.now())
     clock.set(clock.now() - (moments[-1][0] - moments[0][0]))  # so the week ends today
     offset = clock.now() - moments[0][0]
     tickets: dict[int, Ticket] = {}
     for at, number, index in moments:
-        clock.set(at + offset)
+        _sweep_until(service, sweeper, clock, at + offset)
         intake, steps = SCENARIOS[number]
         if index < 0:
             tickets[number] = service.submit(intake, actor="operator-017")
@@ -170,4 +189,5 @@ def run(service: Service, clock: FrozenClock) -> list[Ticket]:
         ticket = tickets[number]
         actor = ticket.lead_unit if trigger in UNIT_TRIGGERS else None
         tickets[number] = service.fire(ticket.id, trigger, fields, actor=actor or "centre")
-    return [tickets[number] for number in sorted(tickets)]
+    _sweep_until(service, sweeper, clock, clock.now() + timedelta(hours=1))
+    return [service.get(tickets[number].id) for number in sorted(tickets)]

@@ -154,6 +154,9 @@ class Daemon:
         self.relay = Relay(service)
         self.safety, self.relay_every = safety, relay_every
         self.scheduler = BackgroundScheduler(timezone=UTC)
+        # Held while stopping: the scheduler's shutdown waits for running jobs while holding its
+        # own lock, so a sweep must not call back into the scheduler then (it would deadlock).
+        self._arming = threading.Lock()
 
     def start(self) -> None:
         now = datetime.now(UTC)
@@ -178,19 +181,24 @@ class Daemon:
     def stop(self) -> None:
         """Finish the batch in hand, then stop."""
         self.sweeper.stopping.set()
-        self.scheduler.shutdown(wait=True)
+        with self._arming:
+            self.scheduler.shutdown(wait=True)
         log.info("daemon %s stopped", self.sweeper.owner, extra={"action": "stopped"})
 
     def _sweep(self) -> None:
-        self.sweeper.sweep()
+        fired = self.sweeper.sweep()
+        log.debug("sweep done: %d fired", len(fired), extra={"action": "swept"})
         self._rearm()
 
     def _rearm(self) -> None:
         """Run the next sweep when the earliest pending rung falls due, if that is sooner."""
         upcoming = self.service.store.next_fire_at()
-        job = self.scheduler.get_job("sweep")
-        if upcoming is None or job is None or self.sweeper.stopping.is_set():
+        if upcoming is None or not self._arming.acquire(blocking=False):
             return
-        soonest = max(upcoming, datetime.now(UTC))
-        if job.next_run_time is None or soonest < job.next_run_time:
-            self.scheduler.modify_job("sweep", next_run_time=soonest)
+        try:
+            job = self.scheduler.get_job("sweep")
+            soonest = max(upcoming, datetime.now(UTC))
+            if job and (job.next_run_time is None or soonest < job.next_run_time):
+                self.scheduler.modify_job("sweep", next_run_time=soonest)
+        finally:
+            self._arming.release()

@@ -79,11 +79,15 @@ def _unknown_names(definition: Definition, handlers: Collection[str]) -> Iterato
                     )
     for s, state in enumerate(definition.states):
         for d, rule in enumerate(state.deadlines):
+            path = ("states", s, "deadlines", d)
+            where = f"deadline {rule.kind!r} of state {state.name!r}"
+            if rule.notify not in handlers:
+                yield Problem(f"unknown handler {rule.notify!r} in {where}", (*path, "notify"))
             for e, step in enumerate(rule.escalate):
                 if step.notify not in handlers:
                     yield Problem(
-                        f"unknown handler {step.notify!r} in escalation",
-                        ("states", s, "deadlines", d, "escalate", e, "notify"),
+                        f"unknown handler {step.notify!r} in escalation of {where}",
+                        (*path, "escalate", e, "notify"),
                     )
 
 

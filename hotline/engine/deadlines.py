@@ -54,9 +54,11 @@ def rule_for(definition: Definition, ticket: Ticket, deadline: Deadline) -> Dead
     )
 
 
-def rungs(rule: DeadlineRule, calendar: Calendar) -> tuple[Rung, ...]:
-    """The firings of a rule in order: reminder, due time, escalation levels."""
-    window = calendar.seconds(rule.within, rule.measure)
+def rungs(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ...]:
+    """The firings of a deadline in order: reminder, due time, escalation levels.
+
+    ``window`` is the deadline's own window, so an extension (延期) moves every rung with it.
+    """
     found = [Rung("due", window, rule.notify, trigger=rule.on_due)]
     if rule.remind_at:
         found.append(Rung("remind", int(window * rule.remind_at), rule.notify))
@@ -96,7 +98,7 @@ def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Dead
         left = max(0, offset - deadline.consumed)
         return calendar.add(deadline.running_since, left, measure)
 
-    ladder = rungs(rule, calendar)
+    ladder = rungs(rule, calendar, deadline.window)
     fire_at = at(ladder[deadline.rung].offset) if deadline.rung < len(ladder) else None
     return deadline.evolve(due_at=at(deadline.window), fire_at=fire_at)
 

@@ -46,7 +46,7 @@ def _fire(
     rule = deadlines.rule_for(compiled.definition, ticket, deadline)
     if rule is None:  # the ticket was reclassified and no rule of this kind applies any more
         return None
-    step = deadlines.rungs(rule, compiled.calendar)[deadline.rung]
+    step = deadlines.rungs(rule, compiled.calendar, deadline.window)[deadline.rung]
     advanced = deadlines.schedule(deadline.evolve(rung=deadline.rung + 1), rule, compiled.calendar)
     after = ticket.evolve(
         deadlines=tuple(advanced if d.id == deadline.id else d for d in ticket.deadlines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
 from importlib import resources
@@ -55,6 +56,9 @@ def load(name: str) -> Calendar:
 
 
 def _workday(spec: CalendarSpec) -> Callable[[date], bool]:
+    # chinese_calendar scans its whole table per lookup; deadline arithmetic asks about the same
+    # few days again and again.
+    @functools.lru_cache(maxsize=4096)
     def workday(day: date) -> bool:
         if day in spec.workdays:
             return True

@@ -1,0 +1,199 @@
+"""Lifecycle throughput: the real Service against the same row writes in plain sqlite3.
+
+Tickets go submit, dispatch, respond, reply, start_callback, record_callback, a transaction each;
+the raw path sends SqlStore's statements, bar Service.submit's definition read (counts printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hotline.engine import history
+from hotline.persistence.sql import SqlStore
+from hotline.service import Intake, Service
+from hotline.workflows import loader
+
+INTAKE = Intake("noise", "Construction at night")
+STEPS = [  # the common path after submit: (trigger, command fields)
+    ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"}),
+    ("respond", {"method": "phone"}),
+    ("reply", {"opinion": "night work stopped"}),
+    ("start_callback", {}),
+    ("record_callback", {"resolved": True, "satisfaction": "satisfied"}),
+]
+PER_LIFECYCLE = 1 + len(STEPS)  # submit counts as a transition
+INTAKE_KEYS = ("category", "urgency", "channel", "summary")
+
+# beijing-12345 on a normal 'noise' ticket, by hand: trigger -> (new state, open deadline kinds met
+# (() = all), deadlines opened (kind, measure, hours; due = now + window: calendar arithmetic is
+# the engine's work), the `after` handler of the transition, which gets an outbox row).
+W = "working"  # working time on the definition's calendar
+PLANS = {
+    "submit": ("received", (), (("intake", "calendar", 2),), None),
+    "dispatch": ("dispatched", (), (("response", W, 4), ("handling", W, 56)), "notify_unit"),
+    "respond": ("dispatched", ("response",), (), None),
+    "reply": ("handled", (), (("callback_start", "calendar", 24),), "notify_centre"),
+    "start_callback": ("callback", (), (("callback", W, 16),), None),
+    "record_callback": ("closed", (), (), None),
+}
+
+INSERT_TICKET = """INSERT INTO tickets (definition_name, definition_version, state, version,
+    round, category, urgency, channel, summary, co_units, excluded, fields, contact_name,
+    contact_phone, contact_address, idempotency_key, seq, head_hash, created_at, updated_at)
+    VALUES (:definition, 1, 'received', 0, 1, :category, :urgency, :channel, :summary, '[]', 0,
+    '{}', NULL, NULL, NULL, NULL, 0, '', :now, :now)"""
+UPDATE_TICKET = """UPDATE tickets SET state = :state, version = :version, round = :round,
+    category = :category, urgency = :urgency, lead_unit = :lead_unit, co_units = :co_units,
+    excluded = :excluded, fields = :fields, seq = :seq, head_hash = :head_hash,
+    updated_at = :updated_at WHERE id = :id AND version = :old_version"""
+INSERT_EVENT = """INSERT INTO events (ticket_id, seq, "trigger", from_state, to_state, actor,
+    payload, occurred_at, prev_hash, hash) VALUES (:ticket_id, :seq, :trigger, :from_state,
+    :to_state, :actor, :payload, :occurred_at, :prev_hash, :hash)"""
+OPEN_DEADLINES = "SELECT * FROM deadlines WHERE ticket_id = ? AND status IN (?, ?) ORDER BY id"
+DEADLINE = ("kind", "state", "status", "measure", "window", "consumed", "running_since", "due_at")
+DEADLINE += ("fire_at", "rung", "opened_at", "closed_at", "claimed_by", "claimed_until")
+INSERT_DEADLINE = f"INSERT INTO deadlines (ticket_id, {', '.join(DEADLINE)}) VALUES (:ticket_id, "
+INSERT_DEADLINE += ", ".join(f":{c}" for c in DEADLINE) + ")"
+UPDATE_DEADLINE = "UPDATE deadlines SET " + ", ".join(f"{c} = :{c}" for c in DEADLINE)
+UPDATE_DEADLINE += " WHERE id = :id"
+MET = {"status": "met", "fire_at": None, "claimed_by": None, "claimed_until": None}
+INSERT_OUTBOX = """INSERT INTO outbox (ticket_id, handler, "key", payload, status, attempts,
+    next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"""
+COUNT_ROWS = """SELECT 'tickets', count(*) FROM tickets
+    UNION ALL SELECT 'ticket updates (sum of versions)', sum(version) FROM tickets
+    UNION ALL SELECT 'events', count(*) FROM events UNION ALL SELECT 'outbox', count(*) FROM outbox
+    UNION ALL SELECT 'deadlines ' || status, count(*) FROM deadlines GROUP BY status"""
+# Datetimes as SQLAlchemy stores them in SQLite: naive UTC with microseconds.
+sqlite3.register_adapter(datetime, lambda at: at.strftime("%Y-%m-%d %H:%M:%S.%f"))
+
+
+def hotline_lifecycle(service: Service) -> None:
+    ticket = service.submit(INTAKE)
+    for trigger, fields in STEPS:
+        service.fire(ticket.id, trigger, fields)
+
+
+def raw_connection(path: Path) -> sqlite3.Connection:
+    store = SqlStore(f"sqlite:///{path}")
+    store.migrate()
+    store.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+    return conn
+
+
+def raw_lifecycle(conn: sqlite3.Connection) -> None:
+    """One transaction a command, as the store does; submit first inserts the ticket."""
+    ticket_id = None
+    for trigger, fields in [("submit", {}), *STEPS]:
+        now = datetime.now(UTC)
+        conn.execute("BEGIN IMMEDIATE")
+        with conn:  # COMMIT, or ROLLBACK on an exception
+            if ticket_id is None:
+                values = vars(INTAKE) | {"definition": loader.DEFAULT, "now": now}
+                ticket_id = conn.execute(INSERT_TICKET, values).lastrowid
+            write_transition(conn, ticket_id, trigger, fields, now)
+
+
+def write_transition(conn: sqlite3.Connection, tid: int, trigger: str, fields, now) -> None:
+    """What ``SqlStore._apply`` writes: ticket, chained event, deadlines, outbox."""
+    dest, met, opens, handler = PLANS[trigger]
+    old = dict(conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone())
+    running = conn.execute(OPEN_DEADLINES, (tid, "pending", "paused")).fetchall()
+    first = trigger == "submit"
+    actor, source = ("intake", None) if first else ("system", old["state"])
+    payload = {k: old[k] for k in INTAKE_KEYS} if first else fields
+    chained = (tid, old["seq"] + 1, old["head_hash"], trigger, source, dest, actor, payload, now)
+    event = vars(history.seal(*chained))
+    new = update_ticket(conn, old, event, fields, now)
+    conn.execute(INSERT_EVENT, event | {"payload": json.dumps(event["payload"])})
+    if opens:
+        conn.executemany(INSERT_DEADLINE, [opened(tid, dest, *rule, now) for rule in opens])
+    if done := [d for d in running if not met or d["kind"] in met]:
+        conn.executemany(UPDATE_DEADLINE, [dict(d) | MET | {"closed_at": now} for d in done])
+    if handler:
+        enqueue(conn, new, event, handler, now)
+
+
+def update_ticket(conn: sqlite3.Connection, old: dict, event: dict, fields, now) -> dict:
+    """The optimistic-lock UPDATE; command fields other than columns go to the JSON fields."""
+    merged = json.loads(old["fields"]) | {k: v for k, v in fields.items() if k != "lead_unit"}
+    if event["trigger"] == "respond":  # the record_response action
+        merged |= {"responded_round": old["round"], "responded_at": now.isoformat()}
+    new = old | {"state": event["to_state"], "version": old["version"] + 1, "seq": event["seq"]}
+    new |= {"head_hash": event["hash"], "fields": json.dumps(merged), "updated_at": now}
+    new |= {"lead_unit": fields.get("lead_unit", old["lead_unit"]), "old_version": old["version"]}
+    if conn.execute(UPDATE_TICKET, new).rowcount != 1:
+        raise RuntimeError(f"ticket {old['id']} changed under us")
+    return new
+
+
+def opened(tid: int, state: str, kind: str, measure: str, hours: int, now: datetime) -> dict:
+    window, due = hours * 3600, now + timedelta(hours=hours)
+    row = dict.fromkeys(DEADLINE) | {"ticket_id": tid, "kind": kind, "state": state, "rung": 0}
+    row |= {"status": "pending", "measure": measure, "window": window, "consumed": 0}
+    return row | {"running_since": now, "due_at": due, "fire_at": due, "opened_at": now}
+
+
+def enqueue(conn: sqlite3.Connection, new: dict, event: dict, handler: str, now) -> None:
+    message = {"ticket_id": new["id"], "trigger": event["trigger"], "from": event["from_state"]}
+    message |= {"to": event["to_state"], "seq": event["seq"], "category": new["category"]}
+    message |= {"lead_unit": new["lead_unit"], "co_units": json.loads(new["co_units"])}
+    key = f"{new['id']}:{event['seq']}:{handler}"
+    conn.execute(INSERT_OUTBOX, (new["id"], handler, key, json.dumps(message), now, now))
+
+
+def measure(label: str, run, tickets: int, conn: sqlite3.Connection) -> tuple[float, int]:
+    """One warm-up run counting SQLite's statements on ``conn``, then ``tickets`` timed runs."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    run()
+    conn.set_trace_callback(None)
+    start = time.perf_counter()
+    for _ in range(tickets):
+        run()
+    elapsed = time.perf_counter() - start
+    rate, lifecycles = tickets * PER_LIFECYCLE / elapsed, tickets / elapsed
+    print(f"{label:8}{lifecycles:9.1f} lifecycles/s{rate:10.1f} transitions/s{elapsed:8.2f} s")
+    return rate, len(seen)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--db", type=Path, help="a new SQLite file (the raw one adds .raw)")
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "hotline.db"
+    raw_path = path.with_name(path.name + ".raw")
+    if path.exists() or raw_path.exists():
+        parser.error(f"{path} or {raw_path} exists: the benchmark needs fresh files")
+
+    store = SqlStore(f"sqlite:///{path}")
+    store.migrate()
+    service = Service(store)
+    service.install_shipped()
+    with store.engine.connect() as c:  # the pool's only connection: commands run in turn
+        traced = c.connection.driver_connection
+    h_rate, h_sql = measure("hotline", lambda: hotline_lifecycle(service), args.tickets, traced)
+    store.close()
+
+    conn = raw_connection(raw_path)
+    r_rate, r_sql = measure("raw", lambda: raw_lifecycle(conn), args.tickets, conn)
+    print(f"ratio hotline/raw {h_rate / r_rate:.2f} ({PER_LIFECYCLE} transitions a lifecycle)")
+    print(f"{'files in ' + str(path.parent):40}{'hotline':>9}{'raw':>9}")
+    print(f"{'statements a lifecycle (untimed warm-up)':40}{h_sql:>9}{r_sql:>9}")
+    ours, theirs = dict(sqlite3.connect(path).execute(COUNT_ROWS)), dict(conn.execute(COUNT_ROWS))
+    for label in ours | theirs:
+        print(f"{label:40}{ours.get(label, 0):>9}{theirs.get(label, 0):>9}")
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()
