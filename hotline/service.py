@@ -60,11 +60,11 @@ class Service:
         ]
 
     def compiled(self, name: str, version: int | None = None) -> CompiledDefinition:
-        """A stored definition version, parsed and compiled once per process."""
-        if version is not None and (name, version) in self._compiled:
-            return self._compiled[(name, version)]
-        version, source = self.store.definition_source(name, version)
+        """A stored definition version (the newest if None), parsed and compiled once."""
+        if version is None:
+            version = self.store.latest_definition_version(name)
         if (name, version) not in self._compiled:
+            version, source = self.store.definition_source(name, version)
             compiled = loader.compile_source(source, version, f"{name}@{version}")
             self._compiled[(name, version)] = compiled
         return self._compiled[(name, version)]

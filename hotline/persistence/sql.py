@@ -114,6 +114,15 @@ class SqlStore:
             )
             return version
 
+    def latest_definition_version(self, name: str) -> int:
+        """The newest version of ``name``; raise UnknownDefinition."""
+        query = sa.select(sa.func.max(definitions.c.version)).where(definitions.c.name == name)
+        with self.reading() as conn:
+            version = conn.execute(query).scalar()
+        if version is None:
+            raise UnknownDefinition(name)
+        return version
+
     def definition_source(self, name: str, version: int | None = None) -> tuple[int, str]:
         """The (version, YAML text) of ``name`` at ``version``, or its newest version."""
         query = sa.select(definitions.c.version, definitions.c.source).where(
