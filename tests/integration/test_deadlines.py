@@ -216,3 +216,31 @@ def test_a_message_that_keeps_failing_is_parked_as_dead(
 
     [dead] = store.outbox(status="dead")
     assert dead.attempts == 3 and "no such unit" in dead.last_error
+
+
+def test_an_escalation_can_emit_a_command_which_is_refused_until_the_trigger_exists(
+    service, store, clock
+):
+    source = store.definition_source("beijing-12345")[1].replace(
+        "{level: 3, after: 24h, notify: notify_city}",
+        "{level: 3, after: 24h, notify: notify_city, "
+        "command: {trigger: whistle, fields: {to: [water-group]}}}",
+    )
+    service.publish(source)
+    from hotline.service import Intake
+
+    ticket = service.submit(Intake("water-supply"))
+    service.fire(ticket.id, *DISPATCH)
+    clock.advance(48 * H)
+    Sweeper(service, owner="test").sweep()
+
+    [command] = [m for m in store.outbox(ticket.id) if m.handler == "fire_command"]
+    assert command.payload == {
+        "ticket_id": ticket.id,
+        "trigger": "whistle",
+        "fields": {"to": ["water-group"]},
+    }
+    Relay(service, owner="test").relay()
+    [command] = [m for m in store.outbox(ticket.id) if m.handler == "fire_command"]
+    assert command.status == "pending" and "cannot 'whistle'" in command.last_error
+    assert service.get(ticket.id).state == "dispatched"
