@@ -136,11 +136,10 @@ def test_a_daemon_back_after_three_days_fires_each_overdue_deadline_once_in_due_
     assert [e.payload["level"] for e in emergency] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # PostgreSQL: issue 7
 def test_two_sweepers_on_one_sqlite_file_never_double_escalate(
     store, another_store, service, new_ticket, clock
 ):
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("the PostgreSQL version of this runs with several processes (issue 7)")
     tickets = [new_ticket("water-supply", steps=[DISPATCH]) for _ in range(20)]
     clock.advance(48 * H)
     barrier = threading.Barrier(2)
