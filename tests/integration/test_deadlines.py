@@ -7,8 +7,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from hotline import handlers
+from hotline.persistence import rows
 from hotline.scheduler import Relay, Sweeper
 from hotline.service import Service
 
@@ -120,15 +122,19 @@ def test_a_daemon_back_after_three_days_fires_each_overdue_deadline_once_in_due_
         made.append(first.fire(ticket.id, *DISPATCH))
         clock.advance(H)
     clock.advance(3 * 24 * H)  # the daemon was down
+    planned = {d.id: d.fire_at for d in store.deadlines()}
 
     restarted = Service(another_store(), clock)  # a new process on the same database
     Sweeper(restarted, owner="after-restart").sweep()
     Sweeper(restarted, owner="after-restart").sweep()
 
     events = [e for t in made for e in restarted.history(t.id) if e.actor == "deadline"]
-    firsts = {}
-    for e in sorted(events, key=lambda e: (e.occurred_at, e.ticket_id, e.seq)):
-        firsts.setdefault(e.payload["deadline_id"], e.payload["due_at"])
+    with store.engine.connect() as conn:
+        written = conn.execute(sa.select(rows.events.c.payload).order_by(rows.events.c.id))
+        order = list(
+            dict.fromkeys(p["deadline_id"] for p in written.scalars() if p.get("deadline_id"))
+        )
+    assert [planned[d] for d in order] == sorted(planned[d] for d in order)  # in due order
     keys = Counter((e.payload["deadline_id"], e.trigger, e.payload["level"]) for e in events)
     assert keys and max(keys.values()) == 1
     assert all(e.occurred_at == clock.now() for e in events)
