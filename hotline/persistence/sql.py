@@ -27,6 +27,18 @@ definitions = DefinitionRow.__table__
 firings = FiringRow.__table__
 OPEN = ("pending", "paused")
 
+# The hot path's statements, built once: values travel as parameters, so SQLAlchemy reuses the
+# compiled SQL instead of building and caching a statement per call.
+LOAD_TICKET = sa.select(tickets).where(tickets.c.id == sa.bindparam("b_id"))
+LOAD_DEADLINES = (
+    sa.select(deadlines)
+    .where(deadlines.c.ticket_id == sa.bindparam("b_id"), deadlines.c.status.in_(OPEN))
+    .order_by(deadlines.c.id)
+)
+UPDATE_TICKET = tickets.update().where(
+    tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
+)
+
 
 @dataclass(frozen=True)
 class NewTicket:
@@ -381,28 +393,18 @@ class SqlStore:
         return rows.ticket(row) if row else None
 
     def _load(self, conn: sa.Connection, ticket_id: int, for_update: bool = False) -> Ticket:
-        query = sa.select(tickets).where(tickets.c.id == ticket_id)
-        if for_update:
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        query = LOAD_TICKET.with_for_update() if for_update else LOAD_TICKET
+        row = conn.execute(query, {"b_id": ticket_id}).first()
         if row is None:
             raise UnknownTicket(ticket_id)
-        found = conn.execute(
-            sa.select(deadlines)
-            .where(
-                deadlines.c.ticket_id == ticket_id,
-                deadlines.c.status.in_(OPEN),
-            )
-            .order_by(deadlines.c.id)
-        )
+        found = conn.execute(LOAD_DEADLINES, {"b_id": ticket_id})
         return rows.ticket(row, tuple(rows.deadline(d) for d in found))
 
     def _apply(self, conn: sa.Connection, decision: Decision) -> None:
         before, after = decision.before, decision.after
         updated = conn.execute(
-            tickets.update()
-            .where(tickets.c.id == before.id, tickets.c.version == before.version)
-            .values(**rows.ticket_values(after))
+            UPDATE_TICKET,
+            {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version},
         )
         if updated.rowcount != 1:
             actual = conn.execute(
