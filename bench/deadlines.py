@@ -1,0 +1,173 @@
+"""Deadline timers at scale: memory, sweep cost against pending rows, and firing lateness.
+
+Prints (a) the resident memory of a sweeping process over a database with --pending pending
+deadlines, (b) the time of one sweep firing --due due rows beside 10,000 and --pending pending
+ones (they should be close: cost follows due rows, not pending ones), and (c) the lateness of
+the real daemon (APScheduler) firing --live deadlines falling due over --live-seconds.
+
+Fixture shortcut: the millions of pending rows, and the due times of (c), are written with
+plain sqlite3 by copying a real open deadline row; everything that fires goes through the
+real Sweeper and Service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hotline.clock import FrozenClock
+from hotline.persistence.sql import SqlStore
+from hotline.scheduler import Daemon, Sweeper
+from hotline.service import Intake, Service
+
+DISPATCH = {"lead_unit": "water-group", "route": "direct"}
+FAR = "2100-01-01 00:00:00.000000"
+
+
+def service_on(path: Path, clock: FrozenClock | None = None) -> Service:
+    store = SqlStore(f"sqlite:///{path}")
+    store.migrate()
+    service = Service(store, clock)
+    service.install_shipped()
+    return service
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def dispatched_long_ago(path: Path, tickets: int) -> None:
+    """Utility tickets dispatched two days ago: response and handling deadlines are due."""
+    clock = FrozenClock(datetime.now(UTC) - timedelta(days=2))
+    service = service_on(path, clock)
+    for _ in range(tickets):
+        ticket = service.submit(Intake("water-supply", "no water"))
+        service.fire(ticket.id, "dispatch", DISPATCH)
+    service.store.close()
+
+
+def add_pending(path: Path, count: int) -> None:
+    """``count`` pending deadlines due in 2100, copied from the open row of an idle ticket (so
+    that no ticket being swept carries them)."""
+    service = service_on(path)
+    idle = service.submit(Intake("noise", "idle")).id
+    service.store.close()
+    db = sqlite3.connect(path)
+    columns = [c[1] for c in db.execute("PRAGMA table_info(deadlines)") if c[1] != "id"]
+    template = db.execute(
+        f"SELECT {', '.join(columns)} FROM deadlines WHERE ticket_id = ? LIMIT 1", (idle,)
+    ).fetchone()
+    row = dict(zip(columns, template, strict=True)) | {"fire_at": FAR, "due_at": FAR}
+    insert = (
+        f"INSERT INTO deadlines ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+    for start in range(0, count, 100_000):
+        db.executemany(insert, [tuple(row.values())] * min(100_000, count - start))
+        db.commit()
+    db.close()
+
+
+def timed_sweep(path: Path) -> tuple[float, int]:
+    service = service_on(path)
+    sweeper = Sweeper(service, owner="bench", batch=500)
+    started = time.perf_counter()
+    fired = sweeper.sweep()
+    elapsed = time.perf_counter() - started
+    service.store.close()
+    return elapsed, sum(len(d.firings) for d in fired)
+
+
+def sweep_cost(folder: Path, due: int, pending: int) -> None:
+    for filler in (10_000, pending):
+        path = folder / f"sweep-{filler}.db"
+        dispatched_long_ago(path, due // 2)  # two due deadlines a ticket
+        add_pending(path, filler)
+        seconds, rungs = timed_sweep(path)
+        print(
+            f"(b) sweep firing {due} due rows ({rungs} rungs) beside {filler:>9,} pending: "
+            f"{seconds:6.2f} s"
+        )
+    print(
+        f"(a) resident memory after sweeping beside {pending:,} pending: {rss_mb():.0f} MB "
+        "(target <= 200 MB)"
+    )
+
+
+def lateness(folder: Path, live: int, seconds: float) -> None:
+    path = folder / "live.db"
+    service = service_on(path)
+    for _ in range(live):
+        service.submit(Intake("noise", "spread over the next seconds"))
+    start = datetime.now(UTC) + timedelta(seconds=2)
+    planned = spread_due_times(path, start, seconds)
+    daemon = Daemon(service, safety=2.0)
+    daemon.start()
+    give_up = time.monotonic() + seconds + 30
+    while count_firings(path) < live and time.monotonic() < give_up:
+        time.sleep(0.5)  # a benchmark waits on the real clock; tests never do
+    daemon.stop()
+    late = firing_lateness(path, planned)
+    if not late:
+        print("(c) nothing fired")
+        return
+    late.sort()
+    p99 = late[int(len(late) * 0.99) - 1]
+    print(
+        f"(c) {len(late)}/{live} fired over {seconds:.0f} s: lateness p50 "
+        f"{statistics.median(late):.0f} ms, p99 {p99:.0f} ms, max {late[-1]:.0f} ms "
+        "(target p99 <= 1000 ms)"
+    )
+
+
+def spread_due_times(path: Path, start: datetime, seconds: float) -> dict[int, datetime]:
+    """Move every pending intake deadline to fall due evenly over the next ``seconds``."""
+    db = sqlite3.connect(path)
+    ids = [r[0] for r in db.execute("SELECT id FROM deadlines WHERE status = 'pending'")]
+    step = seconds / max(1, len(ids))
+    planned = {d: start + timedelta(seconds=i * step) for i, d in enumerate(ids)}
+    stamp = {d: t.replace(tzinfo=None).isoformat(" ") for d, t in planned.items()}
+    db.executemany(
+        "UPDATE deadlines SET fire_at = ?, due_at = ? WHERE id = ?",
+        [(s, s, d) for d, s in stamp.items()],
+    )
+    db.commit()
+    db.close()
+    return planned
+
+
+def count_firings(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT count(*) FROM deadline_firings").fetchone()[0]
+
+
+def firing_lateness(path: Path, planned: dict[int, datetime]) -> list[float]:
+    with sqlite3.connect(path) as db:
+        found = db.execute("SELECT deadline_id, fired_at FROM deadline_firings").fetchall()
+    return [
+        (datetime.fromisoformat(at).replace(tzinfo=UTC) - planned[d]).total_seconds() * 1000
+        for d, at in found
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pending", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--live", type=int, default=10_000)
+    parser.add_argument("--live-seconds", type=float, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hotline-deadlines-") as folder:
+        sweep_cost(Path(folder), args.due, args.pending)
+        lateness(Path(folder), args.live, args.live_seconds)
+
+
+if __name__ == "__main__":
+    main()
