@@ -112,17 +112,16 @@ class Relay:
     def relay(self, now: datetime | None = None) -> tuple[int, int]:
         """Attempt every message due at ``now``; return (delivered, failed)."""
         now = now or self.service.clock.now()
-        delivered = failed = 0
-        for row in self.service.store.claim_outbox(now, self.batch, self.owner, self.lease):
+        failed = 0
+        rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
+        for row in rows:
             error = self._deliver(row)
             retry_at = None
             if error and row.attempts + 1 < self.max_attempts:
                 retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
             self.service.store.outbox_done(row.id, now, error, retry_at)
-            delivered, failed = (
-                (delivered + 1, failed) if error is None else (delivered, failed + 1)
-            )
-        return delivered, failed
+            failed += error is not None
+        return len(rows) - failed, failed
 
     def _deliver(self, row: Any) -> str | None:
         """Run the message's handler; return the error text if it failed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from hotline.engine.ticket import Deadline, Event, Ticket
@@ -12,6 +13,7 @@ events = EventRow.__table__
 deadlines = DeadlineRow.__table__
 outbox = OutboxRow.__table__
 
+EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
 DEADLINE_FIELDS = (
     "kind",
     "state",
@@ -71,33 +73,11 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
 
 
 def event(row: Any) -> Event:
-    return Event(
-        ticket_id=row.ticket_id,
-        seq=row.seq,
-        trigger=row.trigger,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        actor=row.actor,
-        payload=row.payload,
-        occurred_at=row.occurred_at,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+    return Event(**{name: getattr(row, name) for name in EVENT_FIELDS})
 
 
 def event_values(e: Event) -> dict[str, Any]:
-    return {
-        "ticket_id": e.ticket_id,
-        "seq": e.seq,
-        "trigger": e.trigger,
-        "from_state": e.from_state,
-        "to_state": e.to_state,
-        "actor": e.actor,
-        "payload": dict(e.payload),
-        "occurred_at": e.occurred_at,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-    }
+    return {name: getattr(e, name) for name in EVENT_FIELDS} | {"payload": dict(e.payload)}
 
 
 def deadline(row: Any) -> Deadline:
