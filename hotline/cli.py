@@ -5,68 +5,33 @@ Data goes to stdout, errors to stderr as one ``Error:`` line with a non-zero exi
 
 from __future__ import annotations
 
-import functools
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from hotline import demo as demo_script
-from hotline import errors
 from hotline.clock import FrozenClock, SystemClock
+from hotline.commands import workflow
+from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import db
 from hotline.persistence.sql import SqlStore
 from hotline.scheduler import Daemon
 from hotline.service import Intake, Service
-from hotline.workflows import loader
 
 app = typer.Typer(
     help="Hotline: a workflow engine for citizen-complaint hotlines (12345).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-workflow_app = typer.Typer(help="Validate and inspect workflow definitions.", no_args_is_help=True)
-app.add_typer(workflow_app, name="workflow")
-
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-DbOption = Annotated[
-    str,
-    typer.Option("--db", envvar="HOTLINE_DB_URL", help="Database URL (SQLite file or PostgreSQL)."),
-]
-
-
-def user_errors(fn: F) -> F:
-    """Turn Hotline's errors into one line on stderr and exit code 1, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except errors.HotlineError as error:
-            err.print(f"[red]Error:[/red] {error}", markup=True, highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _service(url: str, clock: FrozenClock | None = None) -> Service:
-    store = SqlStore(url)
-    if not store.is_initialised():
-        raise errors.HotlineError(f"database {url} is not initialised: run `hotline init`")
-    return Service(store, clock)
+workflow.register(app)
 
 
 @app.command()
@@ -98,7 +63,7 @@ def submit(
 ) -> None:
     """Take in a new ticket (受理)."""
     intake = Intake(category, summary, urgency, channel, name, phone, address)
-    ticket = _service(db_url).submit(intake, actor=actor, idempotency_key=key)
+    ticket = open_service(db_url).submit(intake, actor=actor, idempotency_key=key)
     out.print(f"ticket {ticket.id} {ticket.state} (version {ticket.version})")
 
 
@@ -115,8 +80,8 @@ def fire(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """Fire TRIGGER on a ticket (dispatch, respond, reply, record_callback…)."""
-    fields = dict(_key_value(item) for item in set_ or [])
-    ticket = _service(db_url).fire(ticket_id, trigger, fields, actor, expect_version)
+    fields = dict(key_value(item) for item in set_ or [])
+    ticket = open_service(db_url).fire(ticket_id, trigger, fields, actor, expect_version)
     out.print(f"ticket {ticket.id} {ticket.state} (version {ticket.version})")
 
 
@@ -124,7 +89,7 @@ def fire(
 @user_errors
 def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
     """A ticket: state, units, fields, pending deadlines and what may happen next."""
-    service = _service(db_url)
+    service = open_service(db_url)
     ticket = service.get(ticket_id)
     contact = service.store.contact(ticket_id)
     rows = [
@@ -139,7 +104,7 @@ def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
         ("lead unit", ticket.lead_unit or "-"),
         ("co-units", ", ".join(ticket.co_units) or "-"),
         ("excluded", "yes" if ticket.excluded else "no"),
-        ("contact", " / ".join(_mask(k, v) for k, v in contact.items() if v) or "-"),
+        ("contact", " / ".join(mask(k, v) for k, v in contact.items() if v) or "-"),
         *((f"field {k}", v) for k, v in ticket.fields.items()),
         ("allowed", ", ".join(service.allowed(ticket)) or "-"),
     ]
@@ -155,7 +120,7 @@ def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
 @user_errors
 def history(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
     """A ticket's full, hash-chained history."""
-    out.print(_history_table(ticket_id, _service(db_url).history(ticket_id)))
+    out.print(_history_table(ticket_id, open_service(db_url).history(ticket_id)))
 
 
 @app.command()
@@ -168,7 +133,7 @@ def tickets(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """List tickets, filtered by state, lead unit or category."""
-    service = _service(db_url)
+    service = open_service(db_url)
     found = service.store.find(state=state, unit=unit, category=category, limit=limit)
     out.print(_tickets_table(service, found))
 
@@ -214,7 +179,7 @@ def run(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
-    daemon = Daemon(_service(db_url), safety=safety)
+    daemon = Daemon(open_service(db_url), safety=safety)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -231,7 +196,7 @@ def deadlines(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """Pending deadlines with their due time and the time left."""
-    service = _service(db_url)
+    service = open_service(db_url)
     now = service.clock.now()
     found = service.store.deadlines(ticket, due_before=now if overdue else None)
     table = Table(
@@ -267,7 +232,7 @@ def outbox(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """Outbox messages: what handlers were asked to do, and how it went."""
-    found = _service(db_url).store.outbox(ticket, status="dead" if dead else None)
+    found = open_service(db_url).store.outbox(ticket, status="dead" if dead else None)
     table = Table(
         "id",
         "ticket",
@@ -291,60 +256,10 @@ def outbox(
     out.print(table)
 
 
-@workflow_app.command("validate")
-@user_errors
-def workflow_validate(path: Path) -> None:
-    """Check a definition file; print every problem with its line."""
-    if not path.is_file():
-        raise errors.HotlineError(f"no such file: {path}")
-    definition, _ = loader.load_file(path)
-    out.print(
-        f"{path}: valid ({len(definition.states)} states, "
-        f"{len(definition.transitions)} transitions)"
-    )
-
-
-@workflow_app.command("show")
-@user_errors
-def workflow_show(name: str = loader.DEFAULT, db_url: DbOption = db.DEFAULT_URL) -> None:
-    """The states and transitions of a stored definition (newest version)."""
-    compiled = _service(db_url).compiled(name)
-    definition = compiled.definition
-    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {definition.title}")
-    table = Table("trigger", "from", "to", "guards", "fields")
-    for t in definition.transitions:
-        guards = [*t.conditions, *(f"not {g}" for g in t.unless)]
-        fields = [f"{k}{'*' if spec.required else ''}" for k, spec in t.fields.items()]
-        table.add_row(
-            t.trigger,
-            ", ".join(t.source),
-            t.dest or "(stays)",
-            ", ".join(guards),
-            ", ".join(fields),
-        )
-    out.print(table)
-
-
-def _key_value(item: str) -> tuple[str, str]:
-    key, sep, value = item.partition("=")
-    if not sep or not key:
-        raise errors.HotlineError(f"--set {item!r}: write it as key=value")
-    return key.strip(), value
-
-
 def _left(delta: timedelta) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     text = f"{minutes // 1440}d {minutes % 1440 // 60}h {minutes % 60}m".removeprefix("0d ")
     return text if delta.total_seconds() >= 0 else f"overdue {text}"
-
-
-def _mask(kind: str, value: str) -> str:
-    """Personal data is shown masked (条例 Art. 8): 138****5678, 张*, the district only."""
-    if kind == "phone" and len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    if kind == "name":
-        return value[0] + "*" * (len(value) - 1)
-    return value[:6] + "…"
 
 
 def _verdict(service: Service, ticket: Ticket) -> str:

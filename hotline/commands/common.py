@@ -1,0 +1,63 @@
+"""What every CLI command shares: consoles, the --db option, error handling, masking."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from hotline import errors
+from hotline.clock import Clock
+from hotline.persistence.sql import SqlStore
+from hotline.service import Service
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[
+    str,
+    typer.Option("--db", envvar="HOTLINE_DB_URL", help="Database URL (SQLite file or PostgreSQL)."),
+]
+
+
+def user_errors(fn: F) -> F:
+    """Turn Hotline's errors into one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except errors.HotlineError as error:
+            err.print(f"[red]Error:[/red] {error}", markup=True, highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_service(url: str, clock: Clock | None = None) -> Service:
+    """The service on an initialised database; a clear error if `hotline init` never ran."""
+    store = SqlStore(url)
+    if not store.is_initialised():
+        raise errors.HotlineError(f"database {url} is not initialised: run `hotline init`")
+    return Service(store, clock)
+
+
+def key_value(item: str) -> tuple[str, str]:
+    """``--set key=value`` into a pair, or an error naming the malformed item."""
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise errors.HotlineError(f"--set {item!r}: write it as key=value")
+    return key.strip(), value
+
+
+def mask(kind: str, value: str) -> str:
+    """Personal data is shown masked (条例 Art. 8): 138****5678, 张*, the district only."""
+    if kind == "phone" and len(value) >= 7:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    if kind == "name":
+        return value[0] + "*" * (len(value) - 1)
+    return value[:6] + "…"
