@@ -25,6 +25,7 @@ def check(definition: Definition, handlers: Collection[str]) -> list[Problem]:
         *_clock_problems(definition),
         *_reachability(definition),
         *_kpi_problems(definition),
+        *_unit_problems(definition),
     ]
 
 
@@ -218,3 +219,25 @@ def _kpi_problems(definition: Definition) -> Iterator[Problem]:
     total = w.response + w.resolution + w.satisfaction
     if abs(total - 1) > 1e-9:
         yield Problem(f"kpi weights add up to {total:g}, not 1", ("kpi", "weights"))
+
+
+def _unit_problems(definition: Definition) -> Iterator[Problem]:
+    """Unit codes are unique, and every unit a unit or a category names is declared."""
+    codes = [u.code for u in definition.units]
+    for i, code in enumerate(codes):
+        if code in codes[:i]:
+            yield Problem(f"unit {code!r} is declared twice", ("units", i, "code"))
+    known = set(codes)
+    for i, unit in enumerate(definition.units):
+        for key in ("district", "supervisor"):
+            named = getattr(unit, key)
+            if named is not None and named not in known:
+                yield Problem(
+                    f"unknown unit {named!r} in {key} of unit {unit.code!r}", ("units", i, key)
+                )
+    for i, category in enumerate(definition.categories):
+        if category.unit is not None and category.unit not in known:
+            yield Problem(
+                f"unknown unit {category.unit!r} in category {category.code!r}",
+                ("categories", i, "unit"),
+            )

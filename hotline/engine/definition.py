@@ -25,6 +25,7 @@ from hotline.engine import durations
 Duration = Annotated[durations.Span, BeforeValidator(durations.parse), PlainSerializer(str)]
 FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
 CategoryKind = Literal["consultation", "emergency", "utility", "ordinary", "complex"]
+UnitKind = Literal["street", "township", "district", "department", "utility", "city"]
 ANY_STATE = "*"
 
 
@@ -122,6 +123,21 @@ class Category(_Strict):
     code: str
     name: str
     kind: CategoryKind = "ordinary"
+    unit: str | None = None  # the unit answerable by default (e.g. the utility company)
+
+
+class Unit(_Strict):
+    """A handling unit: a street or township, a district, a department, a utility company.
+
+    ``district`` places a unit in its district for reports (区级转派 and rankings);
+    ``supervisor`` is who is told when it misses a deadline (督办).
+    """
+
+    code: str
+    name: str
+    kind: UnitKind
+    district: str | None = None
+    supervisor: str | None = None
 
 
 class KpiWeights(_Strict):
@@ -149,6 +165,7 @@ class Definition(_Strict):
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
     kpi: KpiSettings = KpiSettings()
     categories: tuple[Category, ...] = ()
+    units: tuple[Unit, ...] = ()
     states: tuple[StateSpec, ...]
     transitions: tuple[TransitionSpec, ...]
 
@@ -157,6 +174,9 @@ class Definition(_Strict):
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)
+
+    def unit(self, code: str) -> Unit | None:
+        return next((u for u in self.units if u.code == code), None)
 
     @property
     def state_names(self) -> list[str]:

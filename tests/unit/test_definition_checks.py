@@ -83,6 +83,8 @@ EXPECTED = [
         30,
     ),
     ("unknown_handler_in_deadline", "unknown handler 'notify_mayor'", 12),
+    ("unknown_unit_supervisor", "unknown unit 'chaoyng' in supervisor of unit 'street-a'", 8),
+    ("unknown_unit_in_category", "unknown unit 'street-b' in category 'noise'", 6),
 ]
 
 # Files whose problem the loader does not report yet: (name, why).
