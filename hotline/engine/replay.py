@@ -94,11 +94,14 @@ def _firing(ticket: Ticket, event: Event, compiled: CompiledDefinition) -> Decis
     """A sweeper's firing: the open deadline of that kind, at its next rung, at that instant."""
     kind = event.payload.get("deadline")
     deadline = next((d for d in ticket.deadlines if d.kind == kind), None)
-    if deadline is None or deadline.id is None:
+    if deadline is None:
         raise ReplayMismatch(ticket.id, event.seq, f"no open {kind!r} deadline to fire")
-    decision = escalation.decide_firing(
-        compiled, ticket, deadline.id, deadline.rung, event.occurred_at
+    # The event names the deadline by its row id: give the replayed deadline that id.
+    row_id = int(event.payload["deadline_id"])
+    ticket = ticket.evolve(
+        deadlines=tuple(d.evolve(id=row_id) if d is deadline else d for d in ticket.deadlines)
     )
+    decision = escalation.decide_firing(compiled, ticket, row_id, deadline.rung, event.occurred_at)
     if decision is None:
         raise ReplayMismatch(ticket.id, event.seq, f"the {kind!r} deadline was not due")
     return decision
@@ -114,12 +117,13 @@ def _check(replayed: Sequence[Event], recorded: Sequence[Event]) -> None:
 
 
 def _with_ids(ticket: Ticket) -> Ticket:
-    """Number new deadlines as the store would, so later firings can name them."""
-    taken = [d.id for d in ticket.deadlines if d.id is not None]
-    next_id = max(taken, default=0) + 1
+    """Number new deadlines so later firings can name them: below zero, so that they never
+    collide with the row ids a firing event brings in (see ``_firing``)."""
+    next_id = min((d.id for d in ticket.deadlines if d.id is not None and d.id < 0), default=0)
     numbered = []
     for d in ticket.deadlines:
         if d.id is None:
-            d, next_id = d.evolve(id=next_id), next_id + 1
+            next_id -= 1
+            d = d.evolve(id=next_id)
         numbered.append(d)
     return ticket.evolve(deadlines=tuple(numbered))
