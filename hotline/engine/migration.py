@@ -2,8 +2,9 @@
 
 A migration never restarts a clock: an open deadline keeps its consumed working time, its pause
 ledger and any approved extension; only its window is taken from the new rule and its due time
-recomputed. Deadlines the new version no longer has in that state are cancelled; rules it adds
-open now. The move is one ``migrate`` event in the ticket's history, written with the change.
+recomputed. Deadlines the new version no longer has in that state are cancelled; kinds of
+deadline it adds to the state open now. The move is one ``migrate`` event in the ticket's
+history, written with the change.
 """
 
 from __future__ import annotations
@@ -96,9 +97,11 @@ def _deadlines(
             kept.append(deadlines.close(d, "cancelled", now))
         else:
             kept.append(_retime(d, _extension(source, before, d), rule, target, after.state))
-    have = {d.kind for d in kept if d.open}
+    # Only a kind of deadline the old version did not have here opens now: one that was
+    # already met in this state stays met.
+    had = {r.kind for r in deadlines.applicable(source.definition, before.state, before)}
     opened = deadlines.open_for(target.definition, target.calendar, after.state, after, now)
-    return (*kept, *(d for d in opened if d.kind not in have))
+    return (*kept, *(d for d in opened if d.kind not in had))
 
 
 def _extension(source: CompiledDefinition, ticket: Ticket, d: Deadline) -> int:
