@@ -126,8 +126,11 @@ def as_of_table(service: Service, ticket_id: int, at: datetime) -> Table:
         *((f"field {k}", v) for k, v in ticket.fields.items()),
     ]
     for d in ticket.deadlines:
-        due = f"due {d.due_at:%Y-%m-%d %H:%M} UTC" if d.status == "pending" else "paused"
-        rows.append((f"deadline {d.kind}", f"{due}, {d.consumed}s used of {d.window}s"))
+        if d.status == "paused":
+            clock = f"paused, {d.consumed} of {d.window} clock seconds used"
+        else:
+            clock = f"due {d.due_at:%Y-%m-%d %H:%M} UTC ({d.measure} time)"
+        rows.append((f"deadline {d.kind}", clock))
     for label, value in rows:
         table.add_row(label, str(value))
     return table
