@@ -64,11 +64,16 @@ def test_a_removed_transition_and_deadline_rule_are_named():
             "    fields:\n      reason: {type: text, required: true}\n",
             "",
         ),
+        ("merge_repeat, decline]", "merge_repeat]"),
         ("    conditions: round_limit_reached\n    fields:\n", "    fields:\n"),
     )
 
     assert "- deadline 'callback' in 'callback' removed" in lines
     assert "- transition 'decline' from received to closed removed" in lines
+    assert (
+        "~ deadline 'intake' in 'received': closed_by [dispatch, answer, refer, merge_repeat,"
+        " decline] -> [dispatch, answer, refer, merge_repeat]"
+    ) in lines
     assert "~ transition 'close_unresolved' from callback: guard 'round_limit_reached' removed" in (
         lines
     )
