@@ -48,9 +48,8 @@ def tickets(new_ticket):
 
 def test_the_events_table_refuses_ordinary_update_and_delete(store, tickets):
     for statement in ("UPDATE events SET actor = 'someone else'", "DELETE FROM events"):
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-            with store.engine.begin() as conn:
-                sql(conn, statement)
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
+            sql(c, statement)
     with store.engine.connect() as conn:
         assert sql(conn, "SELECT count(*) FROM events").scalar() == 12
 

@@ -1,4 +1,4 @@
-"""``hotline history --at``: a ticket rebuilt from its events equals the live ticket, step by step."""
+"""``hotline history --at``: a ticket rebuilt from its events equals the live one, step by step."""
 
 from __future__ import annotations
 
