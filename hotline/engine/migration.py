@@ -78,7 +78,9 @@ def decide_migration(
         "definition": target.definition.name,
         "from_version": source.version,
         "to_version": target.version,
-        "deadlines": {d.kind: d.status for d in current},
+        "deadlines": {
+            d.kind: {"status": d.status, "due_at": d.due_at.isoformat()} for d in current
+        },
     }
     return record(ticket, after, TRIGGER, actor, payload, now, ticket.state, deadlines=changed)
 
