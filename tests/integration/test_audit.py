@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import audit
+from hotline.engine.replay import ReplayMismatch
 
 DISPATCH = ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
 REPLY = ("reply", {"opinion": "done"})
@@ -171,3 +172,14 @@ def test_a_rewritten_seal_in_the_database_differs_from_the_file(service, store, 
     report = audit.verify(service, seal_file=seal_file)
 
     assert f"the database's latest seal is not the one in {seal_file}" in report.problems
+
+
+def test_a_tampered_history_is_refused_by_the_point_in_time_rebuild(service, store, tickets):
+    victim = tickets[0].id
+    with trigger_off(store) as conn:
+        edit_payload(conn, victim)
+
+    with pytest.raises(
+        ReplayMismatch, match=f"ticket {victim}: history does not replay at event 4"
+    ):
+        audit.as_of(service, victim, None)
