@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hotline import demo as demo_script
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import workflow
+from hotline.commands import audit, workflow
 from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
@@ -32,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 workflow.register(app)
+audit.register(app)
 
 
 @app.command()
@@ -118,9 +119,20 @@ def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
 
 @app.command()
 @user_errors
-def history(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
-    """A ticket's full, hash-chained history."""
-    out.print(_history_table(ticket_id, open_service(db_url).history(ticket_id)))
+def history(
+    ticket_id: int,
+    at: Annotated[
+        str | None,
+        typer.Option(help="Show the ticket as it was at this ISO 8601 instant (UTC if no zone)."),
+    ] = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """A ticket's full, hash-chained history, or the ticket as it was at an instant."""
+    service = open_service(db_url)
+    if at is not None:
+        out.print(audit.as_of_table(service, ticket_id, audit.parse_time(at)))
+        return
+    out.print(_history_table(ticket_id, service.history(ticket_id)))
 
 
 @app.command()

@@ -1,42 +1,122 @@
-"""``hotline workflow …``: validate and inspect workflow definitions."""
+"""``hotline workflow …``: validate, publish, list, inspect and compare workflow definitions.
+
+Migration and graphs live in ``workflow_migrate`` and ``workflow_graph``; ``register`` adds
+them to the same ``workflow`` group.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from hotline import errors
 from hotline.commands.common import DbOption, open_service, out, user_errors
-from hotline.persistence import db
+from hotline.engine import diff
+from hotline.persistence import db, versions
+from hotline.service import Service
 from hotline.workflows import loader
 
-workflow_app = typer.Typer(help="Validate and inspect workflow definitions.", no_args_is_help=True)
+workflow_app = typer.Typer(
+    help="Validate, publish, inspect, migrate and draw workflow definitions.",
+    no_args_is_help=True,
+)
+
+
+RefArgument = Annotated[str, typer.Argument(help="NAME (newest version) or NAME@VERSION.")]
 
 
 def register(app: typer.Typer) -> None:
+    from hotline.commands import workflow_graph, workflow_migrate  # they add their commands
+
+    workflow_graph.register(workflow_app)
+    workflow_migrate.register(workflow_app)
     app.add_typer(workflow_app, name="workflow")
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``NAME`` or ``NAME@VERSION`` into its parts, or an error naming the bad reference."""
+    name, sep, version = ref.partition("@")
+    if not name or (sep and not version.isdigit()):
+        raise errors.HotlineError(f"{ref!r}: write a definition as NAME or NAME@VERSION")
+    return name, int(version) if sep else None
+
+
+def _read(path: Path) -> str:
+    if not path.is_file():
+        raise errors.HotlineError(f"no such file: {path}")
+    return path.read_text(encoding="utf-8")
 
 
 @workflow_app.command("validate")
 @user_errors
 def workflow_validate(path: Path) -> None:
     """Check a definition file; print every problem with its line."""
-    if not path.is_file():
-        raise errors.HotlineError(f"no such file: {path}")
-    definition, _ = loader.load_file(path)
+    definition = loader.parse(_read(path), str(path))
     out.print(
         f"{path}: valid ({len(definition.states)} states, "
         f"{len(definition.transitions)} transitions)"
     )
 
 
+@workflow_app.command("publish")
+@user_errors
+def workflow_publish(path: Path, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """Validate a definition file and store it as the next version of its name.
+
+    An invalid file is refused with every problem listed, and nothing is stored. New tickets
+    use the newest version; running tickets stay on theirs until migrated.
+    """
+    source = _read(path)
+    service = open_service(db_url)
+    name = loader.parse(source, str(path)).name
+    previous = _latest(service, name)
+    _, version = service.publish(source, str(path))
+    if version == previous:
+        out.print(f"{name}@{version} already holds this text: nothing published")
+        return
+    out.print(f"published {name}@{version}")
+    if previous is not None:
+        old = service.compiled(name, previous).definition
+        changes = diff.diff(old, service.compiled(name, version).definition)
+        out.print(f"changes from {name}@{previous}:", *changes, sep="\n  ", highlight=False)
+
+
+def _latest(service: Service, name: str) -> int | None:
+    try:
+        return service.store.latest_definition_version(name)
+    except errors.UnknownDefinition:
+        return None
+
+
+@workflow_app.command("list")
+@user_errors
+def workflow_list(db_url: DbOption = db.DEFAULT_URL) -> None:
+    """Every stored version, with the tickets pinned to it."""
+    service = open_service(db_url)
+    found = versions.listing(service.store, lambda n: service.compiled(n).definition.final)
+    newest = {v.name: v.version for v in found}
+    table = Table("definition", "published (UTC)", "checksum", "running", "tickets", "")
+    for v in found:
+        table.add_row(
+            f"{v.name}@{v.version}",
+            f"{v.published_at:%Y-%m-%d %H:%M}",
+            v.checksum[:12],
+            str(v.running),
+            str(v.total),
+            "newest" if newest[v.name] == v.version else "",
+        )
+    out.print(table)
+
+
 @workflow_app.command("show")
 @user_errors
-def workflow_show(name: str = loader.DEFAULT, db_url: DbOption = db.DEFAULT_URL) -> None:
-    """The states and transitions of a stored definition (newest version)."""
-    compiled = open_service(db_url).compiled(name)
+def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """The states and transitions of a stored definition: NAME (newest) or NAME@VERSION."""
+    name, version = parse_ref(ref)
+    compiled = open_service(db_url).compiled(name, version)
     definition = compiled.definition
     out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {definition.title}")
     table = Table("trigger", "from", "to", "guards", "fields")
@@ -51,3 +131,19 @@ def workflow_show(name: str = loader.DEFAULT, db_url: DbOption = db.DEFAULT_URL)
             ", ".join(fields),
         )
     out.print(table)
+
+
+@workflow_app.command("diff")
+@user_errors
+def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """What changed from NAME@1 to NAME@2: states, transitions, guards, deadline rules."""
+    service = open_service(db_url)
+    (old_name, old_version), (new_name, new_version) = parse_ref(old), parse_ref(new)
+    before = service.compiled(old_name, old_version)
+    after = service.compiled(new_name, new_version)
+    changes = diff.diff(before.definition, after.definition)
+    title = f"{old_name}@{before.version} -> {new_name}@{after.version}"
+    if not changes:
+        out.print(f"{title}: no differences")
+        return
+    out.print(f"{title}: {len(changes)} change(s)", *changes, sep="\n  ", highlight=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -98,3 +98,26 @@ def broken_links(events: Iterable[Event]) -> list[str]:
             problems.append(f"event {event.seq} content does not match its hash")
         prev_hash, expected_seq = event.hash, event.seq + 1
     return problems
+
+
+def heads_digest(heads: Iterable[tuple[int, int, str]]) -> str:
+    """The seal's digest over every ticket's chain head (ticket id, seq, hash), in id order."""
+    sha = hashlib.sha256()
+    for ticket_id, seq, head in heads:
+        sha.update(f"{ticket_id}:{seq}:{head}\n".encode())
+    return sha.hexdigest()
+
+
+def broken_head(events: Sequence[Event], seq: int, head_hash: str) -> list[str]:
+    """Why the ticket's recorded head (its last seq and hash) is not the end of its chain.
+
+    Catches what the chain alone cannot: its last events deleted, or forged ones appended.
+    """
+    last = events[-1] if events else None
+    if last is None:
+        return [f"no events, but the ticket's head is event {seq}"] if seq else []
+    if last.seq != seq:
+        return [f"the chain ends at event {last.seq}, but the ticket's head is event {seq}"]
+    if last.hash != head_hash:
+        return [f"event {seq} is not the head hash the ticket recorded"]
+    return []

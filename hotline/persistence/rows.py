@@ -57,6 +57,7 @@ def ticket(row: Any, open_deadlines: tuple[Deadline, ...] = ()) -> Ticket:
 def ticket_values(t: Ticket) -> dict[str, Any]:
     """The columns a decision rewrites on its ticket."""
     return {
+        "definition_version": t.definition_version,  # changed only by a migration
         "state": t.state,
         "version": t.version,
         "round": t.round,

@@ -215,6 +215,17 @@ class SqlStore:
                 raise AlreadyFired(str(error.orig)) from None
             raise
 
+    def update_many(self, ticket_ids: list[int], decide: Decide) -> list[Decision]:
+        """``update`` for several tickets in one transaction: every one is written, or none."""
+        written = []
+        with self.writing() as conn:
+            for ticket_id in ticket_ids:
+                decision = decide(self._load(conn, ticket_id, for_update=True))
+                if decision is not None:
+                    self._apply(conn, decision)
+                    written.append(decision)
+        return written
+
     def find(
         self,
         state: str | None = None,

@@ -170,3 +170,20 @@ class OutboxRow(SQLModel, table=True):
     delivered_at: datetime | None = _time(default=None)
     claimed_by: str | None = None
     claimed_until: datetime | None = _time(default=None)
+
+
+class SealRow(SQLModel, table=True):
+    """A daily seal: the digest over every ticket's chain head (``heads``: id -> [seq, hash]).
+
+    The same seal is written to a file outside the database, where its administrator cannot
+    rewrite it; ``hotline audit verify`` checks the chains against the latest one.
+    """
+
+    __tablename__ = "seals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(index=True)
+    sealed_at: datetime = _time()
+    tickets: int
+    digest: str
+    heads: dict[str, Any] = _json(default_factory=dict)

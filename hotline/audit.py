@@ -1,0 +1,138 @@
+"""What auditors run: verify the hash chains, seal their heads, rebuild a ticket at an instant.
+
+A chain proves tampering only if its head is kept where the database administrator cannot
+rewrite it (DESIGN.md principle 5): ``seal`` writes the digest over every ticket's head to the
+database *and* to a file; ``verify`` checks every chain, then checks the chains against the
+latest seal, so a ticket deleted whole since then is named too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hotline import errors
+from hotline.engine import history as chain
+from hotline.engine import replay
+from hotline.engine.ticket import Event, Ticket
+from hotline.persistence import history
+from hotline.persistence.history import Seal
+from hotline.service import Service
+
+
+@dataclass
+class Report:
+    """What ``verify`` found: one line per broken ticket or event."""
+
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    seal: Seal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(
+    service: Service,
+    ticket_id: int | None = None,
+    seal_file: Path | None = None,
+    on_ticket: Callable[[], None] = lambda: None,
+) -> Report:
+    """Recompute every chain (or one ticket's) and check them against the latest seal."""
+    problems: list[str] = []
+    report = Report(seal=_seal_to_check(service, seal_file, problems), problems=problems)
+    sealed = dict(report.seal.heads) if report.seal else {}
+    for head, events in history.chains(service.store, ticket_id):
+        broken = chain.broken_links(events) + chain.broken_head(events, head.seq, head.hash)
+        broken += _against_seal(events, sealed.pop(str(head.ticket_id), None), report.seal)
+        report.problems += [f"ticket {head.ticket_id}: {why}" for why in broken]
+        report.checked += 1
+        on_ticket()
+    if ticket_id is None and report.seal:
+        report.problems += [
+            f"ticket {gone}: existed at the seal of {report.seal.day} and is gone"
+            for gone in sealed
+        ]
+    return report
+
+
+def _seal_to_check(service: Service, seal_file: Path | None, problems: list[str]) -> Seal | None:
+    stored = history.latest_seal(service.store)
+    if seal_file is None:
+        seal = stored
+    else:
+        seal = read_seal(seal_file)
+        if stored is None or stored.digest != seal.digest:
+            problems.append(f"the database's latest seal is not the one in {seal_file}")
+    if seal is not None and _digest(seal.heads) != seal.digest:
+        problems.append(f"the seal of {seal.day} does not match its own digest")
+    return seal
+
+
+def _against_seal(events: list[Event], sealed: list[Any] | None, seal: Seal | None) -> list[str]:
+    if sealed is None or seal is None:
+        return []
+    seq, head = sealed
+    at = next((e for e in events if e.seq == seq), None)
+    if at is None or at.hash != head:
+        return [f"event {seq} is not the one sealed on {seal.day}"]
+    return []
+
+
+def _digest(heads: dict[str, Any]) -> str:
+    ordered = sorted((int(k), v[0], v[1]) for k, v in heads.items())
+    return chain.heads_digest(ordered)
+
+
+def seal(service: Service, path: Path | None = None) -> Seal:
+    """Store today's digest over every chain head; also write it to ``path`` if given."""
+    now = service.clock.now()
+    heads = {str(h.ticket_id): [h.seq, h.hash] for h in history.heads(service.store)}
+    sealed = Seal(now.date().isoformat(), now, len(heads), _digest(heads), heads)
+    history.save_seal(service.store, sealed)
+    if path is not None:
+        path.write_text(json.dumps(_seal_json(sealed), indent=1) + "\n", encoding="utf-8")
+    return sealed
+
+
+def _seal_json(s: Seal) -> dict[str, Any]:
+    return {
+        "day": s.day,
+        "sealed_at": s.sealed_at.isoformat(),
+        "tickets": s.tickets,
+        "digest": s.digest,
+        "heads": s.heads,
+    }
+
+
+def read_seal(path: Path) -> Seal:
+    """A seal written by ``seal``; a clear error if the file is missing or not a seal."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Seal(
+            data["day"],
+            datetime.fromisoformat(data["sealed_at"]),
+            data["tickets"],
+            data["digest"],
+            data["heads"],
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise errors.HotlineError(f"cannot read the seal file {path}: {error}") from None
+
+
+def as_of(service: Service, ticket_id: int, at: datetime | None) -> Ticket | None:
+    """The ticket as it was at ``at`` (now if None), rebuilt from its events alone."""
+    current = service.get(ticket_id)
+    events = service.history(ticket_id)
+    version = replay.first_version(events, current.definition_version)
+    compiled = lambda v: service.compiled(current.definition, v)  # noqa: E731
+    return replay.rebuild(events, current.definition, version, compiled, at)
+
+
+def export(service: Service, since: datetime) -> Iterator[Event]:
+    return history.stream(service.store, since)

@@ -1,0 +1,136 @@
+"""``hotline audit …`` and ``history --at``: what auditors run on the tamper-evident history."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from hotline import audit, errors
+from hotline.commands.common import DbOption, err, open_service, out, user_errors
+from hotline.engine.ticket import Event
+from hotline.persistence import db, history
+from hotline.persistence.rows import EVENT_FIELDS
+from hotline.service import Service
+
+audit_app = typer.Typer(
+    help="Verify, seal and export the hash-chained history.", no_args_is_help=True
+)
+SealFile = Annotated[
+    Path | None,
+    typer.Option(envvar="HOTLINE_SEAL_FILE", help="The seal file kept outside the database."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 instant; one without a zone is taken as UTC."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise errors.HotlineError(f"{text!r} is not an ISO 8601 time (2026-03-02T09:30)") from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+@audit_app.command("verify")
+@user_errors
+def audit_verify(
+    ticket: Annotated[int | None, typer.Option(help="Only this ticket's chain.")] = None,
+    seal_file: SealFile = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Recompute every hash chain and check it against the latest seal; exit 1 if broken."""
+    service = open_service(db_url)
+    total = history.count_tickets(service.store, ticket)
+    with Progress(console=err) as progress:
+        task = progress.add_task("verifying", total=total)
+        report = audit.verify(service, ticket, seal_file, lambda: progress.advance(task))
+    sealed = f", against the seal of {report.seal.day}" if report.seal else ", no seal yet"
+    if report.ok:
+        out.print(f"verified {report.checked} ticket(s){sealed}: every chain is intact")
+        return
+    for problem in report.problems:
+        out.print(problem, highlight=False)
+    raise errors.HotlineError(
+        f"{len(report.problems)} problem(s) in {report.checked} ticket(s){sealed}"
+    )
+
+
+@audit_app.command("seal")
+@user_errors
+def audit_seal(
+    file: Annotated[
+        Path | None,
+        typer.Option(envvar="HOTLINE_SEAL_FILE", help="Also write the seal to this file."),
+    ] = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Store today's digest over every chain's head (and write it outside the database)."""
+    sealed = audit.seal(open_service(db_url), file)
+    where = f"; written to {file}" if file else "; no --file: kept in the database only"
+    out.print(f"sealed {sealed.tickets} chain(s) on {sealed.day}: {sealed.digest}{where}")
+
+
+@audit_app.command("export")
+@user_errors
+def audit_export(
+    since: Annotated[str, typer.Option(help="ISO 8601 instant (UTC if no zone).")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Stream every event since SINCE to stdout, for archiving."""
+    if fmt not in ("jsonl", "csv"):
+        raise errors.HotlineError(f"unknown format {fmt!r}; choose jsonl or csv")
+    found = audit.export(open_service(db_url), parse_time(since))
+    if fmt == "jsonl":
+        for event in found:
+            sys.stdout.write(json.dumps(_record(event), ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=EVENT_FIELDS)
+    writer.writeheader()
+    for event in found:
+        record = _record(event)
+        writer.writerow(record | {"payload": json.dumps(record["payload"], ensure_ascii=False)})
+
+
+def _record(event: Event) -> dict[str, Any]:
+    values = {name: getattr(event, name) for name in EVENT_FIELDS}
+    return values | {"occurred_at": event.occurred_at.isoformat(), "payload": dict(event.payload)}
+
+
+def as_of_table(service: Service, ticket_id: int, at: datetime) -> Table:
+    """The ticket as it was at ``at``, rebuilt from its events (``history --at``)."""
+    ticket = audit.as_of(service, ticket_id, at)
+    if ticket is None:
+        raise errors.HotlineError(f"ticket {ticket_id} did not exist yet at {at.isoformat()}")
+    table = Table(title=f"ticket {ticket_id} at {at:%Y-%m-%d %H:%M:%S} UTC", show_header=False)
+    rows = [
+        ("state", ticket.state),
+        ("definition", f"{ticket.definition}@{ticket.definition_version}"),
+        ("history", f"{ticket.seq} event(s), head {ticket.head_hash[:12]}"),
+        ("round", ticket.round),
+        ("category", f"{ticket.category} ({ticket.urgency})"),
+        ("lead unit", ticket.lead_unit or "-"),
+        ("co-units", ", ".join(ticket.co_units) or "-"),
+        ("excluded", "yes" if ticket.excluded else "no"),
+        *((f"field {k}", v) for k, v in ticket.fields.items()),
+    ]
+    for d in ticket.deadlines:
+        if d.status == "paused":
+            clock = f"paused, {d.consumed} of {d.window} clock seconds used"
+        else:
+            clock = f"due {d.due_at:%Y-%m-%d %H:%M} UTC ({d.measure} time)"
+        rows.append((f"deadline {d.kind}", clock))
+    for label, value in rows:
+        table.add_row(label, str(value))
+    return table
