@@ -8,10 +8,12 @@ that lost a race writes nothing.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from hotline.engine import deadlines
+from hotline.engine import deadlines, references, whistle
 from hotline.engine.decide import decide, record
 from hotline.engine.decision import Decision
+from hotline.engine.definition import Command as EscalationCommand
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
 from hotline.errors import CommandError
@@ -58,6 +60,10 @@ def _fire(
         "level": step.level,
         "overdue_minutes": max(0, int((now - deadline.due_at).total_seconds() // 60)),
     }
+    event = EVENTS[step.name]
+    if deadlines.follows_whistle(deadline):  # a department absent, or a task overdue
+        after, event, more = whistle.missed(after, deadline, compiled.definition)
+        payload |= more
     notice = {
         "ticket_id": ticket.id,
         "state": ticket.state,
@@ -67,20 +73,11 @@ def _fire(
     }
     messages = [(step.notify, notice)]
     if step.command:
-        messages.append(
-            (
-                FIRE_COMMAND,
-                {
-                    "ticket_id": ticket.id,
-                    "trigger": step.command.trigger,
-                    "fields": step.command.fields,
-                },
-            )
-        )
+        messages.append((FIRE_COMMAND, _command(compiled, ticket, step.command)))
     fired = record(
         ticket,
         after,
-        EVENTS[step.name],
+        event,
         ACTOR,
         payload,
         now,
@@ -90,6 +87,14 @@ def _fire(
         firings=((deadline.id, deadline.rung),),
     )
     return fired.then(_on_due(compiled, fired.after, step.trigger, now)) if step.trigger else fired
+
+
+def _command(
+    compiled: CompiledDefinition, ticket: Ticket, command: EscalationCommand
+) -> dict[str, Any]:
+    """The outbox payload that fires a rung's command, its fields' references resolved."""
+    fields = references.resolve(command.fields, compiled.definition, ticket)
+    return {"ticket_id": ticket.id, "trigger": command.trigger, "fields": fields}
 
 
 def _due(deadline: Deadline, rung: int, now: datetime) -> bool:
