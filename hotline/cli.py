@@ -154,9 +154,11 @@ def demo(db_url: DbOption = db.DEFAULT_URL) -> None:
     out.print(_history_table(redone.id, service.history(redone.id)))
     overdue = tickets[-1]  # the burst main nobody replied to: reminded, then escalated (督办)
     out.print(_history_table(overdue.id, service.history(overdue.id)))
+    whistled = next(t for t in tickets if t.whistle)  # the leaking main: 吹哨报到
+    out.print(_history_table(whistled.id, service.history(whistled.id)))
     out.print(
         f"Next: hotline show {redone.id} · hotline history {redone.id} · "
-        "hotline tickets --state dispatched"
+        "hotline tickets --state dispatched · hotline whistles --stats"
     )
 
 
