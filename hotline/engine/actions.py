@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from hotline.engine import durations, whistle
+from hotline.engine import durations, whistle_steps
 from hotline.engine.guards import Context
 from hotline.engine.ticket import Ticket
 from hotline.errors import InvalidField
@@ -60,7 +60,7 @@ def open_whistle(ticket: Ticket, ctx: Context) -> Ticket:
     if whistler is None:
         raise InvalidField("by", "name the whistling unit (the ticket has no lead unit)")
     f, d = ctx.fields, ctx.definition
-    opened = whistle.summon(
+    opened = whistle_steps.summon(
         ticket, f["to"], f["reason"], whistler, _within(ctx), d, ctx.calendar, ctx.now
     )
     return opened.evolve(fields=ctx.ticket.fields)
@@ -69,7 +69,7 @@ def open_whistle(ticket: Ticket, ctx: Context) -> Ticket:
 def record_report(ticket: Ticket, ctx: Context) -> Ticket:
     """报到: a department shows up and takes its share, with the person and a note."""
     f = ctx.fields
-    reported = whistle.answer(
+    reported = whistle_steps.answer(
         ticket, f["department"], "reported", ctx.now, person=f.get("person"), note=f.get("note")
     )
     return reported.evolve(fields=ctx.ticket.fields)
@@ -77,7 +77,7 @@ def record_report(ticket: Ticket, ctx: Context) -> Ticket:
 
 def record_decline(ticket: Ticket, ctx: Context) -> Ticket:
     """A department says the matter is not its own; the whistling unit rules on it."""
-    declined = whistle.answer(
+    declined = whistle_steps.answer(
         ticket, ctx.fields["department"], "declined", ctx.now, reason=ctx.fields["reason"]
     )
     return declined.evolve(fields=ctx.ticket.fields)
@@ -86,7 +86,7 @@ def record_decline(ticket: Ticket, ctx: Context) -> Ticket:
 def _rule(ticket: Ticket, ctx: Context, accepted: bool) -> Ticket:
     f = ctx.fields
     note = f.get("note") or f.get("reason")
-    ruled = whistle.rule_on_decline(
+    ruled = whistle_steps.rule_on_decline(
         ticket, f["department"], accepted, note, _within(ctx), ctx.definition, ctx.calendar, ctx.now
     )
     return ruled.evolve(fields=ctx.ticket.fields)
@@ -106,7 +106,7 @@ def record_conference(ticket: Ticket, ctx: Context) -> Ticket:
     """联席会商: date, attendees and decisions of a joint conference."""
     f = ctx.fields
     held_at = datetime.fromisoformat(f["held_at"])
-    conferred = whistle.confer(ticket, held_at, f["attendees"], f["decisions"])
+    conferred = whistle_steps.confer(ticket, held_at, f["attendees"], f["decisions"])
     return conferred.evolve(fields=ctx.ticket.fields)
 
 
@@ -114,20 +114,20 @@ def assign_task(ticket: Ticket, ctx: Context) -> Ticket:
     """A conference's task for an owner department, due at a date."""
     f = ctx.fields
     due = datetime.fromisoformat(f["due"])
-    assigned = whistle.assign(
+    assigned = whistle_steps.assign(
         ticket, f["owner"], f["title"], due, ctx.definition, ctx.calendar, ctx.now
     )
     return assigned.evolve(fields=ctx.ticket.fields)
 
 
 def finish_task(ticket: Ticket, ctx: Context) -> Ticket:
-    done = whistle.finish_task(ticket, ctx.fields["task"], ctx.fields.get("note"), ctx.now)
+    done = whistle_steps.finish_task(ticket, ctx.fields["task"], ctx.fields.get("note"), ctx.now)
     return done.evolve(fields=ctx.ticket.fields)
 
 
 def close_whistle(ticket: Ticket, ctx: Context) -> Ticket:
     """The whistling unit ends the whistle with a reason; pending report deadlines are dropped."""
-    closed = whistle.close(ticket, ctx.fields["reason"], ctx.now)
+    closed = whistle_steps.close(ticket, ctx.fields["reason"], ctx.now)
     return closed.evolve(fields=ctx.ticket.fields)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import deadlines, durations, history, whistle
+from hotline.engine import deadlines, durations, history, whistle, whistle_steps
 from hotline.engine.actions import ACTIONS
 from hotline.engine.decision import Decision, OutboxMessage
 from hotline.engine.definition import Definition, TransitionSpec
@@ -177,7 +177,7 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
     ticket = decision.after
     if ticket.whistle is None or not ticket.whistle.finished:
         return decision
-    closed = whistle.close(ticket, whistle.SETTLED_REASON, now)
+    closed = whistle_steps.close(ticket, whistle.SETTLED_REASON, now)
     ended = tuple(d for d in closed.deadlines if not d.open)
     after = closed.evolve(deadlines=tuple(d for d in closed.deadlines if d.open))
     payload = {"whistle": ticket.whistle.no, "reason": whistle.SETTLED_REASON}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import deadlines, references, whistle
+from hotline.engine import deadlines, references, whistle_steps
 from hotline.engine.decide import decide, record
 from hotline.engine.decision import Decision
 from hotline.engine.definition import Command as EscalationCommand
@@ -62,7 +62,7 @@ def _fire(
     }
     event = EVENTS[step.name]
     if deadlines.follows_whistle(deadline):  # a department absent, or a task overdue
-        after, event, more = whistle.missed(after, deadline, compiled.definition)
+        after, event, more = whistle_steps.missed(after, deadline, compiled.definition)
         payload |= more
     notice = {
         "ticket_id": ticket.id,
