@@ -65,7 +65,7 @@ def answer(ticket: Ticket, department: str, status: Status, now: datetime, **not
     whistle = _open(ticket)
     p = whistle.participant(department)
     if p.status not in WAITING:
-        raise InvalidField("department", f"{department!r} has already {p.status}")
+        raise InvalidField("department", f"{department!r} {_ANSWERED[p.status]}")
     update: dict[str, Any] = {"status": status, "answered_at": now, **notes}
     if status == "reported":
         update["in_time"] = now <= p.due_at
@@ -187,6 +187,13 @@ def missed(
     found = definition.unit(unit)
     payload |= {"whistle": whistle.no, "supervisor": found.supervisor if found else None}
     return ticket.evolve(whistle=changed), event, payload
+
+
+_ANSWERED = {
+    "reported": "has already reported",
+    "declined": "has declined; the whistling unit must accept or reject that first",
+    "excused": "is excused",
+}
 
 
 def _open(ticket: Ticket) -> Whistle:
