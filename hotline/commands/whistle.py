@@ -156,6 +156,7 @@ def listing(
     stats: Annotated[
         bool, typer.Option("--stats", help="Per-department statistics instead of whistles.")
     ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many whistles, newest first.")] = 100,
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """Whistles and who is still missing, or per-department statistics (--stats)."""
@@ -164,7 +165,7 @@ def listing(
         if stats:
             out.print(_stats_table(whistles.department_stats(conn)))
         else:
-            out.print(_whistles_table(whistles.listing(conn, open_, department)))
+            out.print(_whistles_table(whistles.listing(conn, open_, department, limit)))
 
 
 def _whistles_table(found: list[whistles.Listed]) -> Table:

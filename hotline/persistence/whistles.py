@@ -80,10 +80,15 @@ def write(conn: sa.Connection, decision: Decision) -> None:
 
 
 def listing(
-    conn: sa.Connection, open_only: bool = False, department: str | None = None
+    conn: sa.Connection,
+    open_only: bool = False,
+    department: str | None = None,
+    limit: int | None = None,
 ) -> list[Listed]:
     """Whistles, newest first, with who was summoned and who is still missing."""
-    query = sa.select(whistles).order_by(whistles.c.opened_at.desc(), whistles.c.id.desc())
+    query = (
+        sa.select(whistles).order_by(whistles.c.opened_at.desc(), whistles.c.id.desc()).limit(limit)
+    )
     if open_only:
         query = query.where(whistles.c.status == "open")
     if department is not None:

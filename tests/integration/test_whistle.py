@@ -315,3 +315,26 @@ def test_bad_whistle_input_is_refused_with_a_clear_error_and_nothing_written(
         service.fire(ticket.id, *command)
 
     assert snapshot(store) == before
+
+
+def test_the_listing_filters_by_open_and_department_and_the_median_spans_whistles(
+    service, store, new_ticket, clock
+):
+    # Given three whistles summoning the roads unit, which reports after 1 h, 3 h and never
+    first, second, third = (
+        new_ticket("road-damage", steps=[dispatch("street-jianwai"), whistle(to)])
+        for to in (["chaoyang-roads"], ["chaoyang-roads", "chaoyang-urban"], ["chaoyang-roads"])
+    )
+    clock.advance(H)
+    service.fire(first.id, *report("chaoyang-roads"))
+    clock.advance(2 * H)
+    service.fire(second.id, *report("chaoyang-roads"))
+
+    # Then the listing and the statistics say so, from the whistle rows alone
+    assert [w.ticket_id for w in listed(store)] == [third.id, second.id, first.id]
+    assert [w.ticket_id for w in listed(store, open_only=True)] == [third.id, second.id]
+    assert [w.ticket_id for w in listed(store, department="chaoyang-urban")] == [second.id]
+    assert [w.ticket_id for w in listed(store, limit=1)] == [third.id]
+    roads = stats(store)["chaoyang-roads"]
+    assert (roads.summoned, roads.reported, roads.reported_in_time) == (3, 2, 2)
+    assert roads.median_report_seconds == 2 * 3600  # the mean of the middle two of 1 h and 3 h
