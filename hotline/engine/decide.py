@@ -188,7 +188,7 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
 
 
 def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> dict[str, Any]:
-    return {
+    message = {
         "ticket_id": ticket.id,
         "trigger": trigger,
         "from": from_state,
@@ -198,3 +198,6 @@ def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> 
         "lead_unit": ticket.lead_unit,
         "co_units": list(ticket.co_units),
     }
+    if ticket.whistle and ticket.whistle.open:  # so a handler can tell the summoned departments
+        message["whistle"] = {"no": ticket.whistle.no, "missing": ticket.whistle.missing}
+    return message

@@ -63,6 +63,8 @@ def test_six_departments_report_confer_and_finish_their_tasks_then_the_ticket_re
     # Given a township whistles six district bodies over an unusable car park
     ticket = new_ticket("parking", steps=[dispatch("township-sunhe"), whistle(CAR_PARK)])
     assert listed(store, open_only=True)[0].missing == CAR_PARK
+    told = store.outbox(ticket.id)[-1].payload  # the whistle's notify_unit message
+    assert (told["trigger"], told["whistle"]) == ("whistle", {"no": 1, "missing": CAR_PARK})
 
     # When five report, a joint conference gives two of them tasks, the sixth reports there,
     # and the tasks are done (the last report alone would have closed the whistle)
