@@ -47,6 +47,8 @@ def summon(
     if twice := next((d for i, d in enumerate(to) if d in to[:i]), None):
         raise InvalidField("to", f"department {twice!r} is named twice")
     _check_units("by", [whistler], definition)
+    if whistler in to:
+        raise InvalidField("to", f"the whistling unit {whistler!r} cannot summon itself")
     no = ticket.whistle.no + 1 if ticket.whistle else 1
     scope = f"{deadlines.WHISTLE}{no}"
     opened = [_report_deadline(d, scope, within, definition, calendar, now) for d in to]

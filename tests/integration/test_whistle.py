@@ -288,6 +288,7 @@ def test_an_overdue_utility_ticket_whistles_its_utility_12h_after_level_one(
         ([dispatch("street-jianwai")], whistle(["water-group", "no-such-unit"]), "no-such-unit"),
         ([dispatch("street-jianwai")], whistle(["water-group", "water-group"]), "named twice"),
         ([dispatch("street-jianwai")], whistle([]), "at least one"),
+        ([dispatch("water-group")], whistle(["water-group"]), "cannot summon itself"),
         ([("answer", {"answer": "explained"})], whistle(["water-group"]), "state 'closed'"),
         (
             [dispatch("street-jianwai"), whistle(["water-group"])],
@@ -305,7 +306,16 @@ def test_an_overdue_utility_ticket_whistles_its_utility_12h_after_level_one(
         ),
         ([dispatch("street-jianwai")], report("water-group"), "whistle_open"),
     ],
-    ids=["unknown", "duplicate", "empty", "closed-ticket", "not-summoned", "twice", "no-whistle"],
+    ids=[
+        "unknown",
+        "duplicate",
+        "empty",
+        "itself",
+        "closed-ticket",
+        "not-summoned",
+        "twice",
+        "no-whistle",
+    ],
 )
 def test_bad_whistle_input_is_refused_with_a_clear_error_and_nothing_written(
     service, store, new_ticket, steps, command, message
