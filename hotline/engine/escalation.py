@@ -53,13 +53,7 @@ def _fire(
     after = ticket.evolve(
         deadlines=tuple(advanced if d.id == deadline.id else d for d in ticket.deadlines)
     )
-    payload = {
-        "deadline": deadline.kind,
-        "deadline_id": deadline.id,
-        "due_at": deadline.due_at.isoformat(),
-        "level": step.level,
-        "overdue_minutes": max(0, int((now - deadline.due_at).total_seconds() // 60)),
-    }
+    payload = _payload(deadline, step.level, now)
     event = EVENTS[step.name]
     if deadlines.follows_whistle(deadline):  # a department absent, or a task overdue
         after, event, more = whistle_steps.missed(after, deadline, compiled.definition)
@@ -87,6 +81,16 @@ def _fire(
         firings=((deadline.id, deadline.rung),),
     )
     return fired.then(_on_due(compiled, fired.after, step.trigger, now)) if step.trigger else fired
+
+
+def _payload(deadline: Deadline, level: int, now: datetime) -> dict[str, Any]:
+    return {
+        "deadline": deadline.kind,
+        "deadline_id": deadline.id,
+        "due_at": deadline.due_at.isoformat(),
+        "level": level,
+        "overdue_minutes": max(0, int((now - deadline.due_at).total_seconds() // 60)),
+    }
 
 
 def _command(
