@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hotline import demo as demo_script
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import audit, workflow
+from hotline.commands import audit, whistle, workflow
 from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
@@ -33,6 +33,7 @@ app = typer.Typer(
 )
 workflow.register(app)
 audit.register(app)
+whistle.register(app)
 
 
 @app.command()
@@ -165,9 +166,11 @@ def demo(db_url: DbOption = db.DEFAULT_URL) -> None:
     out.print(_history_table(redone.id, service.history(redone.id)))
     overdue = tickets[-1]  # the burst main nobody replied to: reminded, then escalated (督办)
     out.print(_history_table(overdue.id, service.history(overdue.id)))
+    whistled = next(t for t in tickets if t.whistle)  # the leaking main: 吹哨报到
+    out.print(_history_table(whistled.id, service.history(whistled.id)))
     out.print(
         f"Next: hotline show {redone.id} · hotline history {redone.id} · "
-        "hotline tickets --state dispatched"
+        "hotline tickets --state dispatched · hotline whistles --stats"
     )
 
 

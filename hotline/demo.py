@@ -60,6 +60,23 @@ def _returned(first: str, second: str) -> list[Step]:
     ]
 
 
+def _whistled(street: str, departments: list[str]) -> list[Step]:
+    """吹哨报到: the street summons every unit the repair needs; all report the next morning."""
+    reports = [
+        ("whistle_report", {"department": d, "person": f"{d} duty officer"}, wait)
+        for d, wait in zip(departments, [14 * H] + [20 * M] * (len(departments) - 1), strict=True)
+    ]
+    summons = {"to": ",".join(departments), "reason": "a leaking main under a home"}
+    return [
+        _dispatch(street),
+        ("respond", {"method": "visit"}, 30 * M),
+        ("whistle", summons, 15 * M),
+        *reports,
+        ("reply", {"opinion": "main repaired, road and basement reinstated"}, 6 * H),
+        *_callback(True, "satisfied"),
+    ]
+
+
 def _unresolved(unit: str) -> list[Step]:
     rounds = [*_handle("negotiated with the owner"), *_callback(False, "unsatisfied")]
     close = (
@@ -138,13 +155,19 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     ),
     (Intake("noise", "Loudspeakers at the square every evening"), []),
     (
+        Intake("water-supply", "Water leaking from the main under our building"),
+        _whistled(
+            "street-jianwai", ["water-group", "water-repair", "jianwai-property", "chaoyang-roads"]
+        ),
+    ),
+    (
         Intake("water-supply", "Burst main, no water in building 5", urgency="urgent"),
         [_dispatch("water-group"), ("respond", {"method": "visit"}, 30 * M)],
     ),  # and then nothing
 ]
 
 
-UNIT_TRIGGERS = {"respond", "reply", "return", "extend"}  # the rest are the centre's
+UNIT_TRIGGERS = {"respond", "reply", "return", "extend", "whistle"}  # the rest are the centre's
 
 
 def _timeline(start: datetime) -> list[tuple[datetime, int, int]]:
@@ -187,7 +210,7 @@ def run(service: Service, clock: FrozenClock) -> list[Ticket]:
             continue
         trigger, fields, _ = steps[index]
         ticket = tickets[number]
-        actor = ticket.lead_unit if trigger in UNIT_TRIGGERS else None
+        actor = ticket.lead_unit if trigger in UNIT_TRIGGERS else fields.get("department")
         tickets[number] = service.fire(ticket.id, trigger, fields, actor=actor or "centre")
     _sweep_until(service, sweeper, clock, clock.now() + timedelta(hours=1))
     return [service.get(tickets[number].id) for number in sorted(tickets)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from hotline.engine import actions, guards
+from hotline.engine import actions, guards, references
 from hotline.engine.definition import ANY_STATE, Definition, TransitionSpec
 from hotline.errors import Problem
 
@@ -26,6 +26,7 @@ def check(definition: Definition, handlers: Collection[str]) -> list[Problem]:
         *_reachability(definition),
         *_kpi_problems(definition),
         *_unit_problems(definition),
+        *_whistle_problems(definition, handlers),
     ]
 
 
@@ -241,3 +242,24 @@ def _unit_problems(definition: Definition) -> Iterator[Problem]:
                 f"unknown unit {category.unit!r} in category {category.code!r}",
                 ("categories", i, "unit"),
             )
+
+
+def _whistle_problems(definition: Definition, handlers: Collection[str]) -> Iterator[Problem]:
+    """The whistle's notify handler is known; escalation commands refer to known names."""
+    if definition.whistle.notify not in handlers:
+        yield Problem(
+            f"unknown handler {definition.whistle.notify!r} in whistle settings",
+            ("whistle", "notify"),
+        )
+    for s, state in enumerate(definition.states):
+        for d, rule in enumerate(state.deadlines):
+            for e, step in enumerate(rule.escalate):
+                if step.command is None:
+                    continue
+                for name in references.names_in(step.command.fields):
+                    if name not in references.NAMES:
+                        yield Problem(
+                            f"unknown reference {{{name}}} in the command of deadline "
+                            f"{rule.kind!r}; known: {', '.join(references.NAMES)}",
+                            ("states", s, "deadlines", d, "escalate", e, "command", "fields"),
+                        )

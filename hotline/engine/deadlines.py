@@ -14,6 +14,14 @@ from hotline.engine.definition import Command, DeadlineRule, Definition, Measure
 from hotline.engine.durations import Span
 from hotline.engine.ticket import Deadline, Ticket
 
+# A whistle's deadlines belong to the whistle, not to a state: their ``state`` is this prefix and
+# the whistle's number ("whistle#1"), so leaving or re-entering a state never closes them.
+WHISTLE = "whistle#"
+
+
+def follows_whistle(deadline: Deadline) -> bool:
+    return deadline.state.startswith(WHISTLE)
+
 
 @dataclass(frozen=True)
 class Rung:
@@ -49,6 +57,9 @@ def applicable(definition: Definition, state: str, ticket: Ticket) -> Iterator[D
 
 
 def rule_for(definition: Definition, ticket: Ticket, deadline: Deadline) -> DeadlineRule | None:
+    """The rule a deadline fires by: its state's, or the definition's whistle settings."""
+    if follows_whistle(deadline):
+        return definition.whistle.rule(deadline.kind)
     return next(
         (r for r in applicable(definition, deadline.state, ticket) if r.kind == deadline.kind), None
     )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import deadlines, durations, history
+from hotline.engine import deadlines, durations, history, whistle, whistle_steps
 from hotline.engine.actions import ACTIONS
 from hotline.engine.decision import Decision, OutboxMessage
 from hotline.engine.definition import Definition, TransitionSpec
@@ -33,16 +33,17 @@ def decide(
     definition = compiled.definition
     fields = compiled.validate_fields(ticket.state, command.trigger, command.fields)
     check_classification(definition, fields.get("category"), fields.get("urgency"))
-    ctx = Context(ticket=ticket, fields=fields, definition=definition, now=now)
+    ctx = Context(ticket, fields, definition, now, compiled.calendar)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
 
     after = _with_fields(ticket, fields).evolve(state=spec.dest or ticket.state)
     for name in spec.before:
         after = ACTIONS[name](after, ctx)
     current = _deadlines_after(compiled, ticket, after, spec, fields, now)
+    current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))  # from actions
     changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
     after = after.evolve(deadlines=tuple(d for d in current if d.open))
-    return record(
+    decision = record(
         ticket,
         after,
         command.trigger,
@@ -53,6 +54,7 @@ def decide(
         handlers=spec.after,
         deadlines=changed,
     )
+    return _settle_whistle(decision, now)
 
 
 def decide_submit(
@@ -148,14 +150,15 @@ def _deadlines_after(
     """
     definition, calendar = compiled.definition, compiled.calendar
     met = deadlines.closed_by(definition, before.state, spec.trigger)
+    # A whistle's deadlines follow the whistle, whatever the state does (see ``whistle``).
+    own = [d for d in before.deadlines if not deadlines.follows_whistle(d)]
     if spec.dest is not None:
         closed = tuple(
-            deadlines.close(d, "met" if d.kind in met else "cancelled", now)
-            for d in before.deadlines
+            deadlines.close(d, "met" if d.kind in met else "cancelled", now) for d in own
         )
         return closed + deadlines.open_for(definition, calendar, spec.dest, after, now)
     changed = []
-    for d in before.deadlines:
+    for d in own:
         rule = deadlines.rule_for(definition, after, d)
         if d.kind in met:
             d = deadlines.close(d, "met", now)
@@ -169,8 +172,23 @@ def _deadlines_after(
     return tuple(changed)
 
 
+def _settle_whistle(decision: Decision, now: datetime) -> Decision:
+    """The answer that settles a whistle's last participant and task also closes it."""
+    ticket = decision.after
+    if ticket.whistle is None or not ticket.whistle.finished:
+        return decision
+    closed = whistle_steps.close(ticket, whistle.SETTLED_REASON, now)
+    ended = tuple(d for d in closed.deadlines if not d.open)
+    after = closed.evolve(deadlines=tuple(d for d in closed.deadlines if d.open))
+    payload = {"whistle": ticket.whistle.no, "reason": whistle.SETTLED_REASON}
+    settled = record(
+        ticket, after, whistle.CLOSED, "system", payload, now, ticket.state, deadlines=ended
+    )
+    return decision.then(settled)
+
+
 def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> dict[str, Any]:
-    return {
+    message = {
         "ticket_id": ticket.id,
         "trigger": trigger,
         "from": from_state,
@@ -180,3 +198,6 @@ def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> 
         "lead_unit": ticket.lead_unit,
         "co_units": list(ticket.co_units),
     }
+    if ticket.whistle and ticket.whistle.open:  # so a handler can tell the summoned departments
+        message["whistle"] = {"no": ticket.whistle.no, "missing": ticket.whistle.missing}
+    return message

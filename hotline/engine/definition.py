@@ -140,6 +140,19 @@ class Unit(_Strict):
     supervisor: str | None = None
 
 
+class WhistleSettings(_Strict):
+    """How a whistle (吹哨报到) is timed: the default report window, how it is measured, and the
+    handler told when a department misses its report deadline or a task its due date."""
+
+    within: Duration = durations.parse("24h")
+    measure: Measure = Measure.CALENDAR
+    notify: str = "notify_supervisor"
+
+    def rule(self, kind: str) -> DeadlineRule:
+        """The rule a whistle's deadline of ``kind`` fires by: one rung, at the due time."""
+        return DeadlineRule(kind=kind, within=self.within, measure=self.measure, notify=self.notify)
+
+
 class KpiWeights(_Strict):
     response: float = Field(ge=0, le=1)
     resolution: float = Field(ge=0, le=1)
@@ -164,6 +177,7 @@ class Definition(_Strict):
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
     kpi: KpiSettings = KpiSettings()
+    whistle: WhistleSettings = WhistleSettings()
     categories: tuple[Category, ...] = ()
     units: tuple[Unit, ...] = ()
     states: tuple[StateSpec, ...]

@@ -8,16 +8,20 @@ that lost a race writes nothing.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from hotline.engine import deadlines
+from hotline.engine import deadlines, references, whistle_steps
 from hotline.engine.decide import decide, record
 from hotline.engine.decision import Decision
+from hotline.engine.definition import Command as EscalationCommand
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
+from hotline.engine.whistle import ABSENT, TASK_OVERDUE
 from hotline.errors import CommandError
 
 ACTOR = "deadline"
 EVENTS = {"remind": "remind", "due": "overdue", "escalate": "escalate"}
+FIRED = frozenset((*EVENTS.values(), ABSENT, TASK_OVERDUE))  # every event a firing records
 FIRE_COMMAND = "fire_command"  # the outbox handler that fires a rung's command after commit
 
 
@@ -51,13 +55,11 @@ def _fire(
     after = ticket.evolve(
         deadlines=tuple(advanced if d.id == deadline.id else d for d in ticket.deadlines)
     )
-    payload = {
-        "deadline": deadline.kind,
-        "deadline_id": deadline.id,
-        "due_at": deadline.due_at.isoformat(),
-        "level": step.level,
-        "overdue_minutes": max(0, int((now - deadline.due_at).total_seconds() // 60)),
-    }
+    payload = _payload(deadline, step.level, now)
+    event = EVENTS[step.name]
+    if deadlines.follows_whistle(deadline):  # a department absent, or a task overdue
+        after, event, more = whistle_steps.missed(after, deadline, compiled.definition)
+        payload |= more
     notice = {
         "ticket_id": ticket.id,
         "state": ticket.state,
@@ -67,20 +69,11 @@ def _fire(
     }
     messages = [(step.notify, notice)]
     if step.command:
-        messages.append(
-            (
-                FIRE_COMMAND,
-                {
-                    "ticket_id": ticket.id,
-                    "trigger": step.command.trigger,
-                    "fields": step.command.fields,
-                },
-            )
-        )
+        messages.append((FIRE_COMMAND, _command(compiled, ticket, step.command)))
     fired = record(
         ticket,
         after,
-        EVENTS[step.name],
+        event,
         ACTOR,
         payload,
         now,
@@ -90,6 +83,24 @@ def _fire(
         firings=((deadline.id, deadline.rung),),
     )
     return fired.then(_on_due(compiled, fired.after, step.trigger, now)) if step.trigger else fired
+
+
+def _payload(deadline: Deadline, level: int, now: datetime) -> dict[str, Any]:
+    return {
+        "deadline": deadline.kind,
+        "deadline_id": deadline.id,
+        "due_at": deadline.due_at.isoformat(),
+        "level": level,
+        "overdue_minutes": max(0, int((now - deadline.due_at).total_seconds() // 60)),
+    }
+
+
+def _command(
+    compiled: CompiledDefinition, ticket: Ticket, command: EscalationCommand
+) -> dict[str, Any]:
+    """The outbox payload that fires a rung's command, its fields' references resolved."""
+    fields = references.resolve(command.fields, compiled.definition, ticket)
+    return {"ticket_id": ticket.id, "trigger": command.trigger, "fields": fields}
 
 
 def _due(deadline: Deadline, rung: int, now: datetime) -> bool:

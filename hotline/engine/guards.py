@@ -6,11 +6,12 @@ A guard is a pure predicate over the ticket, the command's fields and the defini
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from hotline.engine import kpi
+from hotline.engine.calendar import Calendar, round_the_clock
 from hotline.engine.definition import Definition
 from hotline.engine.ticket import Ticket
 
@@ -23,6 +24,7 @@ class Context:
     fields: Mapping[str, Any]
     definition: Definition
     now: datetime
+    calendar: Calendar = field(default_factory=round_the_clock)  # what deadlines count on
 
 
 Guard = Callable[[Context], bool]
@@ -63,6 +65,11 @@ def clock_running(ctx: Context) -> bool:
     return not clock_paused(ctx)
 
 
+def whistle_open(ctx: Context) -> bool:
+    """A whistle (吹哨报到) on the ticket is still open."""
+    return ctx.ticket.whistle is not None and ctx.ticket.whistle.open
+
+
 GUARDS: dict[str, Guard] = {
     guard.__name__: guard
     for guard in (
@@ -73,5 +80,6 @@ GUARDS: dict[str, Guard] = {
         other_unit,
         clock_paused,
         clock_running,
+        whistle_open,
     )
 }

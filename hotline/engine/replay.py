@@ -68,7 +68,7 @@ def _step(
     if event.trigger == migration.TRIGGER:
         source, target = compiled(version), compiled(int(event.payload["to_version"]))
         return migration.decide_migration(source, target, ticket, event.to_state, actor, now)
-    if event.trigger in escalation.EVENTS.values():
+    if event.trigger in escalation.FIRED:
         return _firing(ticket, event, compiled(version))
     return decide(compiled(version), ticket, Command(event.trigger, event.payload, actor), now)
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hotline.engine.whistle import Whistle
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Ticket:
     seq: int = 0
     head_hash: str = ""
     deadlines: tuple[Deadline, ...] = ()  # the open ones
+    whistle: Whistle | None = None  # the latest whistle (吹哨报到), open or closed
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from hotline.engine.ticket import Deadline, Event, Ticket
+from hotline.engine.whistle import Whistle
 from hotline.persistence.tables import DeadlineRow, EventRow, OutboxRow, TicketRow
 
 tickets = TicketRow.__table__
@@ -51,6 +52,7 @@ def ticket(row: Any, open_deadlines: tuple[Deadline, ...] = ()) -> Ticket:
         deadlines=open_deadlines,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        whistle=Whistle.model_validate(row.whistle) if row.whistle else None,
     )
 
 
@@ -70,6 +72,7 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "seq": t.seq,
         "head_hash": t.head_hash,
         "updated_at": t.updated_at,
+        "whistle": t.whistle.model_dump(mode="json") if t.whistle else None,
     }
 
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, StaleVersion, UnknownDefinition, UnknownTicket
-from hotline.persistence import db, rows
+from hotline.persistence import db, rows, whistles
 from hotline.persistence.rows import deadlines, events, outbox, tickets
 from hotline.persistence.tables import DefinitionRow, FiringRow
 
@@ -424,6 +424,7 @@ class SqlStore:
             raise StaleVersion(before.id, before.version, actual)
         conn.execute(events.insert(), [rows.event_values(e) for e in decision.events])
         self._write_deadlines(conn, decision)
+        whistles.write(conn, decision)
         now = after.updated_at
         if decision.firings:
             conn.execute(

@@ -79,6 +79,7 @@ class TicketRow(SQLModel, table=True):
     head_hash: str = ""
     created_at: datetime = _time()
     updated_at: datetime = _time()
+    whistle: dict[str, Any] | None = _json(default=None)  # the engine's Whistle snapshot
 
 
 class EventRow(SQLModel, table=True):
@@ -187,3 +188,60 @@ class SealRow(SQLModel, table=True):
     tickets: int
     digest: str
     heads: dict[str, Any] = _json(default_factory=dict)
+
+
+# Whistles (吹哨报到): rows projected from the ticket's whistle snapshot in the same transaction
+# as its event (persistence/whistles.py), so listings and statistics are plain SQL.
+
+
+class WhistleRow(SQLModel, table=True):
+    __tablename__ = "whistles"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    no: int
+    whistler: str
+    reason: str
+    status: str = Field(index=True)  # open | closed
+    opened_at: datetime = _time()
+    closed_at: datetime | None = _time(default=None)
+    close_reason: str | None = None
+    conferences: list[dict[str, Any]] = _json(default_factory=list)
+
+
+class WhistleParticipantRow(SQLModel, table=True):
+    __tablename__ = "whistle_participants"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "whistle_no", "department"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    whistle_no: int
+    department: str = Field(index=True)
+    status: str
+    summoned_at: datetime = _time()
+    due_at: datetime = _time()
+    answered_at: datetime | None = _time(default=None)
+    report_seconds: int | None = None  # summoned -> reported, for the median
+    in_time: bool | None = None
+    absences: int = 0
+    person: str | None = None
+    note: str | None = None
+    reason: str | None = None
+
+
+class WhistleTaskRow(SQLModel, table=True):
+    __tablename__ = "whistle_tasks"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "whistle_no", "no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    whistle_no: int
+    no: int
+    owner: str = Field(index=True)
+    title: str
+    conference: int
+    due_at: datetime = _time()
+    done_at: datetime | None = _time(default=None)
+    overdue: bool = False
+    note: str | None = None

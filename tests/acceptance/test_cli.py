@@ -5,24 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from hotline.cli import app
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def hotline(tmp_path, monkeypatch):
-    """Run ``hotline ARGS`` against a fresh database; return (exit code, stdout, stderr)."""
-    monkeypatch.setenv("HOTLINE_DB_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str):
-        result = runner.invoke(app, list(args))
-        return result.exit_code, result.stdout, result.stderr
-
-    return run
 
 
 def test_a_ticket_lives_its_life_from_the_command_line(hotline):
@@ -102,8 +84,9 @@ def test_demo_prints_the_tickets_and_one_redispatched_history(hotline):
     code, out, _ = hotline("demo")
 
     assert code == 0
-    assert "21 demo tickets" in out and "history of ticket" in out
+    assert "22 demo tickets" in out and "history of ticket" in out
     assert "escalate" in out  # the burst main nobody answered
+    assert "whistle_report" in out and "whistle_closed" in out  # the leaking main (吹哨报到)
     assert "双是" in out and "双否" in out and "剔除" in out
     assert "callback → re-dispatched" in out
 

@@ -33,7 +33,7 @@ def hotline(tmp_path, monkeypatch):
 @pytest.fixture
 def version_2(tmp_path):
     text = loader.shipped_text().replace(
-        "within: 24h, kinds: [utility]", "within: 12h, kinds: [utility]"
+        "within: 24h\n        kinds: [utility]", "within: 12h\n        kinds: [utility]"
     )
     path = tmp_path / "v2.yaml"
     path.write_text(re.sub(r"\bcallback\b", "recheck", text))

@@ -229,7 +229,7 @@ def test_an_escalation_can_emit_a_command_which_is_refused_until_the_trigger_exi
     source = store.definition_source("beijing-12345")[1].replace(
         "{level: 3, after: 24h, notify: notify_city}",
         "{level: 3, after: 24h, notify: notify_city, "
-        "command: {trigger: whistle, fields: {to: [water-group]}}}",
+        "command: {trigger: hearing, fields: {to: [water-group]}}}",
     )
     service.publish(source)
     from hotline.service import Intake
@@ -239,13 +239,21 @@ def test_an_escalation_can_emit_a_command_which_is_refused_until_the_trigger_exi
     clock.advance(48 * H)
     Sweeper(service, owner="test").sweep()
 
-    [command] = [m for m in store.outbox(ticket.id) if m.handler == "fire_command"]
+    [command] = hearings(store, ticket.id)
     assert command.payload == {
         "ticket_id": ticket.id,
-        "trigger": "whistle",
+        "trigger": "hearing",
         "fields": {"to": ["water-group"]},
     }
     Relay(service, owner="test").relay()
-    [command] = [m for m in store.outbox(ticket.id) if m.handler == "fire_command"]
-    assert command.status == "pending" and "cannot 'whistle'" in command.last_error
+    [command] = hearings(store, ticket.id)
+    assert command.status == "pending" and "cannot 'hearing'" in command.last_error
     assert service.get(ticket.id).state == "dispatched"
+
+
+def hearings(store, ticket_id):
+    return [
+        m
+        for m in store.outbox(ticket_id)
+        if m.handler == "fire_command" and m.payload["trigger"] == "hearing"
+    ]

@@ -21,7 +21,9 @@ TO_CALLBACK = [DISPATCH, ("reply", {"opinion": "fixed"}), ("start_callback", {})
 def version_2() -> str:
     """The shipped workflow with its callback state renamed and a 12 h utility limit."""
     text = loader.shipped_text()
-    text = text.replace("within: 24h, kinds: [utility]", "within: 12h, kinds: [utility]")
+    text = text.replace(
+        "within: 24h\n        kinds: [utility]", "within: 12h\n        kinds: [utility]"
+    )
     return re.sub(r"\bcallback\b", "recheck", text)
 
 

@@ -62,3 +62,42 @@ def test_an_instant_before_the_ticket_existed_has_no_ticket(service, new_ticket,
     ticket = new_ticket()
 
     assert audit.as_of(service, ticket.id, clock.now() - H) is None
+
+
+def test_a_whistled_ticket_is_rebuilt_with_its_whistle_absences_and_tasks(
+    service, new_ticket, clock
+):
+    # Given a whistle where one department declines, one is absent, and a conference sets a task
+    ticket = new_ticket("water-supply")
+    sweeper = Sweeper(service, owner="test")
+    seen = [(clock.now(), service.get(ticket.id))]
+
+    def step(hours, trigger=None, fields=None):
+        clock.advance(hours * H)
+        if trigger:
+            service.fire(ticket.id, trigger, fields or {}, actor="tester")
+        else:
+            sweeper.sweep()
+        seen.append((clock.now(), service.get(ticket.id)))
+
+    leak = ["water-group", "water-repair", "chaoyang-roads"]
+    step(0.5, "dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
+    step(0.5, "whistle", {"to": leak, "within": "4h", "reason": "leaking main"})
+    step(1, "whistle_report", {"department": "water-group", "person": "duty officer"})
+    step(0.5, "whistle_decline", {"department": "water-repair", "reason": "not our section"})
+    step(0.5, "whistle_reject_decline", {"department": "water-repair", "reason": "it is"})
+    step(3)  # chaoyang-roads and water-repair miss their report deadline: absent
+    step(1, "whistle_report", {"department": "water-repair", "person": "crew lead"})
+    due = (clock.now() + 48 * H).isoformat()
+    meeting = {"held_at": clock.now().isoformat(), "attendees": leak, "decisions": "dig"}
+    step(1, "whistle_conference", meeting)
+    step(0.5, "whistle_task", {"owner": "water-repair", "title": "replace pipe", "due": due})
+    step(1, "whistle_report", {"department": "chaoyang-roads", "person": "officer"})
+    step(50)  # the task is overdue
+    step(1, "whistle_task_done", {"task": 1})
+    triggers = [e.trigger for e in service.history(ticket.id)]
+    assert {"whistle_absent", "whistle_task_overdue", "whistle_closed"} <= set(triggers)
+
+    # When each instant is rebuilt from the events alone, then it is the ticket as it was
+    for at, live in seen:
+        assert comparable(audit.as_of(service, ticket.id, at)) == comparable(live), f"at {at}"

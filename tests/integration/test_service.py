@@ -31,13 +31,16 @@ def test_every_demo_path_ends_where_the_workflow_says(service, clock):
     tickets = demo.run(service, clock)
 
     states = Counter(t.state for t in tickets)
-    assert states == {"closed": 16, "dispatched": 3, "callback": 1, "received": 1}
+    assert states == {"closed": 17, "dispatched": 3, "callback": 1, "received": 1}
     burst_main = [
         e.payload["level"] for e in service.history(tickets[-1].id) if e.trigger == "escalate"
     ]
     assert burst_main == [1, 2, 3]
     assert {t.round for t in tickets} == {1, 2, 3}
     assert any(t.excluded for t in tickets)
+    [whistled] = [t for t in tickets if t.whistle]
+    assert not whistled.whistle.open and whistled.state == "closed"
+    assert all(p.in_time for p in whistled.whistle.participants)
     for ticket in tickets:
         assert broken_links(service.history(ticket.id)) == []
 

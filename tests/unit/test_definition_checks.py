@@ -85,6 +85,8 @@ EXPECTED = [
     ("unknown_handler_in_deadline", "unknown handler 'notify_mayor'", 12),
     ("unknown_unit_supervisor", "unknown unit 'chaoyng' in supervisor of unit 'street-a'", 8),
     ("unknown_unit_in_category", "unknown unit 'street-b' in category 'noise'", 6),
+    ("unknown_handler_in_whistle", "unknown handler 'notify_mayor' in whistle settings", 5),
+    ("unknown_reference_in_command", "unknown reference {category.owner} in the command", 13),
 ]
 
 # Files whose problem the loader does not report yet: (name, why).

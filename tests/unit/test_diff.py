@@ -21,7 +21,9 @@ def test_the_same_definition_has_no_differences():
 
 
 def test_a_changed_deadline_rule_says_which_state_rule_and_part():
-    lines = changed(("within: 24h, kinds: [utility]", "within: 12h, kinds: [utility]"))
+    lines = changed(
+        ("within: 24h\n        kinds: [utility]", "within: 12h\n        kinds: [utility]")
+    )
 
     assert lines == [
         "~ deadline 'handling' (utility) in 'dispatched': within 24h -> 12h",
