@@ -26,6 +26,12 @@ class Role(StrEnum):
 PERSONAL_DATA_ROLES = frozenset({Role.OPERATOR, Role.UNIT})
 
 
+# What a role may fire, beyond seeing the ticket. A unit handles (响应, 退单, 延期, 反馈); only a
+# supervisor signs off exclusions (剔除) and unresolved closings; the operator does the rest.
+UNIT_TRIGGERS = frozenset({"respond", "return", "extend", "pause", "resume", "reply"})
+SUPERVISOR_TRIGGERS = frozenset({"exclude", "close_unresolved"})
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller behind an API token."""
@@ -44,6 +50,15 @@ def visible(principal: Principal, ticket: Ticket) -> bool:
     if principal.role is not Role.UNIT:
         return True
     return principal.unit is not None and unit_sees(principal.unit, ticket)
+
+
+def may_fire(principal: Principal, trigger: str) -> bool:
+    """May ``principal``'s role fire ``trigger`` (on a ticket it can see)?"""
+    if principal.role is Role.SUPERVISOR:
+        return True
+    if principal.role is Role.UNIT:
+        return trigger in UNIT_TRIGGERS
+    return principal.role is Role.OPERATOR and trigger not in SUPERVISOR_TRIGGERS
 
 
 def unit_sees(unit: str, ticket: Ticket) -> bool:

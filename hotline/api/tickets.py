@@ -111,7 +111,16 @@ def fire(
     """Fire ``trigger`` with its fields. ``If-Match`` is the version you last read; a stale one
     gets 409 with ``current_version``."""
     expected = _version(if_match)
-    deps.visible_ticket(svc, principal, ticket_id)
+    ticket = deps.visible_ticket(svc, principal, ticket_id)
+    if not access.may_fire(principal, trigger):
+        allowed = [t for t in svc.allowed(ticket) if access.may_fire(principal, t)]
+        detail = f"role {principal.role.value!r} may not fire {trigger!r}"
+        raise Problem(
+            403,
+            "forbidden-trigger",
+            f"{detail}; it may: {', '.join(allowed) or '-'}",
+            allowed=allowed,
+        )
     ticket = svc.fire(ticket_id, trigger, body.fields, principal.name, expected)
     return _out(svc, ticket, response)
 

@@ -76,3 +76,21 @@ def _matches(status: int, expected: str) -> bool:
     if expected == "through":
         return status not in (401, 403) and status < 500
     return str(status) == expected
+
+
+def test_each_role_fires_only_its_own_triggers(submit, fire, dispatch):
+    # Given a ticket dispatched to the unit
+    ticket = fire(submit(), "dispatch", dispatch).json()
+    exclusion = {"approver": "street leader", "reason": "duplicate of a city case"}
+
+    # When the unit tries to re-dispatch and the operator to exclude
+    auditor = fire(ticket, "return", {"reason": "not ours"}, role="auditor")
+    assert auditor.status_code == 403  # the auditor reads only
+    by_unit = fire(ticket, "exclude", exclusion, role="unit")
+    by_operator = fire(ticket, "exclude", exclusion, role="operator")
+
+    # Then both are refused naming what they may fire; the supervisor signs it off
+    assert by_unit.status_code == 403
+    assert by_unit.json()["allowed"] == ["respond", "return", "extend", "pause", "resume", "reply"]
+    assert by_operator.status_code == 403 and "exclude" not in by_operator.json()["allowed"]
+    assert fire(ticket, "exclude", exclusion, role="supervisor").json()["excluded"] is True
