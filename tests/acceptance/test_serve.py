@@ -72,3 +72,20 @@ def test_run_serves_the_api_with_a_token_and_stops_on_sigterm(tmp_path, monkeypa
     assert "daemon" in log and "stopped" in log
     listed = runner.invoke(app, ["token", "list"], env={"COLUMNS": "200"})
     assert "desk-1" in listed.stdout and token not in listed.stdout
+
+
+def test_token_mistakes_are_one_error_line_and_write_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_DB_URL", f"sqlite:///{tmp_path / 'tokens.db'}")
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    for args, message in (
+        (["--role", "boss", "--name", "a"], "unknown role 'boss'; known: operator"),
+        (["--role", "unit", "--name", "a"], "--unit is required for the unit role"),
+        (["--role", "unit", "--unit", "nowhere", "--name", "a"], "--unit 'nowhere': no such unit"),
+        (["--role", "admin", "--unit", "water-group", "--name", "a"], "and only for it"),
+    ):
+        result = runner.invoke(app, ["token", "create", *args])
+        assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert runner.invoke(app, ["token", "create", "--role", "admin", "--name", "a"]).exit_code == 0
+    again = runner.invoke(app, ["token", "create", "--role", "admin", "--name", "a"])
+    assert "exists already" in again.stderr
+    assert "no active token named 'b'" in runner.invoke(app, ["token", "revoke", "b"]).stderr
