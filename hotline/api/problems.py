@@ -1,4 +1,4 @@
-"""Errors as RFC 9457 problem details (``application/problem+json``).
+"""Errors as RFC 9457 problem details (``application/problem+json``); Open311's own shape there.
 
 Every refusal names what was wrong: the field, the rule, the allowed triggers, the current
 version. Hotline's own errors map to statuses here, in one table.
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from hotline import errors
 
 MEDIA_TYPE = "application/problem+json"
+OPEN311 = "/open311/"
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -41,6 +42,10 @@ class Problem(Exception):
 
 
 def response(request: Request, problem: Problem) -> JSONResponse:
+    if request.url.path.startswith(OPEN311):
+        # GeoReport v2 clients expect its own error list, not RFC 9457.
+        errors_ = [{"code": problem.status, "description": problem.detail}]
+        return JSONResponse(errors_, problem.status, problem.headers)
     body = {
         "type": f"urn:hotline:problem:{problem.kind}",
         "title": TITLES.get(problem.status, "Error"),
