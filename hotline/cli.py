@@ -5,9 +5,7 @@ Data goes to stdout, errors to stderr as one ``Error:`` line with a non-zero exi
 
 from __future__ import annotations
 
-import logging
 import signal
-import sys
 import threading
 from datetime import timedelta
 from typing import Annotated
@@ -16,8 +14,9 @@ import typer
 from rich.table import Table
 
 from hotline import demo as demo_script
+from hotline.api import server
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import audit, whistle, workflow
+from hotline.commands import audit, serve, token, whistle, workflow
 from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
@@ -34,6 +33,8 @@ app = typer.Typer(
 workflow.register(app)
 audit.register(app)
 whistle.register(app)
+token.register(app)
+serve.register(app)
 
 
 @app.command()
@@ -185,16 +186,19 @@ def run(
             help="Seconds between sweeps when nothing falls due sooner.",
         ),
     ] = 2.0,
-    log_level: Annotated[str, typer.Option(envvar="HOTLINE_LOG_LEVEL")] = "INFO",
+    log_level: serve.LogLevel = "INFO",
+    host: serve.HostOption = server.DEFAULT_HOST,
+    port: serve.PortOption = server.DEFAULT_PORT,
+    api: Annotated[bool, typer.Option(help="Serve the HTTP API beside the daemon.")] = True,
 ) -> None:
-    """Run the daemon: fire due deadlines and deliver the outbox until SIGTERM or Ctrl-C."""
-    logging.basicConfig(
-        level=log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
-    daemon = Daemon(open_service(db_url), safety=safety)
+    """Run the daemon (fire due deadlines, deliver the outbox) and serve the HTTP API, until
+    SIGTERM or Ctrl-C."""
+    serve.configure_logging(log_level)
+    service = open_service(db_url)
+    daemon = Daemon(service, safety=safety)
+    if api:
+        server.serve(service, host, port, daemon)
+        return
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

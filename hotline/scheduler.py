@@ -17,9 +17,10 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from hotline import handlers
+from hotline import handlers, metrics
 from hotline.engine.decision import Decision
 from hotline.engine.escalation import FIRE_COMMAND
+from hotline.handlers import webhook
 from hotline.persistence.sql import Claim
 from hotline.service import Service
 
@@ -69,6 +70,7 @@ class Sweeper:
             )
             return None
         if decision is not None:
+            metrics.observe_firing(self.service.clock.now() - claim.due)
             _log_fired(decision)
         return decision
 
@@ -108,6 +110,7 @@ class Relay:
         self.service, self.batch, self.lease = service, batch, lease
         self.max_attempts, self.backoff = max_attempts, backoff
         self.owner = owner or default_owner()
+        webhook.install(service.store)
 
     def relay(self, now: datetime | None = None) -> tuple[int, int]:
         """Attempt every message due at ``now``; return (delivered, failed)."""

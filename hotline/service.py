@@ -6,17 +6,18 @@ load (store) -> decide (engine, pure) -> write state + history + deadlines + out
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation
+from hotline.engine import escalation, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
+from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.sql import Claim, NewTicket, SqlStore
 from hotline.workflows import loader
 
@@ -43,6 +44,9 @@ class Service:
         self.clock = clock or SystemClock()
         self.retries = retries
         self._compiled: dict[tuple[str, int], CompiledDefinition] = {}
+        self.subscriptions = subscriptions.Cache(store)
+        # Told of every decision after its commit (metrics); must not raise.
+        self.committed: list[Callable[[Decision], None]] = []
 
     # -- definitions --------------------------------------------------------------------------
 
@@ -96,7 +100,15 @@ class Service:
             contact_address=intake.contact_address,
             idempotency_key=idempotency_key,
         )
-        return self.store.create(new, lambda t: decide_submit(compiled, t, actor, now), now)
+        decided: list[Decision] = []
+
+        def decide_on(ticket: Ticket) -> Decision:
+            decided.append(self._amend(decide_submit(compiled, ticket, actor, now)))
+            return decided[-1]
+
+        ticket = self.store.create(new, decide_on, now)
+        self._committed(*decided)  # empty when the key was used before: nothing was written
+        return ticket
 
     def fire(
         self,
@@ -127,10 +139,11 @@ class Service:
 
         def decide_on(ticket: Ticket) -> Decision:
             compiled = self.compiled(ticket.definition, ticket.definition_version)
-            return decide(compiled, ticket, command, now)
+            return self._amend(decide(compiled, ticket, command, now))
 
         decision = self.store.update(ticket_id, decide_on)
         assert decision is not None, "a command always decides or raises"
+        self._committed(decision)
         return decision
 
     def fire_deadline(self, claim: Claim) -> Decision | None:
@@ -140,12 +153,25 @@ class Service:
 
         def decide_on(ticket: Ticket) -> Decision | None:
             compiled = self.compiled(ticket.definition, ticket.definition_version)
-            return escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
+            decision = escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
+            return self._amend(decision) if decision else None
 
         try:
-            return self.store.update(claim.ticket_id, decide_on)
+            decision = self.store.update(claim.ticket_id, decide_on)
         except errors.AlreadyFired:
             return None
+        if decision is not None:
+            self._committed(decision)
+        return decision
+
+    def _amend(self, decision: Decision) -> Decision:
+        """Add what the decision's events owe integrators (webhook deliveries), before the write."""
+        return webhooks.amend(decision, self.subscriptions.active())
+
+    def _committed(self, *decisions: Decision) -> None:
+        for decision in decisions:
+            for listener in self.committed:
+                listener(decision)
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from hotline import errors
+from hotline import access, errors
 from hotline.clock import Clock
 from hotline.persistence.sql import SqlStore
 from hotline.service import Service
@@ -56,8 +56,4 @@ def key_value(item: str) -> tuple[str, str]:
 
 def mask(kind: str, value: str) -> str:
     """Personal data is shown masked (条例 Art. 8): 138****5678, 张*, the district only."""
-    if kind == "phone" and len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    if kind == "name":
-        return value[0] + "*" * (len(value) - 1)
-    return value[:6] + "…"
+    return access.mask(kind, value) or ""

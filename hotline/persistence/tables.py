@@ -245,3 +245,44 @@ class WhistleTaskRow(SQLModel, table=True):
     done_at: datetime | None = _time(default=None)
     overdue: bool = False
     note: str | None = None
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An API token: only its SHA-256 is kept; the token itself is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str
+    unit: str | None = None
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _time()
+    revoked_at: datetime | None = _time(default=None)
+
+
+class AccessLogRow(SQLModel, table=True):
+    """Who read a complainant's personal data unmasked, when, and why (条例 Art. 8)."""
+
+    __tablename__ = "personal_data_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    token_name: str
+    role: str
+    unit: str | None = None
+    reason: str
+    accessed_at: datetime = _time(index=True)
+
+
+class WebhookRow(SQLModel, table=True):
+    """An integrator's URL told of every event of one type (a trigger name, or ``*``)."""
+
+    __tablename__ = "webhooks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(index=True)
+    url: str
+    secret: str
+    created_at: datetime = _time()
+    active: bool = True

@@ -32,6 +32,8 @@ def parse(text: str, source: str = "<definition>") -> Definition:
         what = "; ".join(filter(None, (error.context, error.problem)))
         line = mark.line + 1 if mark else None
         raise DefinitionError([Problem(f"not valid YAML: {what}", (), line)], source) from None
+    except yaml.YAMLError as error:  # unmarked: e.g. a control character the reader refuses
+        raise DefinitionError([Problem(f"not valid YAML: {error}")], source) from None
     if not isinstance(data, dict):
         raise DefinitionError([Problem("a definition is a YAML mapping", (), 1)], source)
     lines = _lines(node)

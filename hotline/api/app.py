@@ -1,0 +1,52 @@
+"""The FastAPI application: ``create_app(service)`` wires routers, problems and metrics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from hotline import metrics
+from hotline.api import definitions, middleware, open311, privacy, problems, tickets, webhooks
+from hotline.api import metrics as metrics_route
+from hotline.service import Service
+
+DESCRIPTION = """Hotline's API for integrators: call centres, apps and partner hotlines.
+
+Authenticate with `Authorization: Bearer <token>` (tokens from `hotline token create`). Errors
+are `application/problem+json` (RFC 9457). Fire a trigger with `If-Match: "<version>"` from the
+ticket's `ETag`; a stale version is refused with 409 and the current version.
+"""
+
+
+def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI:
+    """The API over ``service``; every route declares the roles that may call it."""
+    threads = int(os.environ.get("HOTLINE_API_THREADS", _default_threads(service)))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Routes are sync and run in anyio's thread pool (40 threads by default). SQLite takes
+        # one writer at a time, and writers waiting on its lock back off in sleeps of up to
+        # 100 ms: a few threads keep the lock busy without queueing inside SQLite.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title="Hotline", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.service = service
+    app.state.metrics = CollectorRegistry(auto_describe=True)
+    app.state.metrics.register(metrics.DatabaseCollector(service.store, service.clock.now))
+    if metrics.count_transitions not in service.committed:
+        service.committed.append(metrics.count_transitions)
+    problems.install(app)
+    for module in (tickets, privacy, definitions, webhooks, open311, metrics_route):
+        app.include_router(module.router)
+    app.add_middleware(middleware.Guard, limit=max_body)
+    return app
+
+
+def _default_threads(service: Service) -> int:
+    return 4 if service.store.engine.dialect.name == "sqlite" else 40

@@ -1,0 +1,29 @@
+"""What routes share: the service, ticket lookup under the visibility rule, path and query types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Request
+
+from hotline import access, errors
+from hotline.access import Principal
+from hotline.engine.ticket import Ticket
+from hotline.service import Service
+
+TicketId = Annotated[int, Path(ge=1, le=2**62, description="The ticket's id.")]
+# Codes (states, units, categories, channels, triggers) are plain names: this keeps odd bytes
+# away from the database and gives a clear 422 instead.
+CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def visible_ticket(svc: Service, principal: Principal | None, ticket_id: int) -> Ticket:
+    """The ticket, or UnknownTicket when the caller may not see it (its existence is private)."""
+    ticket = svc.get(ticket_id)
+    if principal is not None and not access.visible(principal, ticket):
+        raise errors.UnknownTicket(ticket_id)
+    return ticket

@@ -1,0 +1,178 @@
+"""/api/v1/tickets: submit, get, list, fire a trigger, history."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+
+from hotline import access
+from hotline.access import Principal, Role
+from hotline.api import deps, schemas
+from hotline.api.auth import allow
+from hotline.api.deps import CODE, TicketId
+from hotline.api.problems import Problem
+from hotline.engine.ticket import Ticket
+from hotline.persistence import queries
+from hotline.service import Intake, Service
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+Svc = Annotated[Service, Depends(deps.service)]
+Reader = Annotated[
+    Principal, Depends(allow(Role.OPERATOR, Role.UNIT, Role.SUPERVISOR, Role.AUDITOR))
+]
+Actor = Annotated[Principal, Depends(allow(Role.OPERATOR, Role.UNIT, Role.SUPERVISOR))]
+Intaker = Annotated[Principal, Depends(allow(Role.OPERATOR))]
+Code = Annotated[str | None, Query(pattern=CODE)]
+
+
+@router.post("/tickets", status_code=201, response_model=schemas.TicketOut)
+def submit(
+    body: schemas.TicketIn,
+    response: Response,
+    principal: Intaker,
+    svc: Svc,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> schemas.TicketOut:
+    """Take in a ticket (受理). A repeated ``Idempotency-Key`` returns the first ticket."""
+    c = body.contact
+    intake = Intake(
+        body.category,
+        body.summary,
+        body.urgency,
+        body.channel,
+        c.name,
+        c.phone,
+        c.address,
+        body.fields,
+    )
+    options = {"definition": body.definition} if body.definition else {}
+    ticket = svc.submit(intake, principal.name, idempotency_key, **options)
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    return _out(svc, ticket, response)
+
+
+@router.get("/tickets", response_model=schemas.TicketPage)
+def list_tickets(
+    principal: Reader,
+    svc: Svc,
+    state: Code = None,
+    unit: Code = None,
+    category: Code = None,
+    channel: Code = None,
+    overdue: bool = False,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> schemas.TicketPage:
+    """Tickets oldest first, filtered; a unit token sees only the tickets it leads or co-handles."""
+    where = queries.TicketFilter(
+        state=state,
+        unit=unit,
+        category=category,
+        channel=channel,
+        overdue_at=svc.clock.now() if overdue else None,
+        created_after=_aware(created_after, "created_after"),
+        created_before=_aware(created_before, "created_before"),
+        visible_to_unit=principal.unit if principal.role is Role.UNIT else None,
+    )
+    found = queries.find_tickets(svc.store, where, _after(cursor), limit)
+    found = [t for t in found if access.visible(principal, t)]
+    next_cursor = _cursor(found[-1].id) if len(found) == limit else None
+    return schemas.TicketPage(
+        items=[schemas.ticket_out(t, svc.allowed(t)) for t in found], next_cursor=next_cursor
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_model=schemas.TicketOut)
+def get_ticket(
+    ticket_id: TicketId, response: Response, principal: Reader, svc: Svc
+) -> schemas.TicketOut:
+    """A ticket with its open deadlines, allowed triggers and masked contact; ETag: version."""
+    ticket = deps.visible_ticket(svc, principal, ticket_id)
+    contact = svc.store.contact(ticket_id)
+    masked = schemas.Contact(**{k: access.mask(k, v) for k, v in contact.items()}, masked=True)
+    return _out(svc, ticket, response, masked)
+
+
+@router.post("/tickets/{ticket_id}/transitions/{trigger}", response_model=schemas.TicketOut)
+def fire(
+    ticket_id: TicketId,
+    trigger: Annotated[str, Path(pattern=CODE)],
+    body: schemas.FireIn,
+    response: Response,
+    principal: Actor,
+    svc: Svc,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> schemas.TicketOut:
+    """Fire ``trigger`` with its fields. ``If-Match`` is the version you last read; a stale one
+    gets 409 with ``current_version``."""
+    expected = _version(if_match)
+    ticket = deps.visible_ticket(svc, principal, ticket_id)
+    if not access.may_fire(principal, trigger):
+        allowed = [t for t in svc.allowed(ticket) if access.may_fire(principal, t)]
+        detail = f"role {principal.role.value!r} may not fire {trigger!r}"
+        raise Problem(
+            403,
+            "forbidden-trigger",
+            f"{detail}; it may: {', '.join(allowed) or '-'}",
+            allowed=allowed,
+        )
+    ticket = svc.fire(ticket_id, trigger, body.fields, principal.name, expected)
+    return _out(svc, ticket, response)
+
+
+@router.get("/tickets/{ticket_id}/history", response_model=list[schemas.EventOut])
+def history(ticket_id: TicketId, principal: Reader, svc: Svc) -> list[schemas.EventOut]:
+    """The ticket's hash-chained history, oldest first."""
+    deps.visible_ticket(svc, principal, ticket_id)
+    return [schemas.event_out(e) for e in svc.history(ticket_id)]
+
+
+def _out(
+    svc: Service, ticket: Ticket, response: Response, contact: schemas.Contact | None = None
+) -> schemas.TicketOut:
+    response.headers["ETag"] = f'"{ticket.version}"'
+    return schemas.ticket_out(ticket, svc.allowed(ticket), contact)
+
+
+def _version(if_match: str | None) -> int:
+    if if_match is None:
+        raise Problem(
+            428, "if-match-required", "send If-Match with the ticket version you last read"
+        )
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not (text.isascii() and text.isdigit()):
+        raise Problem(
+            400, "invalid-if-match", f'If-Match {if_match!r}: expected a version like "3"'
+        )
+    return int(text)
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise Problem(
+            422, "invalid-field", f"{name}: give a time zone (e.g. +08:00 or Z)", field=name
+        )
+    return value
+
+
+def _cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t{last_id}".encode()).decode().rstrip("=")
+
+
+def _after(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text[:1] == "t" and text[1:].isdigit():
+            return int(text[1:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise Problem(
+        400, "invalid-cursor", f"cursor {cursor!r} is not one this API handed out", field="cursor"
+    )

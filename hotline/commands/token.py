@@ -1,0 +1,70 @@
+"""``hotline token …``: API tokens, stored only as hashes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hotline import errors
+from hotline.access import Role
+from hotline.commands.common import DbOption, err, open_service, out, user_errors
+from hotline.persistence import db, queries, tokens
+from hotline.service import Service
+
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+ROLES = ", ".join(r.value for r in Role)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+@user_errors
+def token_create(
+    role: Annotated[str, typer.Option(help=f"One of: {ROLES}.")],
+    name: Annotated[str, typer.Option(help="Who holds it (unique), e.g. app-gateway.")],
+    unit: Annotated[str | None, typer.Option(help="The unit code, for the unit role.")] = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    service = open_service(db_url)
+    known = _known_units(service)
+    if unit is not None and unit not in known:
+        raise errors.HotlineError(f"--unit {unit!r}: no such unit; known: {', '.join(known)}")
+    token = tokens.create(service.store, name, role, unit, service.clock.now())
+    err.print(f"token {name!r} ({role}{f', unit {unit}' if unit else ''}): keep it now,")
+    err.print("it cannot be shown again.")
+    out.print(token, highlight=False)
+
+
+@token_app.command("revoke")
+@user_errors
+def token_revoke(name: str, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """Revoke a token by name: it stops working at once."""
+    service = open_service(db_url)
+    tokens.revoke(service.store, name, service.clock.now())
+    out.print(f"token {name!r} revoked")
+
+
+@token_app.command("list")
+@user_errors
+def token_list(db_url: DbOption = db.DEFAULT_URL) -> None:
+    """Tokens by name, role and unit (never the tokens themselves)."""
+    table = Table("name", "role", "unit", "created (UTC)", "revoked (UTC)")
+    for t in tokens.listed(open_service(db_url).store):
+        revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
+        table.add_row(t.name, t.role, t.unit or "", f"{t.created_at:%Y-%m-%d %H:%M}", revoked)
+    out.print(table)
+
+
+def _known_units(service: Service) -> list[str]:
+    """Unit codes of every stored definition's catalogue."""
+    found = {
+        u.code
+        for name, version in queries.latest_definitions(service.store)
+        for u in service.compiled(name, version).definition.units
+    }
+    return sorted(found)

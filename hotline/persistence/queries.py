@@ -1,0 +1,79 @@
+"""Read-side queries for the API: ticket listings with filters and keyset (cursor) pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hotline.engine.ticket import Ticket
+from hotline.persistence import rows
+from hotline.persistence.rows import deadlines, tickets
+from hotline.persistence.sql import SqlStore, definitions
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """What a listing asks for; ``visible_to_unit`` restricts it to a unit's own tickets."""
+
+    state: str | None = None
+    unit: str | None = None  # lead or co-unit
+    category: str | None = None
+    channel: str | None = None
+    overdue_at: datetime | None = None  # with a pending deadline due before this instant
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    visible_to_unit: str | None = None
+
+
+def involves(unit: str) -> sa.ColumnElement[bool]:
+    """Tickets ``unit`` leads or co-handles (the SQL side of ``access.unit_sees``).
+
+    ``co_units`` is a JSON list of codes, written by json.dumps on both backends, so the quoted
+    code is matched in its text; unit codes carry no quotes.
+    """
+    quoted = '%"' + unit.replace("%", r"\%").replace("_", r"\_") + '"%'
+    return sa.or_(
+        tickets.c.lead_unit == unit,
+        sa.cast(tickets.c.co_units, sa.Text).like(quoted, escape="\\"),
+    )
+
+
+def find_tickets(store: SqlStore, where: TicketFilter, after: int, limit: int) -> list[Ticket]:
+    """Up to ``limit`` tickets with ids above ``after`` (the cursor), oldest first."""
+    query = sa.select(tickets).where(tickets.c.id > after).order_by(tickets.c.id).limit(limit)
+    for column, value in (
+        (tickets.c.state, where.state),
+        (tickets.c.category, where.category),
+        (tickets.c.channel, where.channel),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    for unit in (where.unit, where.visible_to_unit):
+        if unit is not None:
+            query = query.where(involves(unit))
+    if where.created_after is not None:
+        query = query.where(tickets.c.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(tickets.c.created_at < where.created_before)
+    if where.overdue_at is not None:
+        late = sa.select(deadlines.c.id).where(
+            deadlines.c.ticket_id == tickets.c.id,
+            deadlines.c.status.in_(("pending", "paused")),
+            deadlines.c.due_at < where.overdue_at,
+        )
+        query = query.where(late.exists())
+    with store.reading() as conn:
+        return [rows.ticket(row) for row in conn.execute(query)]
+
+
+def latest_definitions(store: SqlStore) -> list[tuple[str, int]]:
+    """Every stored definition's name with its newest version."""
+    query = (
+        sa.select(definitions.c.name, sa.func.max(definitions.c.version))
+        .group_by(definitions.c.name)
+        .order_by(definitions.c.name)
+    )
+    with store.reading() as conn:
+        return [(name, version) for name, version in conn.execute(query)]
