@@ -8,26 +8,15 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
 
-from hotline.cli import app
 from hotline.workflows import loader
-
-runner = CliRunner()
 
 
 @pytest.fixture
-def hotline(tmp_path, monkeypatch):
-    """Run ``hotline ARGS`` against a fresh database; return (exit code, stdout, stderr)."""
-    monkeypatch.setenv("HOTLINE_DB_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("COLUMNS", "200")
-
-    def run(*args: str):
-        result = runner.invoke(app, list(args))
-        return result.exit_code, result.stdout, result.stderr
-
-    assert run("init")[0] == 0
-    return run
+def hotline(hotline):
+    """The shared ``hotline`` runner, on a database that `hotline init` has set up."""
+    assert hotline("init")[0] == 0
+    return hotline
 
 
 @pytest.fixture

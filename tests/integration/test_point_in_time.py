@@ -16,12 +16,9 @@ def comparable(ticket):
     return ticket.evolve(deadlines=tuple(d.evolve(id=None) for d in ticket.deadlines))
 
 
-def test_the_rebuilt_ticket_equals_the_live_one_at_every_step_of_a_long_history(
-    service, new_ticket, clock
-):
-    # Given a utility ticket that goes through deadlines, a pause, an extension and a
-    # second round with another unit; and the live ticket seen after each step.
-    ticket = new_ticket("water-supply")
+def recorder(service, ticket, clock):
+    """A ``step(hours, trigger, fields)`` that moves the clock, fires the trigger (or sweeps
+    deadlines when there is none) and records the live ticket; and the list it records in."""
     sweeper = Sweeper(service, owner="test")
     seen = [(clock.now(), service.get(ticket.id))]
 
@@ -32,6 +29,17 @@ def test_the_rebuilt_ticket_equals_the_live_one_at_every_step_of_a_long_history(
         else:
             sweeper.sweep()
         seen.append((clock.now(), service.get(ticket.id)))
+
+    return step, seen
+
+
+def test_the_rebuilt_ticket_equals_the_live_one_at_every_step_of_a_long_history(
+    service, new_ticket, clock
+):
+    # Given a utility ticket that goes through deadlines, a pause, an extension and a
+    # second round with another unit; and the live ticket seen after each step.
+    ticket = new_ticket("water-supply")
+    step, seen = recorder(service, ticket, clock)
 
     step(0.5, "dispatch", {"lead_unit": "water-group", "route": "direct"})
     step(1, "respond", {"method": "phone"})
@@ -69,16 +77,7 @@ def test_a_whistled_ticket_is_rebuilt_with_its_whistle_absences_and_tasks(
 ):
     # Given a whistle where one department declines, one is absent, and a conference sets a task
     ticket = new_ticket("water-supply")
-    sweeper = Sweeper(service, owner="test")
-    seen = [(clock.now(), service.get(ticket.id))]
-
-    def step(hours, trigger=None, fields=None):
-        clock.advance(hours * H)
-        if trigger:
-            service.fire(ticket.id, trigger, fields or {}, actor="tester")
-        else:
-            sweeper.sweep()
-        seen.append((clock.now(), service.get(ticket.id)))
+    step, seen = recorder(service, ticket, clock)
 
     leak = ["water-group", "water-repair", "chaoyang-roads"]
     step(0.5, "dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
