@@ -47,7 +47,7 @@ def decide(
         after,
         command.trigger,
         command.actor,
-        fields,
+        _with_met(definition, ticket, command.trigger, fields, now),
         now,
         ticket.state,
         handlers=spec.after,
@@ -167,6 +167,27 @@ def _deadlines_after(
             d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)
         changed.append(d)
     return tuple(changed)
+
+
+def _with_met(
+    definition: Definition, ticket: Ticket, trigger: str, fields: Mapping[str, Any], now: datetime
+) -> Mapping[str, Any]:
+    """The event payload: the command's fields, plus the deadlines it meets and whether late.
+
+    ``met`` is what the assessment reads ("responded in time" is a ``respond`` that met its
+    response deadline with ``late`` false), so it never depends on a sweeper having fired.
+    A deadline met while paused is late only if it had used up its window before the pause.
+    """
+    kinds = deadlines.closed_by(definition, ticket.state, trigger)
+    met = {
+        d.kind: {
+            "due_at": d.due_at.isoformat(),
+            "late": now > d.due_at if d.running_since is not None else d.consumed > d.window,
+        }
+        for d in ticket.deadlines
+        if d.open and d.kind in kinds
+    }
+    return {**fields, "met": met} if met else fields
 
 
 def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> dict[str, Any]:

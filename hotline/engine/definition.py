@@ -145,13 +145,28 @@ class KpiWeights(_Strict):
     resolution: float = Field(ge=0, le=1)
     satisfaction: float = Field(ge=0, le=1)
 
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> KpiWeights:
+        total = self.response + self.resolution + self.satisfaction
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"the three weights must add up to 1, not {total:g}")
+        return self
+
 
 class KpiSettings(_Strict):
-    """How the three rates (三率) and the composite score are computed; see DOMAIN.md."""
+    """How the three rates (三率) and the composite score are computed; see DOMAIN.md.
+
+    ``denominator``: ``callbacks`` puts every rate over the valid callbacks (the ``practice``
+    reading); ``assessed`` puts the response rate over every assessed ticket (dispatched, not
+    剔除) and the other two over the valid callbacks. ``counted_callback``: which callback of a
+    re-dispatched ticket is assessed, its ``last`` (the outcome after re-handling) or ``first``.
+    """
 
     weights: KpiWeights = KpiWeights(response=0.10, resolution=0.50, satisfaction=0.40)
     basic_factor: float = Field(default=0.9, ge=0, le=1)  # weight of 基本满意 in satisfaction
     basic_counts_as_satisfied: bool = True  # does 基本满意 make a callback 双是?
+    denominator: Literal["callbacks", "assessed"] = "callbacks"
+    counted_callback: Literal["last", "first"] = "last"
 
 
 class Definition(_Strict):

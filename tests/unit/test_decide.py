@@ -208,7 +208,8 @@ def test_a_received_ticket_can_be_closed_without_dispatch(reach, fire, trigger, 
     assert decision.after.deadlines == ()
     (event,) = decision.events
     assert (event.trigger, event.from_state, event.to_state) == (trigger, "received", "closed")
-    assert event.payload == fields
+    met = {"intake": {"due_at": intake.due_at.isoformat(), "late": False}}
+    assert event.payload == {**fields, "met": met}  # the history says the intake was on time
 
 
 # The handling round.
