@@ -18,7 +18,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from hotline import errors
 from hotline.engine import kpi, periods
@@ -45,6 +45,30 @@ class RateRow:
     rank: int | None = None
     change: float | None = None
 
+    def record(self) -> dict[str, Any]:
+        """The row as flat JSON-ready values, rates in percent to two decimals."""
+        c, r, v = self.counts, self.rates, self.verdicts
+        return {
+            "group": self.group,
+            "received": c.received,
+            "direct": c.direct,
+            "via_district": c.via_district,
+            "excluded": c.excluded,
+            "assessed": c.assessed,
+            "callbacks": c.callbacks,
+            "redispatched": c.redispatched,
+            "response_rate": _round(r.response),
+            "resolution_rate": _round(r.resolution),
+            "satisfaction_rate": _round(r.satisfaction),
+            "adjustment": _round(self.adjustment),
+            "composite": _round(r.composite),
+            "both_yes": v[kpi.Verdict.BOTH_YES],
+            "both_no": v[kpi.Verdict.BOTH_NO],
+            "not_both_yes": v[kpi.Verdict.NOT_BOTH_YES],
+            "rank": self.rank,
+            "change": _round(self.change),
+        }
+
 
 @dataclass(frozen=True)
 class RatesReport:
@@ -67,6 +91,22 @@ class HotTopic:
     units: int
     ranks: dict[str, int | None]
     candidate: int = 0
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "candidate": self.candidate,
+            "category": self.category,
+            "name": self.name,
+            "received": self.received,
+            "growth": _round(self.growth),
+            "not_both_yes_share": _round(self.not_both_yes_share),
+            "units": self.units,
+            **{f"rank_{name}": place for name, place in self.ranks.items()},
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def rates(

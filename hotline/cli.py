@@ -17,7 +17,7 @@ from rich.table import Table
 
 from hotline import demo as demo_script
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import workflow
+from hotline.commands import report, simulate, workflow
 from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
@@ -32,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 workflow.register(app)
+report.register(app)
+simulate.register(app)
 
 
 @app.command()
