@@ -30,7 +30,7 @@ from hotline.service import Service
 from hotline.workflows import loader
 
 By = Literal["unit", "district", "category", "day", "week", "month"]
-NONE = "-"  # the group of tickets with no unit (never dispatched) or no district
+NONE = "(none)"  # the group of tickets with no unit (never dispatched) or no district
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,8 @@ class Planner:
             return [(0.2 * H, "decline", {"reason": "outside government"})]
         unit = self.definition.category(intake.category).unit or rng.choice(self.streets)
         route = "via_district" if unit in self.streets and rng.random() < 0.43 else "direct"
-        plan: list[Step] = [
-            (rng.uniform(0.1, 1.5) * H, "dispatch", {"lead_unit": unit, "route": route})
-        ]
+        wait = rng.uniform(2, 8) if rng.random() < 0.05 else rng.uniform(0.1, 1.5)  # some late
+        plan: list[Step] = [(wait * H, "dispatch", {"lead_unit": unit, "route": route})]
         if unit in self.streets and rng.random() < 0.03:
             other = rng.choice([s for s in self.streets if s != unit] or [unit])
             plan += [(rng.uniform(1, 4) * H, "return", {"reason": "not our jurisdiction"})]

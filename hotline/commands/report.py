@@ -176,7 +176,7 @@ def _emit(records: Sequence[dict[str, Any]], fmt: Format, title: str, meta: dict
     table = Table(*columns, title=title)
     for record in records:
         table.add_row(*("-" if v is None else str(v) for v in record.values()))
-    Console(width=max(120, 12 * len(columns))).print(table)  # wide: numbers never wrap
+    Console(width=1000).print(table)  # as wide as it needs: numbers are never cut
 
 
 def _chart_rates(found: assessment.RatesReport, path: Path) -> None:

@@ -145,13 +145,6 @@ class KpiWeights(_Strict):
     resolution: float = Field(ge=0, le=1)
     satisfaction: float = Field(ge=0, le=1)
 
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> KpiWeights:
-        total = self.response + self.resolution + self.satisfaction
-        if abs(total - 1) > 1e-9:
-            raise ValueError(f"the three weights must add up to 1, not {total:g}")
-        return self
-
 
 class KpiSettings(_Strict):
     """How the three rates (三率) and the composite score are computed; see DOMAIN.md.

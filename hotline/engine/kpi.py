@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hotline.engine.definition import KpiSettings
+from hotline.engine.definition import KpiSettings, KpiWeights
 
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
 
@@ -122,9 +122,21 @@ def rates(counts: Counts, kpi: KpiSettings, adjustment: float = 0.0) -> Rates:
     satisfaction = _share(happy, valid)
     if response is None or resolution is None or satisfaction is None:
         return Rates(response, resolution, satisfaction, None)
-    w = kpi.weights
+    score = composite(response, resolution, satisfaction, kpi.weights, adjustment)
+    return Rates(response, resolution, satisfaction, score)
+
+
+def composite(
+    response: float,
+    resolution: float,
+    satisfaction: float,
+    weights: KpiWeights,
+    adjustment: float = 0.0,
+) -> float:
+    """综合评分: the weighted sum of the three rates (in percent), plus bonus/penalty points."""
+    w = weights
     score = w.response * response + w.resolution * resolution + w.satisfaction * satisfaction
-    return Rates(response, resolution, satisfaction, score + adjustment)
+    return score + adjustment
 
 
 def verdicts(counts: Counts, kpi: KpiSettings) -> dict[Verdict, int]:

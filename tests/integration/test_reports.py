@@ -108,7 +108,7 @@ def test_monthly_rates_by_unit_are_exactly_those_built(month):
     assert (rows[JIANWAI]["not_both_yes"], rows[JIANWAI]["redispatched"]) == (1, 2)  # E; D, E
     assert rows[CHAOWAI]["composite"] == 0.1 * 100 + 0.5 * 50 + 0.4 * 50  # 55
     assert (rows[CHAOWAI]["both_yes"], rows[CHAOWAI]["both_no"]) == (1, 1)
-    assert rows["-"]["received"] == 2  # H and K: K's Beijing day is 1 July
+    assert rows["(none)"]["received"] == 2  # H and K: K's Beijing day is 1 July
     assert (report.total.counts.received, report.total.counts.callbacks) == (11, 7)
 
 
