@@ -1,8 +1,8 @@
 """The assessment's counting, done by the database: GROUP BY over tickets and their history.
 
 No ticket is loaded into Python: one query folds each ticket's events into a row of flags
-(dispatched, via a district, excluded, responses, late responses, rounds, the counted callback),
-a second level groups those rows by the report's key and the callback answers. The formulas
+(dispatched, via a district, excluded, responses, late responses, rounds, the counted callback
+and its answers), and groups those rows by the report's key and the callback's answers. The formulas
 (rates, composite, ranks) are applied afterwards, in ``engine.kpi``, to the few rows returned.
 
 Every count reads the history up to ``as_of``; a ticket is grouped by its current lead unit
@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from hotline.engine.kpi import Counts
+from hotline.engine.kpi import SATISFACTION, Counts
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import AdjustmentRow
@@ -26,6 +26,8 @@ from hotline.persistence.tables import AdjustmentRow
 adjustments = AdjustmentRow.__table__
 Key = Literal["unit", "category", "time"]
 Bucket = tuple[str, datetime, datetime]  # label, start, end (UTC)
+# The events the assessment reads; the rest of a history (submit, reply, reminders…) is skipped.
+READ = ("dispatch", "exclude", "respond", "overdue", "record_callback")
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,27 @@ def _flag(condition: Any) -> Any:
     return sa.case((condition, 1), else_=0)
 
 
+def _answer_code(payload: Any) -> Any:
+    """The callback's answers as one digit: 3 × resolved + satisfaction's place in SATISFACTION."""
+    level = payload["satisfaction"].as_string()
+    place = sa.case(*[(level == name, i) for i, name in enumerate(SATISFACTION)], else_=2)
+    return sa.case((payload["resolved"].as_boolean(), 3), else_=0) + place
+
+
 def _per_ticket(scope: Scope, counted: str) -> sa.Subquery:
-    """One row per ticket received in the scope, its history folded into flags."""
+    """One row per ticket received in the scope, its history folded into flags.
+
+    ``callback`` is ``seq × 10 + answer code`` of the counted record_callback: its max (or min)
+    is the last (or first) callback *with* its answers, so no second pass over the events is
+    needed to read them.
+    """
     e, t = events.c, tickets.c
     late = sa.or_(
         sa.and_(e.trigger == "respond", e.payload[("met", "response", "late")].as_boolean()),
         sa.and_(e.trigger == "overdue", e.payload["deadline"].as_string() == "response"),
     )
-    callback_seq = sa.case((e.trigger == "record_callback", e.seq))
+    via = sa.and_(e.trigger == "dispatch", e.payload["route"].as_string() == "via_district")
+    callback = sa.case((e.trigger == "record_callback", e.seq * 10 + _answer_code(e.payload)))
     query = (
         sa.select(
             t.id,
@@ -58,21 +73,18 @@ def _per_ticket(scope: Scope, counted: str) -> sa.Subquery:
             t.category,
             t.created_at,
             sa.func.max(_flag(e.trigger == "dispatch")).label("dispatched"),
-            sa.func.max(
-                _flag(
-                    sa.and_(
-                        e.trigger == "dispatch", e.payload["route"].as_string() == "via_district"
-                    )
-                )
-            ).label("via_district"),
+            sa.func.max(_flag(via)).label("via_district"),
             sa.func.max(_flag(e.trigger == "exclude")).label("excluded"),
             sa.func.sum(_flag(e.trigger == "respond")).label("responses"),
             sa.func.sum(_flag(late)).label("late"),
             sa.func.max(_flag(e.to_state == "re-dispatched")).label("redone"),
-            (sa.func.max if counted == "last" else sa.func.min)(callback_seq).label("cb_seq"),
+            (sa.func.max if counted == "last" else sa.func.min)(callback).label("callback"),
         )
-        .join(events, sa.and_(e.ticket_id == t.id, e.occurred_at <= scope.as_of))
-        .where(t.created_at >= scope.start, t.created_at < scope.end)
+        .outerjoin(  # outer: a consultation answered at once has none of these events
+            events,
+            sa.and_(e.ticket_id == t.id, e.occurred_at <= scope.as_of, e.trigger.in_(READ)),
+        )
+        .where(t.created_at >= scope.start, t.created_at < scope.end, t.created_at <= scope.as_of)
         .group_by(t.id)
     )
     if scope.unit is not None:
@@ -100,32 +112,24 @@ def tally(
 ) -> dict[str | None, Counts]:
     """Counts per unit, category or time bucket (``buckets`` in order, for ``key="time"``)."""
     pt = _per_ticket(scope, counted)
-    cb = events.alias("cb")
     assessed = sa.and_(pt.c.dispatched == 1, pt.c.excluded == 0)
     in_time = sa.and_(assessed, pt.c.responses > 0, pt.c.late == 0)
-    rated = sa.and_(assessed, pt.c.cb_seq.is_not(None))
-    resolved = sa.case((rated, cb.c.payload["resolved"].as_boolean()))
-    satisfaction = sa.case((rated, cb.c.payload["satisfaction"].as_string()))
+    rated = sa.and_(assessed, pt.c.callback.is_not(None))
+    answer = sa.case((rated, pt.c.callback % 10)).label("answer")
     group = _key(pt, key, buckets).label("key")
-    query = (
-        sa.select(
-            group,
-            resolved.label("resolved"),
-            satisfaction.label("satisfaction"),
-            sa.func.count().label("received"),
-            sa.func.sum(_flag(sa.and_(pt.c.dispatched == 1, pt.c.via_district == 0))).label(
-                "direct"
-            ),
-            sa.func.sum(pt.c.via_district).label("via_district"),
-            sa.func.sum(pt.c.excluded).label("excluded"),
-            sa.func.sum(_flag(assessed)).label("assessed"),
-            sa.func.sum(_flag(in_time)).label("responded"),
-            sa.func.sum(_flag(sa.and_(assessed, pt.c.redone == 1))).label("redispatched"),
-            sa.func.sum(_flag(sa.and_(rated, in_time))).label("callbacks_responded"),
-        )
-        .select_from(pt.outerjoin(cb, sa.and_(cb.c.ticket_id == pt.c.id, cb.c.seq == pt.c.cb_seq)))
-        .group_by(group, resolved, satisfaction)
-    )
+    direct = sa.and_(pt.c.dispatched == 1, pt.c.via_district == 0)
+    query = sa.select(
+        group,
+        answer,
+        sa.func.count().label("received"),
+        sa.func.sum(_flag(direct)).label("direct"),
+        sa.func.sum(pt.c.via_district).label("via_district"),
+        sa.func.sum(pt.c.excluded).label("excluded"),
+        sa.func.sum(_flag(assessed)).label("assessed"),
+        sa.func.sum(_flag(in_time)).label("responded"),
+        sa.func.sum(_flag(sa.and_(assessed, pt.c.redone == 1))).label("redispatched"),
+        sa.func.sum(_flag(sa.and_(rated, in_time))).label("callbacks_responded"),
+    ).group_by(group, answer)
     found: dict[str | None, Counts] = {}
     with store.reading() as conn:
         for row in conn.execute(query):
@@ -134,9 +138,10 @@ def tally(
 
 
 def _counts(row: Any) -> Counts:
-    answers = (
-        () if row.satisfaction is None else ((bool(row.resolved), row.satisfaction, row.received),)
-    )
+    answers = ()
+    if row.answer is not None:
+        resolved, place = divmod(int(row.answer), 3)
+        answers = ((bool(resolved), SATISFACTION[place], row.received),)
     return Counts(
         received=row.received,
         direct=int(row.direct),
