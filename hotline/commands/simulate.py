@@ -51,5 +51,6 @@ def simulate_command(
     out.print(
         f"simulated {done.tickets} tickets, {done.commands} commands, until "
         f"{done.ended_at:%Y-%m-%d %H:%M} UTC in {db_url}"
-        + (f" ({done.refused} planned steps refused)" if done.refused else "")
+        + (f" ({done.refused} planned steps refused)" if done.refused else ""),
+        soft_wrap=True,
     )
