@@ -7,9 +7,11 @@ the workflow definition supplies the weights, the unit catalogue and the calenda
 Rules (see ``engine.kpi`` for the formulas): a ticket belongs to the period in which it was
 received (local time of the definition's calendar); its history is read up to ``as_of`` (by
 default now), so a month's report run later includes the callbacks made after the month; it
-counts for its current lead unit. Each group's ``change`` is the composite against the
-previous period of the same length (for day/week/month groups: against the bucket before).
-Bonus and penalty points apply to unit groups, and to time groups of a report for one unit.
+counts for its current lead unit, and as forwarded via a district if any of its dispatches was.
+The settings (weights, denominator…) are those of the definition's newest version. Each
+group's ``change`` is the composite against the previous period of the same length (for
+day/week/month groups: against the bucket before). Bonus and penalty points apply to unit
+groups, and to time groups of a report for one unit.
 """
 
 from __future__ import annotations
@@ -210,7 +212,8 @@ def _by_time(
     buckets = before.buckets(grain, zone)[-1:] + period.buckets(grain, zone)
     scope = Scope(buckets[0][1], buckets[-1][2], context.as_of, unit)
     counts = reports.tally(context.store, scope, "time", buckets, context.settings.counted_callback)
-    points = context.bucket_points(period, grain, unit) if unit else {}
+    whole = Period(before.start, "day", (period.end - before.start).days)
+    points = context.bucket_points(whole, grain, unit) if unit else {}
     rows = [context.row(b, counts.get(b, kpi.Counts()), points.get(b, 0.0)) for b, _, _ in buckets]
     rows = [
         _with_change(r, prior.rates.composite) for prior, r in zip(rows, rows[1:], strict=False)

@@ -163,3 +163,13 @@ def test_hot_topics_rank_categories_of_the_month(month):
     assert by_code["sanitation"].not_both_yes_share == 100.0
     assert by_code["noise"].units == 2
     assert by_code["noise"].growth == pytest.approx(100 * (6 - 1 / 3) / (1 / 3))  # L in June
+
+
+def test_a_units_months_carry_its_points_and_the_change_month_on_month(month):
+    report = assessment.rates(month, periods.parse("2022-06..2022-07"), "month", JIANWAI, AS_OF)
+
+    june, july = (row.record() for row in report.rows)
+    assert (june["group"], june["composite"], june["adjustment"]) == ("2022-06", 100.0, 0.0)
+    assert (july["group"], july["composite"], july["adjustment"]) == ("2022-07", 86.6, 0.2)
+    assert july["change"] == -13.4
+    assert report.previous == "2022-05"
