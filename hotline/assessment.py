@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -126,16 +126,17 @@ def rates(
     context.check_unit(unit)
     if by in periods.GRAINS:
         return _by_time(context, period, by, unit)  # type: ignore[arg-type]
-    now, before = context.groups(period, by, unit), context.groups(period.previous(), by, unit)
+    current = context.groups(period, by, unit)
+    before = context.groups(period.previous(), by, unit)
     points = context.points(period, unit) if by == "unit" else {}
     earlier = context.points(period.previous(), unit) if by == "unit" else {}
-    rows = [context.row(name, counts, points.get(name, 0.0)) for name, counts in now.items()]
+    rows = [context.row(name, counts, points.get(name, 0.0)) for name, counts in current.items()]
     previous = {
         name: context.row(name, counts, earlier.get(name, 0.0)).rates.composite
         for name, counts in before.items()
     }
     rows = [_with_change(r, previous.get(r.group)) for r in rows]
-    return _report(context, period.label, period.previous().label, by, rows, now.values())
+    return _report(context, period.label, period.previous().label, by, rows, current.values())
 
 
 def ranking(
@@ -194,13 +195,12 @@ def _ranked_topics(topics: list[HotTopic]) -> list[HotTopic]:
     }
     ranks = {name: kpi.rank(values) for name, values in metrics.items()}
     ranked = [
-        HotTopic(**{**vars(t), "ranks": {name: r[i] for name, r in ranks.items()}})
-        for i, t in enumerate(topics)
+        replace(t, ranks={name: r[i] for name, r in ranks.items()}) for i, t in enumerate(topics)
     ]
     worst = len(topics) + 1
     score = [sum(r or worst for r in t.ranks.values()) for t in ranked]
     order = kpi.rank([-s for s in score], places=6)
-    final = [HotTopic(**{**vars(t), "candidate": order[i] or worst}) for i, t in enumerate(ranked)]
+    final = [replace(t, candidate=order[i] or worst) for i, t in enumerate(ranked)]
     return sorted(final, key=lambda t: (t.candidate, -t.received, t.category))
 
 
@@ -223,7 +223,7 @@ def _by_time(
 
 
 def _with_change(row: RateRow, previous: float | None) -> RateRow:
-    return RateRow(**{**vars(row), "change": kpi.change(row.rates.composite, previous)})
+    return replace(row, change=kpi.change(row.rates.composite, previous))
 
 
 def _report(
@@ -235,7 +235,7 @@ def _report(
     counts: Iterable[kpi.Counts],
 ) -> RatesReport:
     places = kpi.rank([r.rates.composite for r in rows])
-    ranked = [RateRow(**{**vars(r), "rank": places[i]}) for i, r in enumerate(rows)]
+    ranked = [replace(r, rank=places[i]) for i, r in enumerate(rows)]
     if by not in periods.GRAINS:
         ranked.sort(key=lambda r: r.group)
     total = context.row("total", functools.reduce(lambda a, b: a + b, counts, kpi.Counts()))
