@@ -22,7 +22,9 @@ from hotline.engine import periods
 from hotline.persistence import db, reports
 from hotline.workflows import loader
 
-report_app = typer.Typer(help="Assessment reports: 三率, composite, rankings, 每月一题.")
+report_app = typer.Typer(
+    help="Assessment reports: 三率, composite, rankings, 每月一题.", no_args_is_help=True
+)
 
 
 class Format(StrEnum):
