@@ -22,6 +22,9 @@ from hotline.errors import InvalidField, StaleVersion
 # Command fields that live in the ticket's own columns rather than in its free-form fields.
 _COLUMNS = ("lead_unit", "co_units", "category", "urgency")
 SUBMIT = "submit"
+# The payload key the engine writes itself (the deadlines a command met). A command replayed
+# from its event carries it; it is dropped and recomputed, never taken as a field.
+MET = "met"
 
 
 def decide(
@@ -31,7 +34,8 @@ def decide(
     if command.expected_version is not None and command.expected_version != ticket.version:
         raise StaleVersion(ticket.id, command.expected_version, ticket.version)
     definition = compiled.definition
-    fields = compiled.validate_fields(ticket.state, command.trigger, command.fields)
+    given = {k: v for k, v in command.fields.items() if k != MET}
+    fields = compiled.validate_fields(ticket.state, command.trigger, given)
     check_classification(definition, fields.get("category"), fields.get("urgency"))
     ctx = Context(ticket=ticket, fields=fields, definition=definition, now=now)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
@@ -180,14 +184,11 @@ def _with_met(
     """
     kinds = deadlines.closed_by(definition, ticket.state, trigger)
     met = {
-        d.kind: {
-            "due_at": d.due_at.isoformat(),
-            "late": now > d.due_at if d.running_since is not None else d.consumed > d.window,
-        }
+        d.kind: {"late": now > d.due_at if d.running_since is not None else d.consumed > d.window}
         for d in ticket.deadlines
         if d.open and d.kind in kinds
     }
-    return {**fields, "met": met} if met else fields
+    return {**fields, MET: met} if met else fields
 
 
 def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> dict[str, Any]:
