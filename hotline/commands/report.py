@@ -63,6 +63,7 @@ def report_rates(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """The three rates, composite, 双是/双否/非双是, rank and change by group over a period."""
+    _check_chart(chart)
     service = open_service(db_url)
     found = assessment.rates(service, periods.parse(period), by, unit, _instant(as_of))  # type: ignore[arg-type]
     _emit_rates(found, fmt, f"rates {found.period} by {found.by} (previous: {found.previous})")
@@ -82,6 +83,7 @@ def report_ranking(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """日监控排名 / 周调度 / 月通报: units ranked by composite score."""
+    _check_chart(chart)
     found = assessment.ranking(open_service(db_url), period, _instant(as_of))  # type: ignore[arg-type]
     _emit_rates(found, fmt, f"ranking of units, {found.period}")
     if chart:
@@ -101,6 +103,7 @@ def report_hot_topics(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
+    _check_chart(chart)
     chosen = periods.parse(month)
     if chosen.grain != "month" or chosen.count != 1:
         raise errors.HotlineError(f"--month {month!r}: name one month, e.g. 2022-07")
@@ -145,6 +148,16 @@ def report_adjust(
         service.store, unit, on, points, reason, approver, service.clock.now()
     )
     out.print(f"adjustment {number}: {points:+g} points for {unit} on {on}")
+
+
+def _check_chart(path: Path | None) -> None:
+    """Refuse a chart that could not be written before any work is done."""
+    if path is None:
+        return
+    if path.suffix.lower() != ".png":
+        raise errors.HotlineError(f"--chart {path}: charts are PNG files; name it *.png")
+    if not path.parent.is_dir():
+        raise errors.HotlineError(f"--chart {path}: no such directory {path.parent}")
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -87,6 +87,8 @@ def test_hot_topics_list_every_category_of_the_month(hotline):
         (("rates", "--period", "2022-01", "--by", "street"), "--by 'street'"),
         (("rates", "--period", "2022-01", "--unit", "nowhere"), "--unit 'nowhere'"),
         (("ranking", "--period", "year"), "--period 'year'"),
+        (("ranking", "--chart", "/no/such/dir/r.png"), "no such directory"),
+        (("rates", "--period", "2022-01", "--chart", "r.svg"), "PNG files"),
         (("hot-topics", "--month", "2022-01..2022-02"), "name one month"),
         (
             (
