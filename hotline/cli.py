@@ -16,7 +16,7 @@ from rich.table import Table
 from hotline import demo as demo_script
 from hotline.api import server
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import audit, serve, token, whistle, workflow
+from hotline.commands import audit, report, serve, simulate, token, whistle, workflow
 from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
@@ -33,6 +33,8 @@ app = typer.Typer(
 workflow.register(app)
 audit.register(app)
 whistle.register(app)
+report.register(app)
+simulate.register(app)
 token.register(app)
 serve.register(app)
 

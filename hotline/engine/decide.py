@@ -22,6 +22,9 @@ from hotline.errors import InvalidField, StaleVersion
 # Command fields that live in the ticket's own columns rather than in its free-form fields.
 _COLUMNS = ("lead_unit", "co_units", "category", "urgency")
 SUBMIT = "submit"
+# The payload key the engine writes itself (the deadlines a command met). A command replayed
+# from its event carries it; it is dropped and recomputed, never taken as a field.
+MET = "met"
 
 
 def decide(
@@ -31,7 +34,8 @@ def decide(
     if command.expected_version is not None and command.expected_version != ticket.version:
         raise StaleVersion(ticket.id, command.expected_version, ticket.version)
     definition = compiled.definition
-    fields = compiled.validate_fields(ticket.state, command.trigger, command.fields)
+    given = {k: v for k, v in command.fields.items() if k != MET}
+    fields = compiled.validate_fields(ticket.state, command.trigger, given)
     check_classification(definition, fields.get("category"), fields.get("urgency"))
     ctx = Context(ticket, fields, definition, now, compiled.calendar)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
@@ -48,7 +52,7 @@ def decide(
         after,
         command.trigger,
         command.actor,
-        fields,
+        _with_met(definition, ticket, command.trigger, fields, now),
         now,
         ticket.state,
         handlers=spec.after,
@@ -185,6 +189,24 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
         ticket, after, whistle.CLOSED, "system", payload, now, ticket.state, deadlines=ended
     )
     return decision.then(settled)
+
+
+def _with_met(
+    definition: Definition, ticket: Ticket, trigger: str, fields: Mapping[str, Any], now: datetime
+) -> Mapping[str, Any]:
+    """The event payload: the command's fields, plus the deadlines it meets and whether late.
+
+    ``met`` is what the assessment reads ("responded in time" is a ``respond`` that met its
+    response deadline with ``late`` false), so it never depends on a sweeper having fired.
+    A deadline met while paused is late only if it had used up its window before the pause.
+    """
+    kinds = deadlines.closed_by(definition, ticket.state, trigger)
+    met = {
+        d.kind: {"late": now > d.due_at if d.running_since is not None else d.consumed > d.window}
+        for d in ticket.deadlines
+        if d.open and d.kind in kinds
+    }
+    return {**fields, MET: met} if met else fields
 
 
 def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> dict[str, Any]:

@@ -160,11 +160,19 @@ class KpiWeights(_Strict):
 
 
 class KpiSettings(_Strict):
-    """How the three rates (三率) and the composite score are computed; see DOMAIN.md."""
+    """How the three rates (三率) and the composite score are computed; see DOMAIN.md.
+
+    ``denominator``: ``callbacks`` puts every rate over the valid callbacks (the ``practice``
+    reading); ``assessed`` puts the response rate over every assessed ticket (dispatched, not
+    剔除) and the other two over the valid callbacks. ``counted_callback``: which callback of a
+    re-dispatched ticket is assessed, its ``last`` (the outcome after re-handling) or ``first``.
+    """
 
     weights: KpiWeights = KpiWeights(response=0.10, resolution=0.50, satisfaction=0.40)
     basic_factor: float = Field(default=0.9, ge=0, le=1)  # weight of 基本满意 in satisfaction
     basic_counts_as_satisfied: bool = True  # does 基本满意 make a callback 双是?
+    denominator: Literal["callbacks", "assessed"] = "callbacks"
+    counted_callback: Literal["last", "first"] = "last"
 
 
 class Definition(_Strict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +55,8 @@ class DefinitionRow(SQLModel, table=True):
 
 class TicketRow(SQLModel, table=True):
     __tablename__ = "tickets"
+    # Reports select a period's tickets by when they were received.
+    __table_args__ = (sa.Index("ix_tickets_created_at", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     definition_name: str
@@ -286,3 +288,18 @@ class WebhookRow(SQLModel, table=True):
     secret: str
     created_at: datetime = _time()
     active: bool = True
+
+
+class AdjustmentRow(SQLModel, table=True):
+    """Bonus (positive) or penalty (negative) points on a unit's composite score for a day."""
+
+    __tablename__ = "kpi_adjustments"
+    __table_args__ = (sa.Index("ix_kpi_adjustments_day_unit", "day", "unit"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit: str
+    day: date
+    points: float
+    reason: str
+    approver: str
+    recorded_at: datetime = _time()

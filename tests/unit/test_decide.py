@@ -208,7 +208,7 @@ def test_a_received_ticket_can_be_closed_without_dispatch(reach, fire, trigger, 
     assert decision.after.deadlines == ()
     (event,) = decision.events
     assert (event.trigger, event.from_state, event.to_state) == (trigger, "received", "closed")
-    assert event.payload == fields
+    assert event.payload == {**fields, "met": {"intake": {"late": False}}}  # met in time
 
 
 # The handling round.
@@ -1041,3 +1041,28 @@ def test_deciding_leaves_the_snapshot_untouched(ticket_factory, fire):
 
     assert decision.before is ticket
     assert (ticket.state, ticket.version, ticket.lead_unit) == ("received", 0, None)
+
+
+# What the assessment reads: the deadlines a command met, and whether late.
+
+
+@pytest.mark.parametrize(
+    ("after", "late"),
+    [(timedelta(hours=5), False), (timedelta(hours=6), True)],  # due 15:00: 4 working hours
+)
+def test_a_response_records_whether_it_met_its_deadline_in_time(reach, fire, after, late):
+    ticket = reach(DISPATCH)  # dispatched at T0, Monday 10:00 Beijing
+
+    (event,) = fire(ticket, *RESPOND, at=T0 + after).events
+
+    assert event.payload == {"method": "phone", "met": {"response": {"late": late}}}
+
+
+def test_a_recorded_payload_fired_again_seals_the_same_event(reach, fire):
+    """Replaying history passes each event's payload back as the command's fields."""
+    ticket = reach(DISPATCH)
+    (event,) = fire(ticket, *RESPOND, at=T0 + timedelta(hours=5)).events
+
+    (again,) = fire(ticket, "respond", dict(event.payload), at=event.occurred_at).events
+
+    assert again.hash == event.hash

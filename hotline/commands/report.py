@@ -1,0 +1,204 @@
+"""``hotline report …``: the assessment (三率, composite, rankings, 每月一题) as table, CSV, JSON
+or chart. The numbers come from ``hotline.assessment``; this module only formats them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline import assessment, charts, errors
+from hotline.commands.common import DbOption, open_service, out, user_errors
+from hotline.engine import periods
+from hotline.persistence import db, reports
+from hotline.workflows import loader
+
+report_app = typer.Typer(
+    help="Assessment reports: 三率, composite, rankings, 每月一题.", no_args_is_help=True
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", envvar="HOTLINE_REPORT_FORMAT", help="Output format.")
+]
+ChartOption = Annotated[
+    Path | None, typer.Option("--chart", help="Also draw the report into this PNG file.")
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", envvar="HOTLINE_REPORT_AS_OF", help="Read the history up to this ISO instant."
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")
+
+
+@report_app.command("rates")
+@user_errors
+def report_rates(
+    period: Annotated[str, typer.Option(help="2022-07, 2022-01..2022-07, 2022-W28, 2022-07-15.")],
+    by: Annotated[str, typer.Option(help="unit, district, category, day, week or month.")] = "unit",
+    unit: Annotated[str | None, typer.Option(help="Only this lead unit's tickets.")] = None,
+    fmt: FormatOption = Format.table,
+    chart: ChartOption = None,
+    as_of: AsOfOption = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """The three rates, composite, 双是/双否/非双是, rank and change by group over a period."""
+    _check_chart(chart)
+    service = open_service(db_url)
+    found = assessment.rates(service, periods.parse(period), by, unit, _instant(as_of))  # type: ignore[arg-type]
+    _emit_rates(found, fmt, f"rates {found.period} by {found.by} (previous: {found.previous})")
+    if chart:
+        _chart_rates(found, chart)
+
+
+@report_app.command("ranking")
+@user_errors
+def report_ranking(
+    period: Annotated[
+        str, typer.Option(help="day, week or month (the one containing --as-of).")
+    ] = "day",
+    fmt: FormatOption = Format.table,
+    chart: ChartOption = None,
+    as_of: AsOfOption = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """日监控排名 / 周调度 / 月通报: units ranked by composite score."""
+    _check_chart(chart)
+    found = assessment.ranking(open_service(db_url), period, _instant(as_of))  # type: ignore[arg-type]
+    _emit_rates(found, fmt, f"ranking of units, {found.period}")
+    if chart:
+        labels = [r.group for r in found.rows]
+        values = [r.rates.composite for r in found.rows]
+        charts.bars(chart, f"composite score, {found.period}", labels, values, "points")
+
+
+@report_app.command("hot-topics")
+@user_errors
+def report_hot_topics(
+    month: Annotated[str, typer.Option(help="The month, e.g. 2022-07.")],
+    months_before: Annotated[int, typer.Option(help="Months the growth compares with.")] = 3,
+    fmt: FormatOption = Format.table,
+    chart: ChartOption = None,
+    as_of: AsOfOption = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
+    _check_chart(chart)
+    chosen = periods.parse(month)
+    if chosen.grain != "month" or chosen.count != 1:
+        raise errors.HotlineError(f"--month {month!r}: name one month, e.g. 2022-07")
+    if months_before < 1:
+        raise errors.HotlineError("--months-before must be at least 1")
+    topics = assessment.hot_topics(open_service(db_url), chosen, months_before, _instant(as_of))
+    records = [t.record() for t in topics]
+    _emit(records, fmt, f"每月一题 candidates, {chosen.label}", {"month": chosen.label})
+    if chart:
+        labels = [t.category for t in topics]
+        charts.bars(
+            chart,
+            f"tickets by category, {chosen.label}",
+            labels,
+            [t.received for t in topics],
+            "tickets",
+        )
+
+
+@report_app.command("adjust")
+@user_errors
+def report_adjust(
+    unit: Annotated[str, typer.Option(help="The unit the points are for.")],
+    day: Annotated[str, typer.Option(help="The day they count on (YYYY-MM-DD).")],
+    points: Annotated[float, typer.Option(help="Bonus (positive) or penalty (negative).")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. a hard case resolved.")],
+    approver: Annotated[str, typer.Option(help="Who signed it off.")],
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Record bonus or penalty points on a unit's composite score (加分 / 扣分)."""
+    service = open_service(db_url)
+    definition = service.compiled(loader.DEFAULT).definition
+    if definition.units and definition.unit(unit) is None:
+        raise errors.HotlineError(f"--unit {unit!r}: no such unit in {definition.name}")
+    if not reason.strip() or not approver.strip():
+        raise errors.HotlineError("an adjustment needs a reason and an approver")
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        raise errors.HotlineError(f"--day {day!r}: write it as YYYY-MM-DD") from None
+    number = reports.add_adjustment(
+        service.store, unit, on, points, reason, approver, service.clock.now()
+    )
+    out.print(f"adjustment {number}: {points:+g} points for {unit} on {on}")
+
+
+def _check_chart(path: Path | None) -> None:
+    """Refuse a chart that could not be written before any work is done."""
+    if path is None:
+        return
+    if path.suffix.lower() != ".png":
+        raise errors.HotlineError(f"--chart {path}: charts are PNG files; name it *.png")
+    if not path.parent.is_dir():
+        raise errors.HotlineError(f"--chart {path}: no such directory {path.parent}")
+
+
+def _instant(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise errors.HotlineError(f"--as-of {text!r}: write an ISO date or instant") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _emit_rates(found: assessment.RatesReport, fmt: Format, title: str) -> None:
+    records = [r.record() for r in found.rows] + [found.total.record()]
+    meta = {"period": found.period, "previous": found.previous, "by": found.by}
+    _emit(records, fmt, title, meta)
+
+
+def _emit(records: Sequence[dict[str, Any]], fmt: Format, title: str, meta: dict[str, Any]) -> None:
+    """Write the records to stdout: a rich table, CSV with a header, or one JSON document."""
+    if fmt is Format.json:
+        document = {**meta, "rows": list(records)}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return
+    columns = list(records[0]) if records else ["group"]
+    if fmt is Format.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        return
+    table = Table(*columns, title=title)
+    for record in records:
+        table.add_row(*("-" if v is None else str(v) for v in record.values()))
+    Console(width=1000).print(table)  # as wide as it needs: numbers are never cut
+
+
+def _chart_rates(found: assessment.RatesReport, path: Path) -> None:
+    labels = [r.group for r in found.rows]
+    if found.by in periods.GRAINS:
+        series = {name: [getattr(r.rates, name) for r in found.rows] for name in charts.RATES}
+        charts.trend(path, f"rates by {found.by}, {found.period}", labels, series)
+    else:
+        values = [r.rates.composite for r in found.rows]
+        charts.bars(path, f"composite by {found.by}, {found.period}", labels, values, "points")

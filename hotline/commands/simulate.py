@@ -1,0 +1,56 @@
+"""``hotline simulate``: fill a database with a seeded, realistic mix of tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from hotline import errors, simulate
+from hotline.clock import FrozenClock
+from hotline.commands.common import DbOption, err, out, user_errors
+from hotline.persistence import db
+from hotline.persistence.sql import SqlStore
+from hotline.service import Service
+from hotline.workflows import loader
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_command)
+
+
+@user_errors
+def simulate_command(
+    tickets: Annotated[int, typer.Option(help="How many tickets to submit.")] = 1000,
+    days: Annotated[int, typer.Option(help="Over how many days.")] = 30,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same tickets.")] = 12345,
+    start: Annotated[
+        str, typer.Option(help="First day (local time of the definition's calendar).")
+    ] = "2022-01-01",
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Drive simulated tickets through the real service (whistles are not simulated)."""
+    if tickets < 1 or days < 1:
+        raise errors.HotlineError("--tickets and --days must be at least 1")
+    store = SqlStore(db_url)
+    store.migrate()
+    service = Service(store)
+    service.install_shipped()
+    zone = service.compiled(loader.DEFAULT).calendar.timezone
+    try:
+        first = datetime.fromisoformat(start).replace(tzinfo=zone)
+    except ValueError:
+        raise errors.HotlineError(f"--start {start!r}: write it as YYYY-MM-DD") from None
+    clock = FrozenClock(first)
+    service.clock = clock
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("tickets", total=tickets)
+        done = simulate.run(service, clock, tickets, days, seed, lambda n: bar.advance(task, n))
+    out.print(
+        f"simulated {done.tickets} tickets, {done.commands} commands, until "
+        f"{done.ended_at:%Y-%m-%d %H:%M} UTC in {db_url}"
+        + (f" ({done.refused} planned steps refused)" if done.refused else ""),
+        soft_wrap=True,
+    )

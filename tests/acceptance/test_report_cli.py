@@ -1,0 +1,115 @@
+"""``hotline simulate`` and ``hotline report …`` as a user runs them, on a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from hotline.cli import app
+
+runner = CliRunner()
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def hotline(tmp_path_factory):
+    """``hotline ARGS`` on one simulated database (150 tickets, 5 days of January 2022)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'sim.db'}"
+
+    def run(*args: str):
+        result = runner.invoke(app, [*args, "--db", url], env={"COLUMNS": "200"})
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = run("simulate", "--tickets", "150", "--days", "5", "--seed", "3")
+    assert code == 0 and "simulated 150 tickets" in out
+    return run
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of a rich table, header first."""
+    lines = [line for line in text.splitlines() if line.startswith(("┃", "│"))]
+    return [[cell.strip() for cell in line.strip("┃│").split(line[0])] for line in lines]
+
+
+def test_csv_and_json_carry_the_same_numbers_as_the_table(hotline):
+    period = ("report", "rates", "--period", "2022-01", "--by", "unit")
+
+    shown = table_rows(hotline(*period)[1])
+    table = [["" if cell == "-" else cell for cell in row] for row in shown]  # "-": no value
+    rows = list(csv.reader(io.StringIO(hotline(*period, "--format", "csv")[1])))
+    document = json.loads(hotline(*period, "--format", "json")[1])
+
+    assert table[0] == rows[0] == list(document["rows"][0])
+    as_text = [["" if v is None else str(v) for v in r.values()] for r in document["rows"]]
+    assert table[1:] == rows[1:]
+    assert rows[1:] == as_text
+    total = document["rows"][-1]
+    assert total["group"] == "total" and total["received"] == 150
+    assert total["callbacks"] > 0 and 0 < total["composite"] <= 100
+    assert (document["period"], document["previous"]) == ("2022-01", "2021-12")
+
+
+def test_a_chart_is_a_valid_png_with_drawn_axes(hotline, tmp_path):
+    trend, bars = tmp_path / "trend.png", tmp_path / "ranking.png"
+
+    by_day = hotline("report", "rates", "--period", "2022-01-01..2022-01-05", "--by", "day",
+                     "--chart", str(trend))  # fmt: skip
+    ranking = hotline("report", "ranking", "--period", "month", "--as-of", "2022-01-06",
+                      "--chart", str(bars))  # fmt: skip
+
+    assert by_day[0] == ranking[0] == 0
+    for path in (trend, bars):
+        assert path.read_bytes()[:8] == PNG
+        with Image.open(path) as image:
+            assert image.format == "PNG" and image.width >= 400
+            colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+            assert len(colours) > 10  # lines, bars, text: not a blank canvas
+
+
+def test_hot_topics_list_every_category_of_the_month(hotline):
+    code, out, _ = hotline("report", "hot-topics", "--month", "2022-01", "--format", "json")
+
+    topics = json.loads(out)["rows"]
+    assert code == 0 and sum(t["received"] for t in topics) == 150
+    assert topics[0]["candidate"] == 1
+    assert {"rank_volume", "rank_growth", "rank_not_both_yes", "rank_units"} <= set(topics[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("rates", "--period", "2022-13"), "period '2022-13'"),
+        (("rates", "--period", "2022-01", "--by", "street"), "--by 'street'"),
+        (("rates", "--period", "2022-01", "--unit", "nowhere"), "--unit 'nowhere'"),
+        (("ranking", "--period", "year"), "--period 'year'"),
+        (("ranking", "--chart", "/no/such/dir/r.png"), "no such directory"),
+        (("rates", "--period", "2022-01", "--chart", "r.svg"), "PNG files"),
+        (("hot-topics", "--month", "2022-01..2022-02"), "name one month"),
+        (
+            (
+                "adjust",
+                "--unit",
+                "street-jianwai",
+                "--day",
+                "15 Jan",
+                "--points",
+                "0.2",
+                "--reason",
+                "hard case",
+                "--approver",
+                "wang",
+            ),
+            "--day '15 Jan'",
+        ),  # fmt: skip
+    ],
+)
+def test_bad_report_options_are_one_error_line(hotline, args, message):
+    code, out, err = hotline("report", *args)
+
+    assert (code, out) == (1, "")
+    assert err.startswith("Error:") and message in err
