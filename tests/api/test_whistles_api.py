@@ -86,6 +86,26 @@ def test_a_unit_not_summoned_gets_404_and_no_unit_answers_for_another(
     assert after["version"] == whistled["version"]
 
 
+def test_only_the_latest_whistle_summons_in_get_and_list_alike(
+    whistled, fire, client, auth, unit_auth, street
+):
+    # Given the street closes its whistle and whistles the gas company instead
+    closed = fire(whistled, "whistle_close", {"reason": "wrong pipe"}, headers=street).json()
+    fields = {"to": ["gas-group"], "reason": "it is the gas main"}
+    assert fire(closed, "whistle", fields, headers=street).status_code == 200
+    gas, url = unit_auth("gas-group"), f"/api/v1/tickets/{whistled['id']}"
+
+    # When the water group (summoned before) and the gas company look
+    water_get, gas_get = (client.get(url, headers=h).status_code for h in (auth["unit"], gas))
+    water_list, gas_list = (
+        client.get("/api/v1/tickets", headers=h).json()["items"] for h in (auth["unit"], gas)
+    )
+
+    # Then the Python rule (get) and its SQL twin (list) agree: only the gas company sees it
+    assert (water_get, water_list) == (404, [])
+    assert (gas_get, [t["id"] for t in gas_list]) == (200, [whistled["id"]])
+
+
 def test_the_whistling_street_rules_on_a_decline(whistled, fire, unit_auth, street):
     # Given the roads unit declines for itself
     roads = unit_auth(ROADS)
