@@ -1,14 +1,17 @@
 """Who may see and do what: the roles of API tokens and the ticket-visibility rule.
 
 Roles: ``operator`` (intake, dispatch, callback), ``unit`` (a handling unit: only its own
-tickets), ``supervisor`` (every ticket, 督办), ``admin`` (definitions, tokens, webhooks) and
-``auditor`` (read-only, full history and the personal-data access log).
+tickets and those a whistle summons it to), ``supervisor`` (every ticket, 督办), ``admin``
+(definitions, tokens, webhooks) and ``auditor`` (read-only, full history and the personal-data
+access log).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from hotline.engine.ticket import Ticket
 
@@ -26,9 +29,23 @@ class Role(StrEnum):
 PERSONAL_DATA_ROLES = frozenset({Role.OPERATOR, Role.UNIT})
 
 
-# What a role may fire, beyond seeing the ticket. A unit handles (响应, 退单, 延期, 反馈); only a
-# supervisor signs off exclusions (剔除) and unresolved closings; the operator does the rest.
-UNIT_TRIGGERS = frozenset({"respond", "return", "extend", "pause", "resume", "reply"})
+# What a role may fire, beyond seeing the ticket. A unit's part in the ticket decides: the lead
+# or a co-unit handles it (响应, 退单, 延期, 反馈) and may whistle (吹哨); the whistling unit runs
+# its whistle; a summoned department answers for itself (报到). Only a supervisor signs off
+# exclusions (剔除) and unresolved closings; the operator does the rest.
+HANDLING = frozenset({"respond", "return", "extend", "pause", "resume", "reply", "whistle"})
+WHISTLING = frozenset(
+    {
+        "whistle_accept_decline",
+        "whistle_reject_decline",
+        "whistle_conference",
+        "whistle_task",
+        "whistle_task_done",
+        "whistle_close",
+    }
+)
+ANSWERING = frozenset({"whistle_report", "whistle_decline", "whistle_task_done"})
+UNIT_TRIGGERS = HANDLING | WHISTLING | ANSWERING
 SUPERVISOR_TRIGGERS = frozenset({"exclude", "close_unresolved"})
 
 
@@ -43,26 +60,86 @@ class Principal:
 
 
 def visible(principal: Principal, ticket: Ticket) -> bool:
-    """May ``principal`` see ``ticket``? A unit sees the tickets it leads or co-handles.
+    """May ``principal`` see ``ticket``? A unit sees the tickets it leads or co-handles, and
+    those the ticket's whistle summons it to.
 
-    The one place this rule lives: list queries use ``unit_sees`` with the same meaning.
+    The one place this rule lives: list queries use ``queries.visible_to`` with the same meaning.
     """
     if principal.role is not Role.UNIT:
         return True
-    return principal.unit is not None and unit_sees(principal.unit, ticket)
+    unit = principal.unit
+    return unit is not None and (unit_sees(unit, ticket) or summoned(unit, ticket))
 
 
-def may_fire(principal: Principal, trigger: str) -> bool:
-    """May ``principal``'s role fire ``trigger`` (on a ticket it can see)?"""
+def may_fire(principal: Principal, trigger: str, ticket: Ticket) -> bool:
+    """May ``principal`` fire ``trigger`` on ``ticket`` (one it can see), whatever the fields?"""
     if principal.role is Role.SUPERVISOR:
         return True
     if principal.role is Role.UNIT:
-        return trigger in UNIT_TRIGGERS
+        return principal.unit is not None and trigger in unit_triggers(principal.unit, ticket)
     return principal.role is Role.OPERATOR and trigger not in SUPERVISOR_TRIGGERS
+
+
+def unit_triggers(unit: str, ticket: Ticket) -> frozenset[str]:
+    """What ``unit`` may fire on ``ticket`` by its part in it: handler, whistler, summoned."""
+    parts = HANDLING if unit_sees(unit, ticket) else frozenset()
+    whistle = ticket.whistle
+    if whistle is not None and whistle.whistler == unit:
+        parts |= WHISTLING
+    if summoned(unit, ticket):
+        parts |= ANSWERING
+    return parts
+
+
+@dataclass(frozen=True)
+class Overreach:
+    """A unit acting for another unit: the field that says so and the rule it breaks."""
+
+    field: str
+    rule: str
+
+
+def on_behalf(
+    principal: Principal, ticket: Ticket, trigger: str, fields: Mapping[str, Any]
+) -> Overreach | None:
+    """What makes a unit act for another unit in ``fields``, or None when it acts as itself.
+
+    A unit whistles as itself, answers a whistle for its own department only, and marks a task
+    done only as the whistling unit or the task's owner. Other roles act for anyone.
+    """
+    unit = principal.unit
+    if principal.role is not Role.UNIT or unit is None:
+        return None
+    if trigger == "whistle" and (fields.get("by") or ticket.lead_unit) != unit:
+        return Overreach(
+            "by", f"a unit whistles as itself: by (default: the lead unit) must be {unit!r}"
+        )
+    department = fields.get("department", unit)
+    if trigger in ("whistle_report", "whistle_decline") and department != unit:
+        rule = "a summoned department answers only for itself"
+        return Overreach("department", f"{rule}: {unit!r} may not answer for {department!r}")
+    if trigger == "whistle_task_done" and not _runs_or_owns(unit, ticket, fields.get("task")):
+        return Overreach("task", "a task is marked done by the whistling unit or by its owner")
+    return None
 
 
 def unit_sees(unit: str, ticket: Ticket) -> bool:
     return ticket.lead_unit == unit or unit in ticket.co_units
+
+
+def summoned(unit: str, ticket: Ticket) -> bool:
+    """Does the ticket's whistle (the latest one, open or closed) summon ``unit``?"""
+    whistle = ticket.whistle
+    return whistle is not None and any(p.department == unit for p in whistle.participants)
+
+
+def _runs_or_owns(unit: str, ticket: Ticket, task_no: object) -> bool:
+    whistle = ticket.whistle
+    if whistle is None:
+        return False
+    # As the field arrives (1 or "1"): the definition turns it into an int only later.
+    owner = next((t.owner for t in whistle.tasks if str(t.no) == str(task_no)), None)
+    return unit in (whistle.whistler, owner)
 
 
 def mask(kind: str, value: str | None) -> str | None:

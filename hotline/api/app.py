@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from hotline import metrics
-from hotline.api import definitions, middleware, open311, privacy, problems, tickets, webhooks
+from hotline.api import (
+    definitions,
+    middleware,
+    open311,
+    privacy,
+    problems,
+    tickets,
+    webhooks,
+    whistles,
+)
 from hotline.api import metrics as metrics_route
 from hotline.service import Service
 
@@ -42,7 +51,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     if metrics.count_transitions not in service.committed:
         service.committed.append(metrics.count_transitions)
     problems.install(app)
-    for module in (tickets, privacy, definitions, webhooks, open311, metrics_route):
+    for module in (tickets, whistles, privacy, definitions, webhooks, open311, metrics_route):
         app.include_router(module.router)
     app.add_middleware(middleware.Guard, limit=max_body)
     return app

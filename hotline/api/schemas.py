@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.engine.ticket import Event, Ticket
+from hotline.engine.whistle import Whistle
 
 Text = Field(default="", max_length=10_000)
 
@@ -79,6 +80,9 @@ class TicketOut(BaseModel):
     fields: dict[str, Any]
     allowed: list[str]
     deadlines: list[DeadlineOut]
+    whistle: Whistle | None = Field(
+        description="The latest whistle (吹哨报到), open or closed: who was summoned and answered."
+    )
     contact: Contact | None = None
     created_at: datetime | None
     updated_at: datetime | None
@@ -131,6 +135,7 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
             DeadlineOut(kind=d.kind, state=d.state, status=d.status, due_at=d.due_at)
             for d in ticket.deadlines
         ],
+        whistle=ticket.whistle,
         contact=contact,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,

@@ -68,7 +68,8 @@ def list_tickets(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> schemas.TicketPage:
-    """Tickets oldest first, filtered; a unit token sees only the tickets it leads or co-handles."""
+    """Tickets oldest first, filtered; a unit token sees only the tickets it leads or co-handles
+    and those whose whistle summons it."""
     where = queries.TicketFilter(
         state=state,
         unit=unit,
@@ -109,18 +110,23 @@ def fire(
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> schemas.TicketOut:
     """Fire ``trigger`` with its fields. ``If-Match`` is the version you last read; a stale one
-    gets 409 with ``current_version``."""
+    gets 409 with ``current_version``. Whistle steps (``whistle``, ``whistle_report`` …) are
+    triggers like any other; a unit token answers a whistle only for its own department."""
     expected = _version(if_match)
     ticket = deps.visible_ticket(svc, principal, ticket_id)
-    if not access.may_fire(principal, trigger):
-        allowed = [t for t in svc.allowed(ticket) if access.may_fire(principal, t)]
-        detail = f"role {principal.role.value!r} may not fire {trigger!r}"
+    # Checked on the ticket as read: the write happens only at the If-Match version, so a
+    # ticket changed since (a new whistle, a new lead) is refused as stale, not misjudged.
+    if not access.may_fire(principal, trigger, ticket):
+        allowed = [t for t in svc.allowed(ticket) if access.may_fire(principal, t, ticket)]
+        detail = f"role {principal.role.value!r} may not fire {trigger!r} on this ticket"
         raise Problem(
             403,
             "forbidden-trigger",
             f"{detail}; it may: {', '.join(allowed) or '-'}",
             allowed=allowed,
         )
+    if overreach := access.on_behalf(principal, ticket, trigger, body.fields):
+        raise Problem(403, "acting-for-another-unit", overreach.rule, field=overreach.field)
     ticket = svc.fire(ticket_id, trigger, body.fields, principal.name, expected)
     return _out(svc, ticket, response)
 

@@ -8,14 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hotline.engine.ticket import Ticket
-from hotline.persistence import rows
+from hotline.persistence import rows, whistles
 from hotline.persistence.rows import deadlines, tickets
 from hotline.persistence.sql import SqlStore, definitions
 
 
 @dataclass(frozen=True)
 class TicketFilter:
-    """What a listing asks for; ``visible_to_unit`` restricts it to a unit's own tickets."""
+    """What a listing asks for; ``visible_to_unit`` restricts it to what a unit may see."""
 
     state: str | None = None
     unit: str | None = None  # lead or co-unit
@@ -40,6 +40,25 @@ def involves(unit: str) -> sa.ColumnElement[bool]:
     )
 
 
+def summons(unit: str) -> sa.ColumnElement[bool]:
+    """Tickets whose latest whistle, open or closed, summons ``unit`` (``access.summoned``).
+
+    The ticket's snapshot holds only its latest whistle, so earlier whistles do not count here.
+    """
+    p, w = whistles.participants.c, whistles.whistles.c
+    latest = sa.select(sa.func.max(w.no)).where(w.ticket_id == tickets.c.id).scalar_subquery()
+    return (
+        sa.select(p.id)
+        .where(p.ticket_id == tickets.c.id, p.department == unit, p.whistle_no == latest)
+        .exists()
+    )
+
+
+def visible_to(unit: str) -> sa.ColumnElement[bool]:
+    """Tickets a unit token may see (the SQL side of ``access.visible``)."""
+    return sa.or_(involves(unit), summons(unit))
+
+
 def find_tickets(store: SqlStore, where: TicketFilter, after: int, limit: int) -> list[Ticket]:
     """Up to ``limit`` tickets with ids above ``after`` (the cursor), oldest first."""
     query = sa.select(tickets).where(tickets.c.id > after).order_by(tickets.c.id).limit(limit)
@@ -50,9 +69,10 @@ def find_tickets(store: SqlStore, where: TicketFilter, after: int, limit: int) -
     ):
         if value is not None:
             query = query.where(column == value)
-    for unit in (where.unit, where.visible_to_unit):
-        if unit is not None:
-            query = query.where(involves(unit))
+    if where.unit is not None:
+        query = query.where(involves(where.unit))
+    if where.visible_to_unit is not None:
+        query = query.where(visible_to(where.visible_to_unit))
     if where.created_after is not None:
         query = query.where(tickets.c.created_at >= where.created_after)
     if where.created_before is not None:

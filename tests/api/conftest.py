@@ -69,6 +69,17 @@ def auth(service) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture
+def unit_auth(service):
+    """Builder: Authorization headers of a new unit token for ``unit``."""
+
+    def build(unit: str) -> dict[str, str]:
+        token = tokens.create(service.store, f"{unit}-desk", Role.UNIT, unit, service.clock.now())
+        return {"Authorization": f"Bearer {token}"}
+
+    return build
+
+
+@pytest.fixture
 def submit(client, auth):
     """Builder: submit a ticket over HTTP as the operator; return the response body."""
 
@@ -83,11 +94,15 @@ def submit(client, auth):
 
 @pytest.fixture
 def fire(client, auth):
-    """Builder: fire a trigger over HTTP with the version last seen; return the response."""
+    """Builder: fire a trigger over HTTP with the version last seen; return the response.
 
-    def run(ticket: dict, trigger: str, fields=None, role: str = "operator", version=None):
+    ``headers`` stand in for the role's token (e.g. another unit's, from ``unit_auth``)."""
+
+    def run(
+        ticket: dict, trigger: str, fields=None, role: str = "operator", version=None, headers=None
+    ):
         headers = {
-            **auth[role],
+            **(headers or auth[role]),
             "If-Match": f'"{ticket["version"] if version is None else version}"',
         }
         return client.post(

@@ -91,6 +91,7 @@ def test_each_role_fires_only_its_own_triggers(submit, fire, dispatch):
 
     # Then both are refused naming what they may fire; the supervisor signs it off
     assert by_unit.status_code == 403
-    assert by_unit.json()["allowed"] == ["respond", "return", "extend", "pause", "resume", "reply"]
+    handling = ["respond", "return", "extend", "pause", "resume", "reply", "whistle"]
+    assert by_unit.json()["allowed"] == handling
     assert by_operator.status_code == 403 and "exclude" not in by_operator.json()["allowed"]
     assert fire(ticket, "exclude", exclusion, role="supervisor").json()["excluded"] is True
