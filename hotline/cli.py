@@ -17,8 +17,18 @@ from rich.table import Table
 
 from hotline import demo as demo_script
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import workflow
-from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
+from hotline.commands import status, workflow
+from hotline.commands.common import (
+    BatchOption,
+    DbOption,
+    IdleOption,
+    LeaseOption,
+    key_value,
+    mask,
+    open_service,
+    out,
+    user_errors,
+)
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import db
@@ -32,6 +42,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 workflow.register(app)
+status.register(app)
 
 
 @app.command()
@@ -171,6 +182,9 @@ def run(
         ),
     ] = 2.0,
     log_level: Annotated[str, typer.Option(envvar="HOTLINE_LOG_LEVEL")] = "INFO",
+    lease: LeaseOption = 120.0,
+    batch: BatchOption = 200,
+    exit_when_idle: IdleOption = False,
 ) -> None:
     """Run the daemon: fire due deadlines and deliver the outbox until SIGTERM or Ctrl-C."""
     logging.basicConfig(
@@ -179,8 +193,11 @@ def run(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run is noise
-    daemon = Daemon(open_service(db_url), safety=safety)
+    lease_time = timedelta(seconds=lease)
+    daemon = Daemon(open_service(db_url), safety=safety, lease=lease_time, batch=batch)
     stopping = threading.Event()
+    if exit_when_idle:
+        daemon.idle.on_idle = stopping.set
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     daemon.start()

@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from hotline import handlers
 from hotline.engine.decision import Decision
 from hotline.engine.escalation import FIRE_COMMAND
+from hotline.heartbeat import Heartbeat, IdleWatch
 from hotline.persistence.sql import Claim
 from hotline.service import Service
 
@@ -110,18 +111,21 @@ class Relay:
         self.owner = owner or default_owner()
 
     def relay(self, now: datetime | None = None) -> tuple[int, int]:
-        """Attempt every message due at ``now``; return (delivered, failed)."""
+        """Attempt every message due at ``now``, batch by batch; return (delivered, failed)."""
         now = now or self.service.clock.now()
-        failed = 0
-        rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
-        for row in rows:
-            error = self._deliver(row)
-            retry_at = None
-            if error and row.attempts + 1 < self.max_attempts:
-                retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
-            self.service.store.outbox_done(row.id, now, error, retry_at)
-            failed += error is not None
-        return len(rows) - failed, failed
+        delivered = failed = 0
+        while True:
+            rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
+            for row in rows:
+                error = self._deliver(row)
+                retry_at = None
+                if error and row.attempts + 1 < self.max_attempts:
+                    retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
+                self.service.store.outbox_done(row.id, now, error, retry_at)
+                failed += error is not None
+                delivered += error is None
+            if len(rows) < self.batch:  # a burst of messages drains in one run
+                return delivered, failed
 
     def _deliver(self, row: Any) -> str | None:
         """Run the message's handler; return the error text if it failed."""
@@ -147,11 +151,21 @@ class Relay:
 class Daemon:
     """APScheduler's BackgroundScheduler running the sweeper and the relay."""
 
-    def __init__(self, service: Service, safety: float = 2.0, relay_every: float = 1.0) -> None:
+    def __init__(
+        self,
+        service: Service,
+        safety: float = 2.0,
+        relay_every: float = 1.0,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 200,
+        heartbeat_every: float = 5.0,
+    ) -> None:
         self.service = service
-        self.sweeper = Sweeper(service)
-        self.relay = Relay(service)
+        self.sweeper = Sweeper(service, batch=batch, lease=lease)
+        self.relay = Relay(service, lease=lease)
         self.safety, self.relay_every = safety, relay_every
+        self.heartbeat = Heartbeat(service, self.sweeper.owner, heartbeat_every)
+        self.idle = IdleWatch(service)  # set idle.on_idle to stop once nothing is left
         self.scheduler = BackgroundScheduler(timezone=UTC)
         # Held while stopping: the scheduler's shutdown waits for running jobs while holding its
         # own lock, so a sweep must not call back into the scheduler then (it would deadlock).
@@ -169,6 +183,7 @@ class Daemon:
         self.scheduler.add_job(
             self.relay.relay, "interval", seconds=self.relay_every, id="relay", **common
         )
+        self.heartbeat.schedule(self.scheduler, common)
         self.scheduler.start()
         log.info(
             "daemon %s started on %s",
@@ -182,11 +197,13 @@ class Daemon:
         self.sweeper.stopping.set()
         with self._arming:
             self.scheduler.shutdown(wait=True)
+        self.heartbeat.stop()
         log.info("daemon %s stopped", self.sweeper.owner, extra={"action": "stopped"})
 
     def _sweep(self) -> None:
         fired = self.sweeper.sweep()
         log.debug("sweep done: %d fired", len(fired), extra={"action": "swept"})
+        self.idle.check()
         self._rearm()
 
     def _rearm(self) -> None:

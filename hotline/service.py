@@ -143,7 +143,7 @@ class Service:
             return escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
 
         try:
-            return self.store.update(claim.ticket_id, decide_on)
+            return self.store.update(claim.ticket_id, decide_on, fired_by=claim.owner)
         except errors.AlreadyFired:
             return None
 

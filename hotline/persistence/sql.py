@@ -66,6 +66,7 @@ class Claim:
     ticket_id: int | None
     due: datetime
     rung: int = 0
+    owner: str | None = None  # the replica holding the lease; recorded on the firing row
 
 
 Decide = Callable[[Ticket], Decision | None]
@@ -198,8 +199,11 @@ class SqlStore:
                 raise
             return existing
 
-    def update(self, ticket_id: int, decide: Decide) -> Decision | None:
-        """Load the ticket, apply ``decide(ticket)``, commit.
+    def update(
+        self, ticket_id: int, decide: Decide, fired_by: str | None = None
+    ) -> Decision | None:
+        """Load the ticket, apply ``decide(ticket)``, commit; ``fired_by`` names the replica
+        on the decision's firing rows.
 
         Raise UnknownTicket, StaleVersion or whatever ``decide`` raises, and then write
         nothing; a ``decide`` that returns None writes nothing either.
@@ -208,7 +212,7 @@ class SqlStore:
             with self.writing() as conn:
                 decision = decide(self._load(conn, ticket_id, for_update=True))
                 if decision is not None:
-                    self._apply(conn, decision)
+                    self._apply(conn, decision, fired_by)
                 return decision
         except sa.exc.IntegrityError as error:
             if "deadline_firings" in str(error) or "deadline_id" in str(error):
@@ -304,7 +308,7 @@ class SqlStore:
             (deadlines.c.ticket_id, deadlines.c.fire_at, deadlines.c.rung),
         )
         return sorted(
-            (Claim(r.id, r.ticket_id, r.fire_at, r.rung) for r in found),
+            (Claim(r.id, r.ticket_id, r.fire_at, r.rung, owner) for r in found),
             key=lambda c: (c.due, c.id),
         )
 
@@ -400,7 +404,7 @@ class SqlStore:
         found = conn.execute(LOAD_DEADLINES, {"b_id": ticket_id})
         return rows.ticket(row, tuple(rows.deadline(d) for d in found))
 
-    def _apply(self, conn: sa.Connection, decision: Decision) -> None:
+    def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
         before, after = decision.before, decision.after
         updated = conn.execute(
             UPDATE_TICKET,
@@ -417,7 +421,10 @@ class SqlStore:
         if decision.firings:
             conn.execute(
                 firings.insert(),
-                [{"deadline_id": d, "rung": r, "fired_at": now} for d, r in decision.firings],
+                [
+                    {"deadline_id": d, "rung": r, "fired_at": now, "fired_by": fired_by}
+                    for d, r in decision.firings
+                ],
             )
         if decision.outbox:
             conn.execute(

@@ -26,5 +26,9 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` up to ``revision``."""
     cfg = config()
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Replicas may all run `hotline init` at once: one migrates, the others then wait
+            # and find the schema at head.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(4712345)")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
