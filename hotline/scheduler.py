@@ -21,6 +21,7 @@ from hotline import handlers
 from hotline.engine.decision import Decision
 from hotline.engine.escalation import FIRE_COMMAND
 from hotline.heartbeat import Heartbeat, IdleWatch
+from hotline.persistence import delivery
 from hotline.persistence.sql import Claim
 from hotline.service import Service
 
@@ -116,14 +117,19 @@ class Relay:
         delivered = failed = 0
         while True:
             rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
+            done = []
             for row in rows:
                 error = self._deliver(row)
+                if error is None:
+                    done.append(row.id)
+                    continue
                 retry_at = None
-                if error and row.attempts + 1 < self.max_attempts:
+                if row.attempts + 1 < self.max_attempts:
                     retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
                 self.service.store.outbox_done(row.id, now, error, retry_at)
-                failed += error is not None
-                delivered += error is None
+            # One commit for the batch's successes: a crash before it repeats them (keys).
+            delivery.delivered(self.service.store, done, now)
+            delivered, failed = delivered + len(done), failed + len(rows) - len(done)
             if len(rows) < self.batch:  # a burst of messages drains in one run
                 return delivered, failed
 
@@ -131,8 +137,7 @@ class Relay:
         """Run the message's handler; return the error text if it failed."""
         try:
             if row.handler == FIRE_COMMAND:
-                p = row.payload
-                self.service.fire(p["ticket_id"], p["trigger"], p.get("fields"), actor="deadline")
+                self.service.fire_command(row.id, row.payload)
             else:
                 handlers.get(row.handler)(handlers.Message(row.handler, row.key, row.payload))
         except Exception as error:

@@ -17,6 +17,7 @@ from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
+from hotline.persistence import delivery
 from hotline.persistence.sql import Claim, NewTicket, SqlStore
 from hotline.workflows import loader
 
@@ -146,6 +147,19 @@ class Service:
             return self.store.update(claim.ticket_id, decide_on, fired_by=claim.owner)
         except errors.AlreadyFired:
             return None
+
+    def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
+        """Apply the command an outbox message carries (``fire_command``), exactly once: the
+        message is marked delivered in the command's transaction; None if it already was."""
+        now = self.clock.now()
+        command = Command(payload["trigger"], dict(payload.get("fields") or {}), "deadline")
+
+        def decide_on(ticket: Ticket) -> Decision:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            return decide(compiled, ticket, command, now)
+
+        guard = delivery.consume(message_id, now)
+        return self.store.update(payload["ticket_id"], decide_on, guard=guard)
 
     # -- queries ------------------------------------------------------------------------------
 

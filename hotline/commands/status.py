@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hotline.clock import SystemClock
 from hotline.commands.common import DbOption, open_service, out, user_errors
 from hotline.persistence import backlog, db, replicas
 
@@ -27,11 +28,15 @@ def status(
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """Replicas seen recently, pending and overdue deadlines, outbox backlog and dead messages."""
-    service = open_service(db_url)
-    now = service.clock.now()
-    seen = replicas.seen_since(service.store, now - timedelta(minutes=since))
+    store = open_service(db_url).store
+    now = SystemClock().now()
+    try:
+        seen = replicas.seen_since(store, now - timedelta(minutes=since))
+        counts = backlog.measure(store, now)
+    finally:
+        store.close()
     out.print(_replicas_table(seen, now, timedelta(seconds=alive_within)))
-    out.print(_backlog_table(backlog.measure(service.store, now)))
+    out.print(_backlog_table(counts))
 
 
 def _state(replica: replicas.Replica, now: datetime, alive_within: timedelta) -> str:

@@ -70,6 +70,8 @@ class Claim:
 
 
 Decide = Callable[[Ticket], Decision | None]
+# Runs first in an update's transaction; False means "not any more": write nothing.
+Guard = Callable[[sa.Connection], bool]
 
 
 class SqlStore:
@@ -200,16 +202,23 @@ class SqlStore:
             return existing
 
     def update(
-        self, ticket_id: int, decide: Decide, fired_by: str | None = None
+        self,
+        ticket_id: int,
+        decide: Decide,
+        fired_by: str | None = None,
+        guard: Guard | None = None,
     ) -> Decision | None:
         """Load the ticket, apply ``decide(ticket)``, commit; ``fired_by`` names the replica
-        on the decision's firing rows.
+        on the decision's firing rows. A ``guard`` returning False makes it write nothing and
+        return None (see ``delivery.consume``).
 
         Raise UnknownTicket, StaleVersion or whatever ``decide`` raises, and then write
         nothing; a ``decide`` that returns None writes nothing either.
         """
         try:
             with self.writing() as conn:
+                if guard is not None and not guard(conn):
+                    return None
                 decision = decide(self._load(conn, ticket_id, for_update=True))
                 if decision is not None:
                     self._apply(conn, decision, fired_by)
