@@ -112,6 +112,14 @@ class SqlStore:
     def publish_definition(self, name: str, source: str, now: datetime) -> int:
         """Store ``source`` as the next version of ``name``; an unchanged text keeps its version."""
         checksum = hashlib.sha256(source.encode()).hexdigest()
+        try:
+            return self._publish(name, source, checksum, now)
+        except sa.exc.IntegrityError:
+            # Another process published at the same moment (replicas running `hotline init`
+            # together): read again, and find the text stored or publish the next version.
+            return self._publish(name, source, checksum, now)
+
+    def _publish(self, name: str, source: str, checksum: str, now: datetime) -> int:
         with self.writing() as conn:
             latest = conn.execute(
                 sa.select(definitions.c.version, definitions.c.checksum)

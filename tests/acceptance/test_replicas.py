@@ -3,22 +3,26 @@ deadline exactly once, and take over what a killed replica had claimed once its 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from replicas import Replica, pile_of_due_deadlines
+from replica_processes import Replica, pile_of_due_deadlines
 
 from hotline.engine.history import broken_links
+from hotline.persistence import db, migrations
 from hotline.persistence import replicas as heartbeats
 from hotline.persistence.rows import deadlines, events, outbox
+from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import FiringRow
 from hotline.service import Intake
 
-pytestmark = pytest.mark.parametrize("store", ["postgres"], indirect=True)
+on_postgres = pytest.mark.parametrize("store", ["postgres"], indirect=True)
 firings = FiringRow.__table__
 
 
@@ -50,6 +54,7 @@ def overdue_events_per_ticket(store) -> Counter:
         return Counter(conn.execute(query).scalars())
 
 
+@on_postgres
 def test_three_replicas_fire_ten_thousand_due_deadlines_exactly_once_between_them(
     store, service, spawn
 ):
@@ -79,6 +84,7 @@ def test_three_replicas_fire_ten_thousand_due_deadlines_exactly_once_between_the
     assert {r.owner for r in seen} == owners and all(r.stopped_at for r in seen)
 
 
+@on_postgres
 def test_a_replica_killed_mid_batch_leaves_its_claims_to_another_after_the_lease(
     store, service, spawn
 ):
@@ -135,6 +141,7 @@ print("done", flush=True)
 """
 
 
+@on_postgres
 def test_two_hundred_concurrent_fires_on_one_ticket_leave_a_gap_free_history(store, service):
     # Given a dispatched ticket and four processes ready to extend it fifty times each
     ticket = service.submit(Intake("noise", "night works"))
@@ -172,3 +179,60 @@ def test_two_hundred_concurrent_fires_on_one_ticket_leave_a_gap_free_history(sto
     [before] = [d for d in ticket.deadlines if d.kind == "handling"]
     [after] = [d for d in service.store.deadlines(ticket.id) if d.kind == "handling"]
     assert after.window == before.window + 200 * 3600  # 1 h of working time, 200 times
+
+
+WAITING = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+
+
+@pytest.fixture
+def empty_database(pg_url):
+    """A PostgreSQL database with no schema at all, dropped afterwards."""
+    url = sa.make_url(pg_url)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    empty = url.set(database=f"{url.database}_empty")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{empty.database}"')
+    yield empty.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{empty.database}" WITH (FORCE)')
+    admin.dispose()
+
+
+def test_replicas_running_init_together_on_an_empty_database_all_succeed(empty_database):
+    # Given an empty database, and three replicas' `hotline init` queued on the migration lock
+    plain = empty_database.replace("postgresql+psycopg://", "postgresql://")
+    gate = sa.create_engine(empty_database, isolation_level="AUTOCOMMIT")
+    with gate.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({migrations.LOCK_KEY})")
+        inits = [
+            subprocess.Popen(
+                [sys.executable, "-m", "hotline.cli", "init"],
+                env={**os.environ, "HOTLINE_DB_URL": plain},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        give_up = time.monotonic() + 30
+        while conn.exec_driver_sql(WAITING).scalar_one() < 3:  # a query, not a sleep
+            assert time.monotonic() < give_up, "the inits never queued on the lock"
+            assert all(p.poll() is None for p in inits), [p.communicate() for p in inits]
+
+        # When they are let go together
+        conn.exec_driver_sql(f"SELECT pg_advisory_unlock({migrations.LOCK_KEY})")
+    gate.dispose()
+    outputs = [p.communicate(timeout=60) for p in inits]
+
+    # Then each succeeds, and the schema and the shipped workflows are there once
+    assert [p.returncode for p in inits] == [0, 0, 0], outputs
+    assert all("database ready" in out and "beijing-12345@1" in out for out, _ in outputs)
+    migrated = SqlStore(db.normalise(plain))
+    try:
+        assert migrated.latest_definition_version("beijing-12345") == 1
+        with migrated.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [
+                ("0005",)
+            ]
+    finally:
+        migrated.close()

@@ -1,6 +1,6 @@
 """Helpers for the replica tests: `hotline run` processes and a set-based pile of due rows.
 
-Kept out of conftest so the names read at the call site; imported as ``replicas`` by the
+Kept out of conftest so the names read at the call site; imported as ``replica_processes`` by the
 tests next to it (pytest puts this folder on ``sys.path``).
 """
 
