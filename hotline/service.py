@@ -6,8 +6,9 @@ load (store) -> decide (engine, pure) -> write state + history + deadlines + out
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hotline import errors
@@ -18,7 +19,7 @@ from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.persistence import delivery
-from hotline.persistence.sql import Claim, NewTicket, SqlStore
+from hotline.persistence.sql import Claim, Decide, NewTicket, SqlStore
 from hotline.workflows import loader
 
 
@@ -137,16 +138,25 @@ class Service:
     def fire_deadline(self, claim: Claim) -> Decision | None:
         """Fire one claimed deadline rung in its own transaction; None if it was not due any
         more (met, moved, or fired by another sweeper)."""
-        now = self.clock.now()
-
-        def decide_on(ticket: Ticket) -> Decision | None:
-            compiled = self.compiled(ticket.definition, ticket.definition_version)
-            return escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
-
+        decide_on = self._firing(claim, self.clock.now())
         try:
             return self.store.update(claim.ticket_id, decide_on, fired_by=claim.owner)
         except errors.AlreadyFired:
             return None
+
+    def fire_deadlines(self, claims: Sequence[Claim]) -> list[Decision | None]:
+        """``fire_deadline`` for several claims of one owner in one transaction (all or none:
+        on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
+        now = self.clock.now()
+        updates = [(c.ticket_id, self._firing(c, now)) for c in claims if c.ticket_id is not None]
+        return self.store.update_many(updates, fired_by=claims[0].owner if claims else None)
+
+    def _firing(self, claim: Claim, now: datetime) -> Decide:
+        def decide_on(ticket: Ticket) -> Decision | None:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            return escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
+
+        return decide_on
 
     def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
         """Apply the command an outbox message carries (``fire_command``), exactly once: the

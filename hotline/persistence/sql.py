@@ -8,7 +8,7 @@ the sqlmodel tables: this is the hot path of every command.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +34,12 @@ LOAD_DEADLINES = (
     sa.select(deadlines)
     .where(deadlines.c.ticket_id == sa.bindparam("b_id"), deadlines.c.status.in_(OPEN))
     .order_by(deadlines.c.id)
+)
+LOCK_TICKETS = (
+    sa.select(tickets.c.id)
+    .where(tickets.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+    .order_by(tickets.c.id)
+    .with_for_update()
 )
 UPDATE_TICKET = tickets.update().where(
     tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
@@ -223,18 +229,32 @@ class SqlStore:
         Raise UnknownTicket, StaleVersion or whatever ``decide`` raises, and then write
         nothing; a ``decide`` that returns None writes nothing either.
         """
-        try:
-            with self.writing() as conn:
-                if guard is not None and not guard(conn):
-                    return None
-                decision = decide(self._load(conn, ticket_id, for_update=True))
-                if decision is not None:
-                    self._apply(conn, decision, fired_by)
-                return decision
-        except sa.exc.IntegrityError as error:
-            if "deadline_firings" in str(error) or "deadline_id" in str(error):
-                raise AlreadyFired(str(error.orig)) from None
-            raise
+        with self._firing_conflicts(), self.writing() as conn:
+            if guard is not None and not guard(conn):
+                return None
+            decision = decide(self._load(conn, ticket_id, for_update=True))
+            if decision is not None:
+                self._apply(conn, decision, fired_by)
+            return decision
+
+    def update_many(
+        self, updates: Sequence[tuple[int, Decide]], fired_by: str | None = None
+    ) -> list[Decision | None]:
+        """``update`` for each (ticket id, decide) in order, all in one transaction: all are
+        written or, if any raises, none.
+
+        The tickets are locked up front in id order, so that replicas committing batches that
+        share a ticket wait for each other instead of deadlocking.
+        """
+        ids = sorted({ticket_id for ticket_id, _ in updates})
+        with self._firing_conflicts(), self.writing() as conn:
+            conn.execute(LOCK_TICKETS, {"b_ids": ids}).all()
+            decisions = []
+            for ticket_id, decide in updates:
+                decisions.append(decide(self._load(conn, ticket_id)))
+                if decisions[-1] is not None:
+                    self._apply(conn, decisions[-1], fired_by)
+            return decisions
 
     def find(
         self,
@@ -407,6 +427,16 @@ class SqlStore:
         )
         with self.writing() as conn:
             return list(conn.execute(claim))
+
+    @contextmanager
+    def _firing_conflicts(self) -> Iterator[None]:
+        """Turn a duplicate (deadline, rung) firing into AlreadyFired."""
+        try:
+            yield
+        except sa.exc.IntegrityError as error:
+            if "deadline_firings" in str(error) or "deadline_id" in str(error):
+                raise AlreadyFired(str(error.orig)) from None
+            raise
 
     def _by_key(self, key: str) -> Ticket | None:
         with self.reading() as conn:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hotline import handlers
 from hotline.cli import app
 from hotline.clock import SystemClock
 from hotline.heartbeat import Heartbeat
-from hotline.persistence import backlog, replicas
+from hotline.persistence import backlog, replicas, rows
+from hotline.persistence.tables import FiringRow
 from hotline.scheduler import Relay, Sweeper
 from hotline.service import Intake, Service
 
@@ -115,3 +117,29 @@ def test_hotline_status_shows_live_stopped_and_lost_replicas_and_the_backlog(
     assert "deadlines pending" in result.stdout and "outbox backlog" in result.stdout
     recent = replicas.seen_since(store, now - 5 * MINUTE)
     assert {r.owner for r in recent} == {"node-a:101", "node-b:202"}
+
+
+def test_a_broken_ticket_in_a_commit_of_firings_costs_only_itself(
+    service, store, new_ticket, clock
+):
+    # Given five overdue tickets, one of which points at a definition version that is gone
+    tickets = [new_ticket("water-supply", steps=[DISPATCH]) for _ in range(5)]
+    with store.engine.begin() as conn:
+        conn.execute(
+            rows.tickets.update()
+            .where(rows.tickets.c.id == tickets[2].id)
+            .values(definition_version=99)
+        )
+    clock.advance(20 * H)
+
+    # When one sweeper fires them, several per commit
+    fired = Sweeper(service, owner="sweeper", per_commit=10).sweep()
+
+    # Then the four others fired (response overdue, handling reminder), the broken one did not
+    assert sorted({d.after.id for d in fired}) == sorted(
+        t.id for i, t in enumerate(tickets) if i != 2
+    )
+    assert len(fired) == 8
+    with store.engine.connect() as conn:
+        owners = conn.execute(sa.select(FiringRow.__table__.c.fired_by)).scalars().all()
+    assert owners == ["sweeper"] * 8
