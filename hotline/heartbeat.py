@@ -47,7 +47,11 @@ class Heartbeat:
             log.exception("heartbeat of %s failed", self.owner, extra={"action": "heartbeat"})
 
     def stop(self) -> None:
-        replicas.stopped(self.service.store, self.owner, self.service.clock.now())
+        """Mark the row stopped; if the database is away, ``status`` will call it lost."""
+        try:
+            replicas.stopped(self.service.store, self.owner, self.service.clock.now())
+        except Exception:
+            log.exception("could not record the stop of %s", self.owner)
 
 
 class IdleWatch:

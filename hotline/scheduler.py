@@ -126,6 +126,7 @@ class Relay:
         self.service, self.batch, self.lease = service, batch, lease
         self.max_attempts, self.backoff = max_attempts, backoff
         self.owner = owner or default_owner()
+        self.stopping = threading.Event()
 
     def relay(self, now: datetime | None = None) -> tuple[int, int]:
         """Attempt every message due at ``now``, batch by batch; return (delivered, failed)."""
@@ -146,7 +147,7 @@ class Relay:
             # One commit for the batch's successes: a crash before it repeats them (keys).
             delivery.delivered(self.service.store, done, now)
             delivered, failed = delivered + len(done), failed + len(rows) - len(done)
-            if len(rows) < self.batch:  # a burst of messages drains in one run
+            if len(rows) < self.batch or self.stopping.is_set():  # a burst drains in one run
                 return delivered, failed
 
     def _deliver(self, row: Any) -> str | None:
@@ -216,6 +217,7 @@ class Daemon:
     def stop(self) -> None:
         """Finish the batch in hand, then stop."""
         self.sweeper.stopping.set()
+        self.relay.stopping.set()
         with self._arming:
             self.scheduler.shutdown(wait=True)
         self.heartbeat.stop()
