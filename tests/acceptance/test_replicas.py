@@ -107,7 +107,12 @@ def test_a_replica_killed_mid_batch_leaves_its_claims_to_another_after_the_lease
     before = fired_by(store)
     assert before[victim.owner] > 0 and stranded, "killed before or after its batch"
 
-    # Then a replica whose clock is past the lease fires exactly what was left
+    # Then a replica started now leaves them alone: the lease holds
+    early = spawn("--exit-when-idle")
+    early.started()
+    assert early.exit_code() == 0 and fired_by(store)[early.owner] == 0
+
+    # And a replica whose clock is past the lease fires exactly what was left
     heir = spawn("--exit-when-idle", ahead=timedelta(seconds=121))
     heir.started()
     assert heir.exit_code() == 0
