@@ -12,7 +12,7 @@ from hotline import handlers
 from hotline.cli import app
 from hotline.clock import SystemClock
 from hotline.heartbeat import Heartbeat
-from hotline.persistence import backlog, replicas, rows
+from hotline.persistence import backlog, db, replicas, rows
 from hotline.persistence.tables import FiringRow
 from hotline.scheduler import Relay, Sweeper
 from hotline.service import Intake, Service
@@ -143,3 +143,24 @@ def test_a_broken_ticket_in_a_commit_of_firings_costs_only_itself(
     with store.engine.connect() as conn:
         owners = conn.execute(sa.select(FiringRow.__table__.c.fired_by)).scalars().all()
     assert owners == ["sweeper"] * 8
+
+
+def test_pool_settings_come_from_the_environment(pg_url, monkeypatch):
+    # Given pool settings in the environment of a replica
+    for name, value in [
+        ("HOTLINE_DB_POOL_SIZE", "3"),
+        ("HOTLINE_DB_MAX_OVERFLOW", "1"),
+        ("HOTLINE_DB_POOL_TIMEOUT", "2"),
+        ("HOTLINE_DB_POOL_RECYCLE", "60"),
+    ]:
+        monkeypatch.setenv(name, value)
+
+    # When it opens the database
+    engine = db.create_engine(pg_url)
+
+    # Then its pool is sized and timed by them
+    try:
+        pool = engine.pool
+        assert (pool.size(), pool._max_overflow, pool._timeout, pool._recycle) == (3, 1, 2.0, 60)
+    finally:
+        engine.dispose()
