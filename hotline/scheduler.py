@@ -70,9 +70,9 @@ class Sweeper:
         except Exception:
             decisions = [self._fire(claim) for claim in claims]
         else:
-            for decision in decisions:
+            for claim, decision in zip(claims, decisions, strict=True):
                 if decision is not None:
-                    _log_fired(decision)
+                    self._fired(claim, decision)
         return [d for d in decisions if d is not None]
 
     def _fire(self, claim: Claim) -> Decision | None:
@@ -87,8 +87,12 @@ class Sweeper:
             )
             return None
         if decision is not None:
-            _log_fired(decision)
+            self._fired(claim, decision)
         return decision
+
+    def _fired(self, claim: Claim, decision: Decision) -> None:
+        """What follows every firing, alone or batched."""
+        _log_fired(decision)
 
 
 def _log_fired(decision: Decision) -> None:

@@ -148,8 +148,8 @@ class Service:
         """``fire_deadline`` for several claims of one owner in one transaction (all or none:
         on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
         now = self.clock.now()
-        updates = [(c.ticket_id, self._firing(c, now)) for c in claims if c.ticket_id is not None]
-        return self.store.update_many(updates, fired_by=claims[0].owner if claims else None)
+        updates = [(c.ticket_id, self._firing(c, now)) for c in claims]
+        return self.store.update_each(updates, fired_by=claims[0].owner if claims else None)
 
     def _firing(self, claim: Claim, now: datetime) -> Decide:
         def decide_on(ticket: Ticket) -> Decision | None:

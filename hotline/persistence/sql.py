@@ -237,7 +237,7 @@ class SqlStore:
                 self._apply(conn, decision, fired_by)
             return decision
 
-    def update_many(
+    def update_each(
         self, updates: Sequence[tuple[int, Decide]], fired_by: str | None = None
     ) -> list[Decision | None]:
         """``update`` for each (ticket id, decide) in order, all in one transaction: all are

@@ -6,6 +6,7 @@ tests next to it (pytest puts this folder on ``sys.path``).
 
 from __future__ import annotations
 
+import inspect
 import os
 import queue
 import signal
@@ -16,6 +17,12 @@ import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+
+from hotline import cli
+
+# Where `hotline run` also serves the HTTP API (issue 6), replicas on one machine would compete
+# for its port: these tests run the daemon alone.
+NO_API = ["--no-api"] if "api" in inspect.signature(cli.run).parameters else []
 
 # The real `hotline run` with its service clock shifted (hotline.clock.OffsetClock): a replica
 # living past every lease, instead of a test waiting for the leases in real time.
@@ -36,7 +43,7 @@ class Replica:
 
     def __init__(self, url: str, *args: str, ahead: timedelta | None = None) -> None:
         env = {**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "INFO"}
-        run = ["run", "--safety", "0.2", *args]
+        run = ["run", "--safety", "0.2", *NO_API, *args]
         if ahead is None:
             command = [sys.executable, "-m", "hotline.cli", *run]
         else:
