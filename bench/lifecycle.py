@@ -2,12 +2,14 @@
 
 Tickets go submit, dispatch, respond, reply, start_callback, record_callback, a transaction each;
 the raw path sends SqlStore's statements, bar Service.submit's definition read (counts printed).
+``--db postgres --replicas N`` does the same on PostgreSQL from N processes (lifecycle_pg.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import tempfile
 import time
@@ -46,7 +48,7 @@ PLANS = {
 INSERT_TICKET = """INSERT INTO tickets (definition_name, definition_version, state, version,
     round, category, urgency, channel, summary, co_units, excluded, fields, contact_name,
     contact_phone, contact_address, idempotency_key, seq, head_hash, created_at, updated_at)
-    VALUES (:definition, 1, 'received', 0, 1, :category, :urgency, :channel, :summary, '[]', 0,
+    VALUES (:definition, 1, 'received', 0, 1, :category, :urgency, :channel, :summary, '[]', FALSE,
     '{}', NULL, NULL, NULL, NULL, 0, '', :now, :now)"""
 UPDATE_TICKET = """UPDATE tickets SET state = :state, version = :version, round = :round,
     category = :category, urgency = :urgency, lead_unit = :lead_unit, co_units = :co_units,
@@ -55,12 +57,14 @@ UPDATE_TICKET = """UPDATE tickets SET state = :state, version = :version, round 
 INSERT_EVENT = """INSERT INTO events (ticket_id, seq, "trigger", from_state, to_state, actor,
     payload, occurred_at, prev_hash, hash) VALUES (:ticket_id, :seq, :trigger, :from_state,
     :to_state, :actor, :payload, :occurred_at, :prev_hash, :hash)"""
+LOAD_TICKET = "SELECT * FROM tickets WHERE id = ?"
 OPEN_DEADLINES = "SELECT * FROM deadlines WHERE ticket_id = ? AND status IN (?, ?) ORDER BY id"
 DEADLINE = ("kind", "state", "status", "measure", "window", "consumed", "running_since", "due_at")
 DEADLINE += ("fire_at", "rung", "opened_at", "closed_at", "claimed_by", "claimed_until")
-INSERT_DEADLINE = f"INSERT INTO deadlines (ticket_id, {', '.join(DEADLINE)}) VALUES (:ticket_id, "
+COLUMNS = ", ".join(f'"{c}"' for c in DEADLINE)  # quoted: WINDOW is reserved in PostgreSQL
+INSERT_DEADLINE = f"INSERT INTO deadlines (ticket_id, {COLUMNS}) VALUES (:ticket_id, "
 INSERT_DEADLINE += ", ".join(f":{c}" for c in DEADLINE) + ")"
-UPDATE_DEADLINE = "UPDATE deadlines SET " + ", ".join(f"{c} = :{c}" for c in DEADLINE)
+UPDATE_DEADLINE = "UPDATE deadlines SET " + ", ".join(f'"{c}" = :{c}' for c in DEADLINE)
 UPDATE_DEADLINE += " WHERE id = :id"
 MET = {"status": "met", "fire_at": None, "claimed_by": None, "claimed_until": None}
 INSERT_OUTBOX = """INSERT INTO outbox (ticket_id, handler, "key", payload, status, attempts,
@@ -69,6 +73,7 @@ COUNT_ROWS = """SELECT 'tickets', count(*) FROM tickets
     UNION ALL SELECT 'ticket updates (sum of versions)', sum(version) FROM tickets
     UNION ALL SELECT 'events', count(*) FROM events UNION ALL SELECT 'outbox', count(*) FROM outbox
     UNION ALL SELECT 'deadlines ' || status, count(*) FROM deadlines GROUP BY status"""
+PG_SERVER = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Datetimes as SQLAlchemy stores them in SQLite: naive UTC with microseconds.
 sqlite3.register_adapter(datetime, lambda at: at.strftime("%Y-%m-%d %H:%M:%S.%f"))
 
@@ -105,7 +110,7 @@ def raw_lifecycle(conn: sqlite3.Connection) -> None:
 def write_transition(conn: sqlite3.Connection, tid: int, trigger: str, fields, now) -> None:
     """What ``SqlStore._apply`` writes: ticket, chained event, deadlines, outbox."""
     dest, met, opens, handler = PLANS[trigger]
-    old = dict(conn.execute("SELECT * FROM tickets WHERE id = ?", (tid,)).fetchone())
+    old = dict(conn.execute(LOAD_TICKET, (tid,)).fetchone())
     running = conn.execute(OPEN_DEADLINES, (tid, "pending", "paused")).fetchall()
     first = trigger == "submit"
     actor, source = ("intake", None) if first else ("system", old["state"])
@@ -168,9 +173,18 @@ def measure(label: str, run, tickets: int, conn: sqlite3.Connection) -> tuple[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=2000)
-    parser.add_argument("--db", type=Path, help="a new SQLite file (the raw one adds .raw)")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--file", type=Path, help="a new SQLite file (the raw one adds .raw)")
+    parser.add_argument("--url", default=PG_SERVER, help="PostgreSQL server to bench on")
+    parser.add_argument("--replicas", type=int, default=1, help="worker processes (postgres)")
     args = parser.parse_args()
-    path = args.db or Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "hotline.db"
+    if args.db == "postgres":
+        import lifecycle_pg  # beside this file
+
+        return lifecycle_pg.main(args.url, args.tickets, args.replicas)
+    if args.replicas != 1:
+        parser.error("--replicas needs --db postgres: SQLite takes one writer at a time")
+    path = args.file or Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "hotline.db"
     raw_path = path.with_name(path.name + ".raw")
     if path.exists() or raw_path.exists():
         parser.error(f"{path} or {raw_path} exists: the benchmark needs fresh files")

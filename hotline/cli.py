@@ -16,8 +16,18 @@ from rich.table import Table
 from hotline import demo as demo_script
 from hotline.api import server
 from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import audit, report, serve, simulate, token, whistle, workflow
-from hotline.commands.common import DbOption, key_value, mask, open_service, out, user_errors
+from hotline.commands import audit, report, serve, simulate, status, token, whistle, workflow
+from hotline.commands.common import (
+    BatchOption,
+    DbOption,
+    IdleOption,
+    LeaseOption,
+    key_value,
+    mask,
+    open_service,
+    out,
+    user_errors,
+)
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import db
@@ -37,6 +47,7 @@ report.register(app)
 simulate.register(app)
 token.register(app)
 serve.register(app)
+status.register(app)
 
 
 @app.command()
@@ -192,16 +203,21 @@ def run(
     host: serve.HostOption = server.DEFAULT_HOST,
     port: serve.PortOption = server.DEFAULT_PORT,
     api: Annotated[bool, typer.Option(help="Serve the HTTP API beside the daemon.")] = True,
+    lease: LeaseOption = 120.0,
+    batch: BatchOption = 200,
+    exit_when_idle: IdleOption = False,
 ) -> None:
     """Run the daemon (fire due deadlines, deliver the outbox) and serve the HTTP API, until
-    SIGTERM or Ctrl-C."""
+    SIGTERM or Ctrl-C (or, with --exit-when-idle, until nothing is left to fire: no API then)."""
     serve.configure_logging(log_level)
     service = open_service(db_url)
-    daemon = Daemon(service, safety=safety)
-    if api:
+    daemon = Daemon(service, safety=safety, lease=timedelta(seconds=lease), batch=batch)
+    if api and not exit_when_idle:
         server.serve(service, host, port, daemon)
         return
     stopping = threading.Event()
+    if exit_when_idle:
+        daemon.idle.on_idle = stopping.set
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     daemon.start()

@@ -34,3 +34,13 @@ class FrozenClock:
 
     def set(self, at: datetime) -> None:
         self._now = at.astimezone(UTC)
+
+
+class OffsetClock:
+    """The system clock shifted by ``offset``: a replica living ahead, for lease-takeover drills."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset

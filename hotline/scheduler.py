@@ -21,6 +21,8 @@ from hotline import handlers, metrics
 from hotline.engine.decision import Decision
 from hotline.engine.escalation import FIRE_COMMAND
 from hotline.handlers import webhook
+from hotline.heartbeat import Heartbeat, IdleWatch
+from hotline.persistence import delivery
 from hotline.persistence.sql import Claim
 from hotline.service import Service
 
@@ -41,8 +43,10 @@ class Sweeper:
         owner: str | None = None,
         batch: int = 200,
         lease: timedelta = timedelta(minutes=2),
+        per_commit: int = 20,
     ) -> None:
         self.service, self.batch, self.lease = service, batch, lease
+        self.per_commit = per_commit
         self.owner = owner or default_owner()
         self.stopping = threading.Event()
 
@@ -53,10 +57,24 @@ class Sweeper:
             claims = self.service.store.claim_due(
                 now or self.service.clock.now(), self.batch, self.owner, self.lease
             )
-            fired += [d for d in map(self._fire, claims) if d is not None]
+            for start in range(0, len(claims), self.per_commit):
+                fired += self._fire_together(claims[start : start + self.per_commit])
             if len(claims) < self.batch:
                 break
         return fired
+
+    def _fire_together(self, claims: list[Claim]) -> list[Decision]:
+        """Several firings per commit (the write ceiling is commits); if any of them fails,
+        none is written and each is fired alone, so one broken ticket costs only itself."""
+        try:
+            decisions = self.service.fire_deadlines(claims)
+        except Exception:
+            decisions = [self._fire(claim) for claim in claims]
+        else:
+            for claim, decision in zip(claims, decisions, strict=True):
+                if decision is not None:
+                    self._fired(claim, decision)
+        return [d for d in decisions if d is not None]
 
     def _fire(self, claim: Claim) -> Decision | None:
         try:
@@ -70,9 +88,13 @@ class Sweeper:
             )
             return None
         if decision is not None:
-            metrics.observe_firing(self.service.clock.now() - claim.due)
-            _log_fired(decision)
+            self._fired(claim, decision)
         return decision
+
+    def _fired(self, claim: Claim, decision: Decision) -> None:
+        """What follows every firing, alone or batched."""
+        metrics.observe_firing(self.service.clock.now() - claim.due)
+        _log_fired(decision)
 
 
 def _log_fired(decision: Decision) -> None:
@@ -111,27 +133,35 @@ class Relay:
         self.max_attempts, self.backoff = max_attempts, backoff
         self.owner = owner or default_owner()
         webhook.install(service.store)
+        self.stopping = threading.Event()
 
     def relay(self, now: datetime | None = None) -> tuple[int, int]:
-        """Attempt every message due at ``now``; return (delivered, failed)."""
+        """Attempt every message due at ``now``, batch by batch; return (delivered, failed)."""
         now = now or self.service.clock.now()
-        failed = 0
-        rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
-        for row in rows:
-            error = self._deliver(row)
-            retry_at = None
-            if error and row.attempts + 1 < self.max_attempts:
-                retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
-            self.service.store.outbox_done(row.id, now, error, retry_at)
-            failed += error is not None
-        return len(rows) - failed, failed
+        delivered = failed = 0
+        while True:
+            rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
+            done = []
+            for row in rows:
+                error = self._deliver(row)
+                if error is None:
+                    done.append(row.id)
+                    continue
+                retry_at = None
+                if row.attempts + 1 < self.max_attempts:
+                    retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
+                self.service.store.outbox_done(row.id, now, error, retry_at)
+            # One commit for the batch's successes: a crash before it repeats them (keys).
+            delivery.delivered(self.service.store, done, now)
+            delivered, failed = delivered + len(done), failed + len(rows) - len(done)
+            if len(rows) < self.batch or self.stopping.is_set():  # a burst drains in one run
+                return delivered, failed
 
     def _deliver(self, row: Any) -> str | None:
         """Run the message's handler; return the error text if it failed."""
         try:
             if row.handler == FIRE_COMMAND:
-                p = row.payload
-                self.service.fire(p["ticket_id"], p["trigger"], p.get("fields"), actor="deadline")
+                self.service.fire_command(row.id, row.payload)
             else:
                 handlers.get(row.handler)(handlers.Message(row.handler, row.key, row.payload))
         except Exception as error:
@@ -150,11 +180,21 @@ class Relay:
 class Daemon:
     """APScheduler's BackgroundScheduler running the sweeper and the relay."""
 
-    def __init__(self, service: Service, safety: float = 2.0, relay_every: float = 1.0) -> None:
+    def __init__(
+        self,
+        service: Service,
+        safety: float = 2.0,
+        relay_every: float = 1.0,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 200,
+        heartbeat_every: float = 5.0,
+    ) -> None:
         self.service = service
-        self.sweeper = Sweeper(service)
-        self.relay = Relay(service)
+        self.sweeper = Sweeper(service, batch=batch, lease=lease)
+        self.relay = Relay(service, lease=lease)
         self.safety, self.relay_every = safety, relay_every
+        self.heartbeat = Heartbeat(service, self.sweeper.owner, heartbeat_every)
+        self.idle = IdleWatch(service)  # set idle.on_idle to stop once nothing is left
         self.scheduler = BackgroundScheduler(timezone=UTC)
         # Held while stopping: the scheduler's shutdown waits for running jobs while holding its
         # own lock, so a sweep must not call back into the scheduler then (it would deadlock).
@@ -172,6 +212,7 @@ class Daemon:
         self.scheduler.add_job(
             self.relay.relay, "interval", seconds=self.relay_every, id="relay", **common
         )
+        self.heartbeat.schedule(self.scheduler, common)
         self.scheduler.start()
         log.info(
             "daemon %s started on %s",
@@ -183,13 +224,16 @@ class Daemon:
     def stop(self) -> None:
         """Finish the batch in hand, then stop."""
         self.sweeper.stopping.set()
+        self.relay.stopping.set()
         with self._arming:
             self.scheduler.shutdown(wait=True)
+        self.heartbeat.stop()
         log.info("daemon %s stopped", self.sweeper.owner, extra={"action": "stopped"})
 
     def _sweep(self) -> None:
         fired = self.sweeper.sweep()
         log.debug("sweep done: %d fired", len(fired), extra={"action": "swept"})
+        self.idle.check()
         self._rearm()
 
     def _rearm(self) -> None:

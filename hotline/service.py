@@ -6,8 +6,9 @@ load (store) -> decide (engine, pure) -> write state + history + deadlines + out
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hotline import errors
@@ -17,8 +18,9 @@ from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
+from hotline.persistence import delivery
 from hotline.persistence import webhooks as subscriptions
-from hotline.persistence.sql import Claim, NewTicket, SqlStore
+from hotline.persistence.sql import Claim, Decide, NewTicket, SqlStore
 from hotline.workflows import loader
 
 
@@ -149,17 +151,44 @@ class Service:
     def fire_deadline(self, claim: Claim) -> Decision | None:
         """Fire one claimed deadline rung in its own transaction; None if it was not due any
         more (met, moved, or fired by another sweeper)."""
-        now = self.clock.now()
+        decide_on = self._firing(claim, self.clock.now())
+        try:
+            decision = self.store.update(claim.ticket_id, decide_on, fired_by=claim.owner)
+        except errors.AlreadyFired:
+            return None
+        if decision is not None:
+            self._committed(decision)
+        return decision
 
+    def fire_deadlines(self, claims: Sequence[Claim]) -> list[Decision | None]:
+        """``fire_deadline`` for several claims of one owner in one transaction (all or none:
+        on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
+        now = self.clock.now()
+        updates = [(c.ticket_id, self._firing(c, now)) for c in claims]
+        decisions = self.store.update_each(updates, fired_by=claims[0].owner if claims else None)
+        self._committed(*(d for d in decisions if d is not None))
+        return decisions
+
+    def _firing(self, claim: Claim, now: datetime) -> Decide:
         def decide_on(ticket: Ticket) -> Decision | None:
             compiled = self.compiled(ticket.definition, ticket.definition_version)
             decision = escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
             return self._amend(decision) if decision else None
 
-        try:
-            decision = self.store.update(claim.ticket_id, decide_on)
-        except errors.AlreadyFired:
-            return None
+        return decide_on
+
+    def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
+        """Apply the command an outbox message carries (``fire_command``), exactly once: the
+        message is marked delivered in the command's transaction; None if it already was."""
+        now = self.clock.now()
+        command = Command(payload["trigger"], dict(payload.get("fields") or {}), "deadline")
+
+        def decide_on(ticket: Ticket) -> Decision:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            return self._amend(decide(compiled, ticket, command, now))
+
+        guard = delivery.consume(message_id, now)
+        decision = self.store.update(payload["ticket_id"], decide_on, guard=guard)
         if decision is not None:
             self._committed(decision)
         return decision

@@ -22,6 +22,25 @@ DbOption = Annotated[
     str,
     typer.Option("--db", envvar="HOTLINE_DB_URL", help="Database URL (SQLite file or PostgreSQL)."),
 ]
+# `hotline run` on a database shared by several replicas.
+LeaseOption = Annotated[
+    float,
+    typer.Option(
+        envvar="HOTLINE_LEASE",
+        help="Seconds a claimed deadline or message stays with this replica; after that "
+        "another replica takes it over (a replica that died).",
+    ),
+]
+BatchOption = Annotated[
+    int, typer.Option(envvar="HOTLINE_BATCH", help="Deadline rungs claimed per transaction.")
+]
+IdleOption = Annotated[
+    bool,
+    typer.Option(
+        envvar="HOTLINE_EXIT_WHEN_IDLE",
+        help="Exit once nothing due is left to claim (batch runs, tests) instead of waiting.",
+    ),
+]
 
 
 def user_errors(fn: F) -> F:

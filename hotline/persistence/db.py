@@ -30,6 +30,9 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_size", int(os.environ.get("HOTLINE_DB_POOL_SIZE", "10")))
     kwargs.setdefault("max_overflow", int(os.environ.get("HOTLINE_DB_MAX_OVERFLOW", "20")))
+    kwargs.setdefault("pool_timeout", float(os.environ.get("HOTLINE_DB_POOL_TIMEOUT", "30")))
+    # Recycle before a load balancer or PgBouncer drops idle connections (-1: never).
+    kwargs.setdefault("pool_recycle", int(os.environ.get("HOTLINE_DB_POOL_RECYCLE", "1800")))
     kwargs.setdefault("pool_pre_ping", True)
     return sa.create_engine(url, **kwargs)
 

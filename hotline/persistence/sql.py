@@ -8,7 +8,7 @@ the sqlmodel tables: this is the hot path of every command.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +34,12 @@ LOAD_DEADLINES = (
     sa.select(deadlines)
     .where(deadlines.c.ticket_id == sa.bindparam("b_id"), deadlines.c.status.in_(OPEN))
     .order_by(deadlines.c.id)
+)
+LOCK_TICKETS = (
+    sa.select(tickets.c.id)
+    .where(tickets.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+    .order_by(tickets.c.id)
+    .with_for_update()
 )
 UPDATE_TICKET = tickets.update().where(
     tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
@@ -66,9 +72,12 @@ class Claim:
     ticket_id: int | None
     due: datetime
     rung: int = 0
+    owner: str | None = None  # the replica holding the lease; recorded on the firing row
 
 
 Decide = Callable[[Ticket], Decision | None]
+# Runs first in an update's transaction; False means "not any more": write nothing.
+Guard = Callable[[sa.Connection], bool]
 
 
 class SqlStore:
@@ -109,6 +118,14 @@ class SqlStore:
     def publish_definition(self, name: str, source: str, now: datetime) -> int:
         """Store ``source`` as the next version of ``name``; an unchanged text keeps its version."""
         checksum = hashlib.sha256(source.encode()).hexdigest()
+        try:
+            return self._publish(name, source, checksum, now)
+        except sa.exc.IntegrityError:
+            # Another process published at the same moment (replicas running `hotline init`
+            # together): read again, and find the text stored or publish the next version.
+            return self._publish(name, source, checksum, now)
+
+    def _publish(self, name: str, source: str, checksum: str, now: datetime) -> int:
         with self.writing() as conn:
             latest = conn.execute(
                 sa.select(definitions.c.version, definitions.c.checksum)
@@ -198,22 +215,46 @@ class SqlStore:
                 raise
             return existing
 
-    def update(self, ticket_id: int, decide: Decide) -> Decision | None:
-        """Load the ticket, apply ``decide(ticket)``, commit.
+    def update(
+        self,
+        ticket_id: int,
+        decide: Decide,
+        fired_by: str | None = None,
+        guard: Guard | None = None,
+    ) -> Decision | None:
+        """Load the ticket, apply ``decide(ticket)``, commit; ``fired_by`` names the replica
+        on the decision's firing rows. A ``guard`` returning False makes it write nothing and
+        return None (see ``delivery.consume``).
 
         Raise UnknownTicket, StaleVersion or whatever ``decide`` raises, and then write
         nothing; a ``decide`` that returns None writes nothing either.
         """
-        try:
-            with self.writing() as conn:
-                decision = decide(self._load(conn, ticket_id, for_update=True))
-                if decision is not None:
-                    self._apply(conn, decision)
-                return decision
-        except sa.exc.IntegrityError as error:
-            if "deadline_firings" in str(error) or "deadline_id" in str(error):
-                raise AlreadyFired(str(error.orig)) from None
-            raise
+        with self._firing_conflicts(), self.writing() as conn:
+            if guard is not None and not guard(conn):
+                return None
+            decision = decide(self._load(conn, ticket_id, for_update=True))
+            if decision is not None:
+                self._apply(conn, decision, fired_by)
+            return decision
+
+    def update_each(
+        self, updates: Sequence[tuple[int, Decide]], fired_by: str | None = None
+    ) -> list[Decision | None]:
+        """``update`` for each (ticket id, decide) in order, all in one transaction: all are
+        written or, if any raises, none.
+
+        The tickets are locked up front in id order, so that replicas committing batches that
+        share a ticket wait for each other instead of deadlocking.
+        """
+        ids = sorted({ticket_id for ticket_id, _ in updates})
+        with self._firing_conflicts(), self.writing() as conn:
+            conn.execute(LOCK_TICKETS, {"b_ids": ids}).all()
+            decisions = []
+            for ticket_id, decide in updates:
+                decisions.append(decide(self._load(conn, ticket_id)))
+                if decisions[-1] is not None:
+                    self._apply(conn, decisions[-1], fired_by)
+            return decisions
 
     def update_many(self, ticket_ids: list[int], decide: Decide) -> list[Decision]:
         """``update`` for several tickets in one transaction: every one is written, or none."""
@@ -315,7 +356,7 @@ class SqlStore:
             (deadlines.c.ticket_id, deadlines.c.fire_at, deadlines.c.rung),
         )
         return sorted(
-            (Claim(r.id, r.ticket_id, r.fire_at, r.rung) for r in found),
+            (Claim(r.id, r.ticket_id, r.fire_at, r.rung, owner) for r in found),
             key=lambda c: (c.due, c.id),
         )
 
@@ -398,6 +439,16 @@ class SqlStore:
         with self.writing() as conn:
             return list(conn.execute(claim))
 
+    @contextmanager
+    def _firing_conflicts(self) -> Iterator[None]:
+        """Turn a duplicate (deadline, rung) firing into AlreadyFired."""
+        try:
+            yield
+        except sa.exc.IntegrityError as error:
+            if "deadline_firings" in str(error) or "deadline_id" in str(error):
+                raise AlreadyFired(str(error.orig)) from None
+            raise
+
     def _by_key(self, key: str) -> Ticket | None:
         with self.reading() as conn:
             row = conn.execute(sa.select(tickets).where(tickets.c.idempotency_key == key)).first()
@@ -411,7 +462,7 @@ class SqlStore:
         found = conn.execute(LOAD_DEADLINES, {"b_id": ticket_id})
         return rows.ticket(row, tuple(rows.deadline(d) for d in found))
 
-    def _apply(self, conn: sa.Connection, decision: Decision) -> None:
+    def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
         before, after = decision.before, decision.after
         updated = conn.execute(
             UPDATE_TICKET,
@@ -429,7 +480,10 @@ class SqlStore:
         if decision.firings:
             conn.execute(
                 firings.insert(),
-                [{"deadline_id": d, "rung": r, "fired_at": now} for d, r in decision.firings],
+                [
+                    {"deadline_id": d, "rung": r, "fired_at": now, "fired_by": fired_by}
+                    for d, r in decision.firings
+                ],
             )
         if decision.outbox:
             conn.execute(

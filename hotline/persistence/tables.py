@@ -147,6 +147,7 @@ class FiringRow(SQLModel, table=True):
     deadline_id: int = Field(foreign_key="deadlines.id")
     rung: int
     fired_at: datetime = _time()
+    fired_by: str | None = None  # the replica (host:pid) whose sweeper fired it
 
 
 class OutboxRow(SQLModel, table=True):
@@ -303,3 +304,16 @@ class AdjustmentRow(SQLModel, table=True):
     reason: str
     approver: str
     recorded_at: datetime = _time()
+
+
+class ReplicaRow(SQLModel, table=True):
+    """A daemon's heartbeat: one row per ``hotline run`` process, refreshed on an interval."""
+
+    __tablename__ = "replicas"
+
+    owner: str = Field(primary_key=True)  # host:pid, as in claimed_by and fired_by
+    host: str
+    pid: int
+    started_at: datetime = _time()
+    last_seen_at: datetime = _time()
+    stopped_at: datetime | None = _time(default=None)

@@ -6,7 +6,6 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from hotline import handlers
@@ -142,8 +141,7 @@ def test_a_daemon_back_after_three_days_fires_each_overdue_deadline_once_in_due_
     assert [e.payload["level"] for e in emergency] == [1, 2, 3]
 
 
-@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # PostgreSQL: issue 7
-def test_two_sweepers_on_one_sqlite_file_never_double_escalate(
+def test_two_sweepers_on_one_database_never_double_escalate(
     store, another_store, service, new_ticket, clock
 ):
     tickets = [new_ticket("water-supply", steps=[DISPATCH]) for _ in range(20)]

@@ -1,0 +1,49 @@
+"""Recording outbox deliveries: a batch at a time, or inside the command a message carries.
+
+Messages are delivered at least once; receivers dedupe on ``key``. Hotline's own receiver,
+the ``fire_command`` handler, dedupes in the database: the message is marked delivered in the
+same transaction as the command, so a second delivery (a relay whose lease ran out while it
+worked) finds it delivered and applies nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from hotline.persistence.rows import outbox
+from hotline.persistence.sql import Guard, SqlStore
+
+DONE = {"status": "delivered", "claimed_by": None, "claimed_until": None}
+
+
+def delivered(store: SqlStore, message_ids: Sequence[int], now: datetime) -> None:
+    """Mark a batch of messages delivered at ``now`` in one transaction."""
+    if not message_ids:
+        return
+    with store.writing() as conn:
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(message_ids))
+            .values(attempts=outbox.c.attempts + 1, delivered_at=now, **DONE)
+        )
+
+
+def consume(message_id: int, now: datetime) -> Guard:
+    """A guard for ``SqlStore.update``: take the pending message as delivered, or say no.
+
+    On PostgreSQL a concurrent second delivery waits on the row lock, then finds the row
+    delivered; on SQLite the write lock orders them the same way.
+    """
+
+    def guard(conn: sa.Connection) -> bool:
+        taken = conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id, outbox.c.status == "pending")
+            .values(delivered_at=now, **DONE)
+        )
+        return taken.rowcount == 1
+
+    return guard
