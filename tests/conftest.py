@@ -47,6 +47,20 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture
+def empty_database(pg_url: str) -> Iterator[str]:
+    """A PostgreSQL database with no schema at all, dropped afterwards."""
+    url = sa.make_url(pg_url)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    empty = url.set(database=f"{url.database}_empty")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{empty.database}"')
+    yield empty.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{empty.database}" WITH (FORCE)')
+    admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore]:
     """The same store contract on a real SQLite file and on the real PostgreSQL server."""

@@ -2,7 +2,7 @@
 
 Nothing here loads the events table into memory: every reader pages with a keyset (the last key
 seen) so memory stays bounded by ``chunk`` however many hundreds of millions of events there are.
-There is no verb to change or delete an event: the table refuses both (migration 0006).
+There is no verb to change or delete an event: the table refuses both (migration 0002).
 """
 
 from __future__ import annotations

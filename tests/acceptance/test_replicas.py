@@ -190,20 +190,6 @@ def test_two_hundred_concurrent_fires_on_one_ticket_leave_a_gap_free_history(sto
 WAITING = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
 
 
-@pytest.fixture
-def empty_database(pg_url):
-    """A PostgreSQL database with no schema at all, dropped afterwards."""
-    url = sa.make_url(pg_url)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    empty = url.set(database=f"{url.database}_empty")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{empty.database}"')
-    yield empty.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{empty.database}" WITH (FORCE)')
-    admin.dispose()
-
-
 def test_replicas_running_init_together_on_an_empty_database_all_succeed(empty_database):
     # Given an empty database, and three replicas' `hotline init` queued on the migration lock
     plain = empty_database.replace("postgresql+psycopg://", "postgresql://")

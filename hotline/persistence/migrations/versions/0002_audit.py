@@ -1,6 +1,6 @@
 """audit: seals of the chain heads; the events table refuses UPDATE and DELETE
 
-Revision ID: 0006
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import hotline.persistence.tables
 
-revision: str = "0006"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

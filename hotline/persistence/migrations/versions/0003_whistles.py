@@ -1,7 +1,7 @@
 """whistles
 
-Revision ID: 0002
-Revises: 0006
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import hotline.persistence.tables
 
-revision: str = "0002"
-down_revision: str | None = "0006"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
