@@ -51,7 +51,7 @@ def submit(
     options = {"definition": body.definition} if body.definition else {}
     ticket = svc.submit(intake, principal.name, idempotency_key, **options)
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return _out(svc, ticket, response)
+    return _out(svc, ticket, response, _masked(svc, ticket.id))
 
 
 @router.get("/tickets", response_model=schemas.TicketPage)
@@ -94,9 +94,7 @@ def get_ticket(
 ) -> schemas.TicketOut:
     """A ticket with its open deadlines, allowed triggers and masked contact; ETag: version."""
     ticket = deps.visible_ticket(svc, principal, ticket_id)
-    contact = svc.store.contact(ticket_id)
-    masked = schemas.Contact(**{k: access.mask(k, v) for k, v in contact.items()}, masked=True)
-    return _out(svc, ticket, response, masked)
+    return _out(svc, ticket, response, _masked(svc, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/transitions/{trigger}", response_model=schemas.TicketOut)
@@ -136,6 +134,12 @@ def history(ticket_id: TicketId, principal: Reader, svc: Svc) -> list[schemas.Ev
     """The ticket's hash-chained history, oldest first."""
     deps.visible_ticket(svc, principal, ticket_id)
     return [schemas.event_out(e) for e in svc.history(ticket_id)]
+
+
+def _masked(svc: Service, ticket_id: int) -> schemas.Contact:
+    """The complainant's contact as every role sees it by default (条例 Art. 8): masked."""
+    contact = svc.store.contact(ticket_id)
+    return schemas.Contact(**{k: access.mask(k, v) for k, v in contact.items()}, masked=True)
 
 
 def _out(
