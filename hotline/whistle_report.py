@@ -79,12 +79,11 @@ def report(
     period: Period,
     unit: str | None = None,
     definition: str = loader.DEFAULT,
-    name: str = "--unit",
 ) -> WhistleReport:
     """Departments ranked by in-time report rate over ``period``; with ``unit``, only its row
-    (its rank still among all). ``name`` is how an error calls the unit parameter."""
+    (its rank still among all)."""
     compiled = service.compiled(definition)
-    assessment.check_unit(compiled.definition, unit, name)
+    assessment.check_unit(compiled.definition, unit)
     zone = compiled.calendar.timezone
     with service.store.reading() as conn:
         current = whistles.department_stats(conn, *period.instants(zone))

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from hotline import metrics
 from hotline.api import definitions, middleware, open311, privacy, problems, tickets, webhooks
 from hotline.api import metrics as metrics_route
+from hotline.api import reports as report_routes
 from hotline.service import Service
 
 DESCRIPTION = """Hotline's API for integrators: call centres, apps and partner hotlines.
@@ -44,6 +45,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     problems.install(app)
     for module in (tickets, privacy, definitions, webhooks, open311, metrics_route):
         app.include_router(module.router)
+    app.include_router(report_routes.router)
     app.add_middleware(middleware.Guard, limit=max_body)
     return app
 
