@@ -173,17 +173,27 @@ def _play(
                 progress(1)
         else:
             trigger, fields = payload
-            moments = {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
-            try:
-                service.fire(ids[number], trigger, fields | moments, actor="simulate")
-                commands += 1
-                whistles += trigger == "whistle"
-            except CommandError:
-                refused += 1  # the plan met a state the sweeper changed; the rest is dropped
+            if not _fire(service, ids[number], trigger, fields, at):
+                refused += 1  # the rest of the plan is dropped
                 continue
+            commands += 1
+            whistles += trigger == "whistle"
         if index + 1 < len(plans[number]):
             wait, trigger, fields = plans[number][index + 1]
             heapq.heappush(queue, (at + wait, number, index + 1, (trigger, fields)))
     clock.set(end)
     sweeper.sweep()
     return Outcome(len(ids), commands, refused, end, whistles)
+
+
+def _fire(
+    service: Service, ticket_id: int, trigger: str, fields: dict[str, Any], at: datetime
+) -> bool:
+    """Fire one planned step at ``at``; False if refused (it met a state the sweeper changed).
+    A ``timedelta`` field is a moment relative to the step (a conference, a task's due date)."""
+    moments = {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
+    try:
+        service.fire(ticket_id, trigger, fields | moments, actor="simulate")
+    except CommandError:
+        return False
+    return True
