@@ -107,6 +107,12 @@ class HotTopic:
         }
 
 
+def check_unit(definition: Definition, unit: str | None, name: str = "--unit") -> None:
+    """Refuse a unit the definition's catalogue does not list (any, if it has none)."""
+    if unit is not None and definition.units and definition.unit(unit) is None:
+        raise errors.HotlineError(f"{name} {unit!r}: no such unit in {definition.name}")
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -254,8 +260,7 @@ class _Context:
         self.as_of = as_of or service.clock.now()
 
     def check_unit(self, unit: str | None) -> None:
-        if unit is not None and self.definition.units and self.definition.unit(unit) is None:
-            raise errors.HotlineError(f"--unit {unit!r}: no such unit in {self.definition.name}")
+        check_unit(self.definition, unit)
 
     def groups(self, period: Period, by: str, unit: str | None) -> dict[str, kpi.Counts]:
         start, end = period.instants(self.zone)

@@ -5,9 +5,10 @@ deadlines and default unit), channel, urgency, the street or company it goes to 
 district), how fast the unit responds (some late), 退单 and re-dispatch, callback answers
 (satisfied, 基本满意, not solved → 再派件 until the round limit), exclusions (剔除), and the
 closing outcomes without dispatch. The plans are played in time order on a FrozenClock, with the
-deadline sweeper run every simulated ``sweep`` interval, so reminders and escalations happen
-too; whatever is planned after the last day stays open. The same seed gives the same database.
-Whistles are not simulated.
+deadline sweeper run every simulated ``sweep`` interval, so reminders, escalations and whistle
+absences happen too; whatever is planned after the last day stays open. Some complex and
+basic-utility tickets are whistled (吹哨报到, ``simulate_whistles``). The same seed gives the same
+database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hotline import simulate_whistles
 from hotline.clock import FrozenClock
 from hotline.engine.definition import Definition
 from hotline.errors import CommandError
@@ -26,8 +28,8 @@ from hotline.scheduler import Sweeper
 from hotline.service import Intake, Service
 from hotline.workflows import loader
 
-Step = tuple[timedelta, str, dict[str, Any]]  # wait before the step, trigger, fields
-H = timedelta(hours=1)
+Step = simulate_whistles.Step
+H = simulate_whistles.H
 CHANNELS = (("phone", 70), ("app", 12), ("web", 8), ("proactive", 5), ("enterprise", 3))
 HOURS = [1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 9, 8, 7, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2, 1]
 VOLUME = {"consultation": 12, "emergency": 2, "utility": 4, "ordinary": 8, "complex": 2}
@@ -35,12 +37,14 @@ VOLUME = {"consultation": 12, "emergency": 2, "utility": 4, "ordinary": 8, "comp
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a simulation did: tickets submitted, commands fired, steps refused (should be 0)."""
+    """What a simulation did: tickets submitted, commands fired, steps refused (should be 0),
+    whistles blown."""
 
     tickets: int
     commands: int
     refused: int
     ended_at: datetime
+    whistles: int = 0
 
 
 class Planner:
@@ -51,6 +55,7 @@ class Planner:
         self.categories = list(definition.categories)
         self.weights = [VOLUME[c.kind] for c in self.categories]
         self.streets = [u.code for u in definition.units if u.kind in ("street", "township")]
+        self.whistles = simulate_whistles.WhistlePlanner(definition, rng)
 
     def intake(self) -> Intake:
         rng = self.rng
@@ -96,6 +101,8 @@ class Planner:
                     {"method": "phone"},
                 )
             )
+            if number == 1:  # a whistle is closed before the unit replies
+                plan += self.whistles.steps(kind, unit)
             limit = 20 if kind in ("utility", "emergency") else 70
             plan.append((rng.uniform(1, limit) * H, "reply", {"opinion": "handled"}))
             plan.append((rng.uniform(2, 20) * H, "start_callback", {}))
@@ -150,7 +157,7 @@ def _play(
     definition: str,
 ) -> Outcome:
     sweeper, ids, plans = Sweeper(service, owner="simulate"), {}, {}
-    commands = refused = 0
+    commands = refused = whistles = 0
     next_sweep = clock.now() + every
     while queue and queue[0][0] < end:
         at, number, index, payload = heapq.heappop(queue)
@@ -166,15 +173,27 @@ def _play(
                 progress(1)
         else:
             trigger, fields = payload
-            try:
-                service.fire(ids[number], trigger, fields, actor="simulate")
-                commands += 1
-            except CommandError:
-                refused += 1  # the plan met a state the sweeper changed; the rest is dropped
+            if not _fire(service, ids[number], trigger, fields, at):
+                refused += 1  # the rest of the plan is dropped
                 continue
+            commands += 1
+            whistles += trigger == "whistle"
         if index + 1 < len(plans[number]):
             wait, trigger, fields = plans[number][index + 1]
             heapq.heappush(queue, (at + wait, number, index + 1, (trigger, fields)))
     clock.set(end)
     sweeper.sweep()
-    return Outcome(len(ids), commands, refused, end)
+    return Outcome(len(ids), commands, refused, end, whistles)
+
+
+def _fire(
+    service: Service, ticket_id: int, trigger: str, fields: dict[str, Any], at: datetime
+) -> bool:
+    """Fire one planned step at ``at``; False if refused (it met a state the sweeper changed).
+    A ``timedelta`` field is a moment relative to the step (a conference, a task's due date)."""
+    moments = {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
+    try:
+        service.fire(ticket_id, trigger, fields | moments, actor="simulate")
+    except CommandError:
+        return False
+    return True

@@ -22,6 +22,7 @@ from hotline.api import (
     whistles,
 )
 from hotline.api import metrics as metrics_route
+from hotline.api import reports as report_routes
 from hotline.service import Service
 
 DESCRIPTION = """Hotline's API for integrators: call centres, apps and partner hotlines.
@@ -53,6 +54,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     problems.install(app)
     for module in (tickets, whistles, privacy, definitions, webhooks, open311, metrics_route):
         app.include_router(module.router)
+    app.include_router(report_routes.router)
     app.add_middleware(middleware.Guard, limit=max_body)
     return app
 

@@ -1,5 +1,6 @@
-"""``hotline report …``: the assessment (三率, composite, rankings, 每月一题) as table, CSV, JSON
-or chart. The numbers come from ``hotline.assessment``; this module only formats them."""
+"""``hotline report …``: the assessment (三率, composite, rankings, 每月一题, whistles) as table,
+CSV, JSON or chart. The numbers come from ``hotline.assessment`` and ``hotline.whistle_report``,
+the documents from ``hotline.report_documents``; this module only formats them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import assessment, charts, errors
+from hotline import assessment, charts, errors, report_documents, whistle_report
 from hotline.commands.common import DbOption, open_service, out, user_errors
 from hotline.engine import periods
 from hotline.persistence import db, reports
@@ -39,6 +40,7 @@ FormatOption = Annotated[
 ChartOption = Annotated[
     Path | None, typer.Option("--chart", help="Also draw the report into this PNG file.")
 ]
+PeriodOption = Annotated[str, typer.Option(help="2022-07, 2022-01..2022-07, 2022-W28, 2022-07-15.")]
 AsOfOption = Annotated[
     str | None,
     typer.Option(
@@ -54,7 +56,7 @@ def register(app: typer.Typer) -> None:
 @report_app.command("rates")
 @user_errors
 def report_rates(
-    period: Annotated[str, typer.Option(help="2022-07, 2022-01..2022-07, 2022-W28, 2022-07-15.")],
+    period: PeriodOption,
     by: Annotated[str, typer.Option(help="unit, district, category, day, week or month.")] = "unit",
     unit: Annotated[str | None, typer.Option(help="Only this lead unit's tickets.")] = None,
     fmt: FormatOption = Format.table,
@@ -110,8 +112,8 @@ def report_hot_topics(
     if months_before < 1:
         raise errors.HotlineError("--months-before must be at least 1")
     topics = assessment.hot_topics(open_service(db_url), chosen, months_before, _instant(as_of))
-    records = [t.record() for t in topics]
-    _emit(records, fmt, f"每月一题 candidates, {chosen.label}", {"month": chosen.label})
+    document = report_documents.hot_topics(chosen.label, topics)
+    _emit(document, fmt, f"每月一题 candidates, {chosen.label}")
     if chart:
         labels = [t.category for t in topics]
         charts.bars(
@@ -121,6 +123,28 @@ def report_hot_topics(
             [t.received for t in topics],
             "tickets",
         )
+
+
+@report_app.command("whistles")
+@user_errors
+def report_whistles(
+    period: PeriodOption,
+    unit: Annotated[
+        str | None, typer.Option(help="Only this department's row (ranked among all).")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    chart: ChartOption = None,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """吹哨报到: departments by in-time report rate; summoned, reported, median, absences."""
+    _check_chart(chart)
+    found = whistle_report.report(open_service(db_url), periods.parse(period), unit)
+    title = f"whistle answers by department, {found.period} (previous: {found.previous})"
+    _emit(report_documents.whistles(found), fmt, title)
+    if chart:
+        labels = [r.stats.department for r in found.rows]
+        values = [r.rate for r in found.rows]
+        charts.bars(chart, f"in-time report rate, {found.period}", labels, values, "percent")
 
 
 @report_app.command("adjust")
@@ -135,9 +159,7 @@ def report_adjust(
 ) -> None:
     """Record bonus or penalty points on a unit's composite score (加分 / 扣分)."""
     service = open_service(db_url)
-    definition = service.compiled(loader.DEFAULT).definition
-    if definition.units and definition.unit(unit) is None:
-        raise errors.HotlineError(f"--unit {unit!r}: no such unit in {definition.name}")
+    assessment.check_unit(service.compiled(loader.DEFAULT).definition, unit)
     if not reason.strip() or not approver.strip():
         raise errors.HotlineError("an adjustment needs a reason and an approver")
     try:
@@ -171,17 +193,16 @@ def _instant(text: str | None) -> datetime | None:
 
 
 def _emit_rates(found: assessment.RatesReport, fmt: Format, title: str) -> None:
-    records = [r.record() for r in found.rows] + [found.total.record()]
-    meta = {"period": found.period, "previous": found.previous, "by": found.by}
-    _emit(records, fmt, title, meta)
+    _emit(report_documents.rates(found), fmt, title)
 
 
-def _emit(records: Sequence[dict[str, Any]], fmt: Format, title: str, meta: dict[str, Any]) -> None:
-    """Write the records to stdout: a rich table, CSV with a header, or one JSON document."""
+def _emit(document: dict[str, Any], fmt: Format, title: str) -> None:
+    """Write a report document to stdout: its rows as a rich table or CSV with a header, or
+    the whole document as JSON."""
     if fmt is Format.json:
-        document = {**meta, "rows": list(records)}
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
+    records: Sequence[dict[str, Any]] = document["rows"]
     columns = list(records[0]) if records else ["group"]
     if fmt is Format.csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")

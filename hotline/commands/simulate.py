@@ -31,7 +31,7 @@ def simulate_command(
     ] = "2022-01-01",
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
-    """Drive simulated tickets through the real service (whistles are not simulated)."""
+    """Drive simulated tickets, some of them whistled, through the real service."""
     if tickets < 1 or days < 1:
         raise errors.HotlineError("--tickets and --days must be at least 1")
     store = SqlStore(db_url)
@@ -49,8 +49,8 @@ def simulate_command(
         task = bar.add_task("tickets", total=tickets)
         done = simulate.run(service, clock, tickets, days, seed, lambda n: bar.advance(task, n))
     out.print(
-        f"simulated {done.tickets} tickets, {done.commands} commands, until "
-        f"{done.ended_at:%Y-%m-%d %H:%M} UTC in {db_url}"
+        f"simulated {done.tickets} tickets ({done.whistles} whistled), {done.commands} commands, "
+        f"until {done.ended_at:%Y-%m-%d %H:%M} UTC in {db_url}"
         + (f" ({done.refused} planned steps refused)" if done.refused else ""),
         soft_wrap=True,
     )

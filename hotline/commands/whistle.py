@@ -190,8 +190,8 @@ def _whistles_table(found: list[whistles.Listed]) -> Table:
 
 def _stats_table(found: list[whistles.DepartmentStats]) -> Table:
     table = Table(
-        "department", "summoned", "reported", "in time", "median to report", "absences",
-        title="whistle answers by department",
+        "department", "summoned", "reported", "in time", "excused", "median to report",
+        "absences", title="whistle answers by department",
     )  # fmt: skip
     for s in found:
         median = s.median_report_seconds
@@ -200,6 +200,7 @@ def _stats_table(found: list[whistles.DepartmentStats]) -> Table:
             str(s.summoned),
             str(s.reported),
             str(s.reported_in_time),
+            str(s.excused),
             "-" if median is None else f"{median / 3600:.1f} h",
             str(s.absences),
         )

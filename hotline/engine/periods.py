@@ -16,6 +16,8 @@ from hotline.errors import HotlineError
 
 Grain = Literal["day", "week", "month", "year"]
 GRAINS: tuple[Grain, ...] = ("day", "week", "month", "year")
+# Reports look back a period and its previous one: far years overflow dates and local times.
+YEARS = range(1900, 3000)
 _FORMS: tuple[tuple[Grain, re.Pattern[str]], ...] = (
     ("day", re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
     ("week", re.compile(r"^(\d{4})-W(\d{2})$")),
@@ -82,6 +84,8 @@ def parse(text: str) -> Period:
 
 def containing(at: datetime, grain: Grain, zone: tzinfo) -> Period:
     """The day, week, month or year (local time) that contains the instant ``at``."""
+    if at.year not in YEARS:
+        raise PeriodError(f"{at.isoformat()}: reports cover the years {YEARS[0]}..{YEARS[-1]}")
     return Period(floor(at.astimezone(zone).date(), grain), grain)
 
 
@@ -91,6 +95,8 @@ def _one(text: str) -> tuple[Grain, date]:
         if not match:
             continue
         numbers = [int(n) for n in match.groups()]
+        if numbers[0] not in YEARS:
+            raise PeriodError(f"period {text!r}: reports cover the years {YEARS[0]}..{YEARS[-1]}")
         try:
             if grain == "week":
                 return grain, date.fromisocalendar(numbers[0], numbers[1], 1)

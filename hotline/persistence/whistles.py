@@ -47,6 +47,7 @@ class DepartmentStats:
     reported_in_time: int
     median_report_seconds: float | None
     absences: int
+    excused: int = 0  # its decline was accepted: the matter was not its own
 
 
 def write(conn: sa.Connection, decision: Decision) -> None:
@@ -117,7 +118,7 @@ def department_stats(
     conn: sa.Connection, since: datetime | None = None, until: datetime | None = None
 ) -> list[DepartmentStats]:
     """Per department, over whistles summoning it in [since, until): how often summoned, how
-    often it reported (in time), its median time to report, and its absences."""
+    often it reported (in time), its median time to report, its absences and excusals."""
     period = [
         *([participants.c.summoned_at >= since] if since else []),
         *([participants.c.summoned_at < until] if until else []),
@@ -130,6 +131,7 @@ def department_stats(
             sa.func.count(p.report_seconds).label("reported"),
             sa.func.sum(sa.case((p.in_time.is_(True), 1), else_=0)).label("in_time"),
             sa.func.sum(p.absences).label("absences"),
+            sa.func.sum(sa.case((p.status == "excused", 1), else_=0)).label("excused"),
         )
         .where(*period)
         .group_by(p.department)
@@ -144,6 +146,7 @@ def department_stats(
             reported_in_time=int(row.in_time or 0),
             median_report_seconds=medians.get(row.department),
             absences=int(row.absences or 0),
+            excused=int(row.excused or 0),
         )
         for row in conn.execute(totals)
     ]

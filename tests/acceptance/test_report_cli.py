@@ -36,18 +36,23 @@ def table_rows(text: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("┃│").split(line[0])] for line in lines]
 
 
-def test_csv_and_json_carry_the_same_numbers_as_the_table(hotline):
-    period = ("report", "rates", "--period", "2022-01", "--by", "unit")
-
-    shown = table_rows(hotline(*period)[1])
+def same_numbers(hotline, *report: str) -> dict:
+    """The report's JSON document, once its table and CSV are shown to carry the same cells."""
+    shown = table_rows(hotline(*report)[1])
     table = [["" if cell == "-" else cell for cell in row] for row in shown]  # "-": no value
-    rows = list(csv.reader(io.StringIO(hotline(*period, "--format", "csv")[1])))
-    document = json.loads(hotline(*period, "--format", "json")[1])
+    rows = list(csv.reader(io.StringIO(hotline(*report, "--format", "csv")[1])))
+    document = json.loads(hotline(*report, "--format", "json")[1])
 
     assert table[0] == rows[0] == list(document["rows"][0])
     as_text = [["" if v is None else str(v) for v in r.values()] for r in document["rows"]]
     assert table[1:] == rows[1:]
     assert rows[1:] == as_text
+    return document
+
+
+def test_csv_and_json_carry_the_same_numbers_as_the_table(hotline):
+    document = same_numbers(hotline, "report", "rates", "--period", "2022-01", "--by", "unit")
+
     total = document["rows"][-1]
     assert total["group"] == "total" and total["received"] == 150
     assert total["callbacks"] > 0 and 0 < total["composite"] <= 100
@@ -71,6 +76,34 @@ def test_a_chart_is_a_valid_png_with_drawn_axes(hotline, tmp_path):
             assert len(colours) > 10  # lines, bars, text: not a blank canvas
 
 
+def test_the_whistle_report_ranks_departments_in_every_format_and_draws_them(hotline, tmp_path):
+    # Given the simulated month, whose complex and utility tickets whistled departments
+    chart = tmp_path / "whistles.png"
+
+    # When its whistle report is shown as a table, CSV and JSON, and drawn
+    document = same_numbers(hotline, "report", "whistles", "--period", "2022-01")
+    drawn = hotline("report", "whistles", "--period", "2022-01", "--chart", str(chart))
+    one = json.loads(
+        hotline("report", "whistles", "--period", "2022-01", "--unit", "water-repair",
+                "--format", "json")[1]
+    )  # fmt: skip
+
+    # Then every department summoned is ranked by its in-time rate over the summoned total
+    *rows, total = document["rows"]
+    assert (document["period"], document["previous"]) == ("2022-01", "2021-12")
+    assert total["department"] == "total" and total["summoned"] == sum(r["summoned"] for r in rows)
+    assert total["reported_in_time"] > 0 and rows[0]["rank"] == 1
+    assert drawn[0] == 0 and chart.read_bytes()[:8] == PNG
+    # and one department's row keeps its rank among all
+    mine = next(r for r in rows if r["department"] == "water-repair")
+    assert one["rows"] == [mine, {**total, **_only(mine)}]
+
+
+def _only(row: dict) -> dict:
+    counted = ("summoned", "reported", "reported_in_time", "excused", "absences", "in_time_rate")
+    return {name: row[name] for name in counted}
+
+
 def test_hot_topics_list_every_category_of_the_month(hotline):
     code, out, _ = hotline("report", "hot-topics", "--month", "2022-01", "--format", "json")
 
@@ -90,6 +123,8 @@ def test_hot_topics_list_every_category_of_the_month(hotline):
         (("ranking", "--chart", "/no/such/dir/r.png"), "no such directory"),
         (("rates", "--period", "2022-01", "--chart", "r.svg"), "PNG files"),
         (("hot-topics", "--month", "2022-01..2022-02"), "name one month"),
+        (("whistles", "--period", "0001-01"), "years 1900..2999"),
+        (("whistles", "--period", "2022-01", "--unit", "nowhere"), "--unit 'nowhere'"),
         (
             (
                 "adjust",

@@ -10,7 +10,12 @@ from hotline.access import Role
 from hotline.api.auth import api_routes, policy_of
 
 PATH_VALUES = {"trigger": "respond", "name": "beijing-12345", "webhook_id": "999"}
-QUERY = {"/api/v1/tickets/{ticket_id}/contact": {"reason": "role walk"}}
+QUERY = {
+    "/api/v1/tickets/{ticket_id}/contact": {"reason": "role walk"},
+    "/api/v1/reports/rates": {"period": "2026-03"},
+    "/api/v1/reports/hot-topics": {"month": "2026-03"},
+    "/api/v1/reports/whistles": {"period": "2026-03"},
+}
 
 
 @pytest.fixture(params=["sqlite"])

@@ -156,10 +156,14 @@ def test_whistle_listing_and_stats_return_what_the_cli_shows(
         "summoned": 1,
         "reported": 1,
         "reported_in_time": 1,
+        "excused": 0,
         "median_report_seconds": 7200.0,
         "absences": 0,
     }
-    assert cli_stats == [[ROADS, "1", "0", "0", "-", "0"], [WATER, "1", "1", "1", "2.0 h", "0"]]
+    assert cli_stats == [
+        [ROADS, "1", "0", "0", "0", "-", "0"],
+        [WATER, "1", "1", "1", "0", "2.0 h", "0"],
+    ]
 
 
 def test_a_unit_lists_only_the_whistles_that_summon_it(whistled, client, auth, unit_auth):

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hotline import simulate
+from hotline import simulate, whistle_report
 from hotline.clock import FrozenClock
-from hotline.engine import history
-from hotline.persistence.rows import tickets
+from hotline.engine import history, periods
+from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
 from hotline.service import Service
 
@@ -31,7 +31,7 @@ def snapshot(store: SqlStore) -> list[tuple]:
         return [tuple(row) for row in conn.execute(query)]
 
 
-def test_a_simulation_fills_every_state_with_verifiable_histories(store):
+def test_a_simulation_fills_every_state_and_whistles_with_verifiable_histories(store):
     outcome = simulated(store, 200, seed=1)
 
     assert (outcome.tickets, outcome.refused) == (200, 0)
@@ -39,6 +39,34 @@ def test_a_simulation_fills_every_state_with_verifiable_histories(store):
     assert {state for _, state, _ in found} == STATES
     for ticket_id, _, _ in found[::20]:
         assert history.broken_links(store.events(ticket_id)) == []
+    whistled = sa.select(events.c.ticket_id).where(events.c.trigger == "whistle")
+    with store.reading() as conn:
+        steps = set(
+            conn.scalars(sa.select(events.c.trigger).where(events.c.trigger.like("whistle%")))
+        )
+        for ticket_id in list(conn.scalars(whistled))[:3]:
+            assert history.broken_links(store.events(ticket_id)) == []
+    assert outcome.whistles > 0
+    assert {"whistle", "whistle_report", "whistle_absent", "whistle_closed"} <= steps
+
+
+def test_the_whistle_report_ranks_the_simulated_departments(store):
+    # Given a simulation whose complex and utility tickets whistled departments
+    outcome = simulated(store, 200, seed=1)
+
+    # When the month's whistle report is read
+    found = whistle_report.report(Service(store), periods.parse("2022-01"))
+
+    # Then each whistle summoned 2-4 departments, most reported in time, and the rows are
+    # ranked by their in-time report rate
+    total = found.total.stats
+    assert 2 * outcome.whistles <= total.summoned <= 4 * outcome.whistles
+    assert total.summoned > total.reported >= total.reported_in_time > total.summoned / 2
+    assert total.absences > 0
+    rated = [r for r in found.rows if r.rate is not None]
+    assert rated[0].rank == 1
+    assert [r.rate for r in rated] == sorted((r.rate for r in rated), reverse=True)
+    assert all(r.stats.median_report_seconds for r in rated if r.stats.reported)
 
 
 def test_the_same_seed_gives_the_same_tickets_and_histories(tmp_path):
