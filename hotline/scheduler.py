@@ -23,7 +23,7 @@ from hotline.engine.escalation import FIRE_COMMAND
 from hotline.handlers import webhook
 from hotline.heartbeat import Heartbeat, IdleWatch
 from hotline.persistence import delivery
-from hotline.persistence.sql import Claim
+from hotline.persistence.schedule import Claim
 from hotline.service import Service
 
 log = logging.getLogger("hotline.daemon")

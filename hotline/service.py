@@ -20,7 +20,8 @@ from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.persistence import delivery
 from hotline.persistence import webhooks as subscriptions
-from hotline.persistence.sql import Claim, Decide, NewTicket, SqlStore
+from hotline.persistence.schedule import Claim
+from hotline.persistence.sql import Decide, NewTicket, SqlStore
 from hotline.workflows import loader
 
 
