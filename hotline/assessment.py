@@ -33,6 +33,7 @@ from hotline.workflows import loader
 
 By = Literal["unit", "district", "category", "day", "week", "month"]
 NONE = "(none)"  # the group of tickets with no unit (never dispatched) or no district
+MAX_MONTHS_BEFORE = 24  # how far back 每月一题 compares growth (the CLI and the API both cap it)
 
 
 @dataclass(frozen=True)

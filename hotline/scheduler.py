@@ -20,10 +20,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from hotline import handlers, metrics
 from hotline.engine.decision import Decision
 from hotline.engine.escalation import FIRE_COMMAND
+from hotline.errors import CommandError
 from hotline.handlers import webhook
 from hotline.heartbeat import Heartbeat, IdleWatch
 from hotline.persistence import delivery
-from hotline.persistence.sql import Claim
+from hotline.persistence.schedule import Claim
 from hotline.service import Service
 
 log = logging.getLogger("hotline.daemon")
@@ -141,40 +142,52 @@ class Relay:
         delivered = failed = 0
         while True:
             rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
-            done = []
-            for row in rows:
-                error = self._deliver(row)
-                if error is None:
-                    done.append(row.id)
-                    continue
-                retry_at = None
-                if row.attempts + 1 < self.max_attempts:
-                    retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
-                self.service.store.outbox_done(row.id, now, error, retry_at)
+            done = [row.id for row in rows if self._deliver(row, now)]
             # One commit for the batch's successes: a crash before it repeats them (keys).
             delivery.delivered(self.service.store, done, now)
             delivered, failed = delivered + len(done), failed + len(rows) - len(done)
             if len(rows) < self.batch or self.stopping.is_set():  # a burst drains in one run
                 return delivered, failed
 
-    def _deliver(self, row: Any) -> str | None:
-        """Run the message's handler; return the error text if it failed."""
+    def _deliver(self, row: Any, now: datetime) -> bool:
+        """Run the message's handler; True if it was delivered. A failure is retried with
+        backoff and parked as dead after ``max_attempts``; a command the engine refused is
+        already dead (``Service.fire_command``): a domain refusal is not transient."""
         try:
             if row.handler == FIRE_COMMAND:
                 self.service.fire_command(row.id, row.payload)
             else:
                 handlers.get(row.handler)(handlers.Message(row.handler, row.key, row.payload))
-        except Exception as error:
+        except CommandError as refused:
+            if row.handler != FIRE_COMMAND:
+                return self._failed(row, refused, now)
             log.warning(
-                "handler %s failed for %s: %s",
-                row.handler,
-                row.key,
-                error,
-                exc_info=True,
-                extra={"action": "handler_failed", "key": row.key},
+                "command %s refused for ticket %s: %s",
+                row.payload.get("trigger"),
+                row.ticket_id,
+                refused,
+                extra={"action": "command_refused", "key": row.key},
             )
-            return f"{type(error).__name__}: {error}"
-        return None
+            return False
+        except Exception as error:
+            return self._failed(row, error, now)
+        return True
+
+    def _failed(self, row: Any, error: Exception, now: datetime) -> bool:
+        """Log the failure and schedule the next attempt, or park the message as dead."""
+        log.warning(
+            "handler %s failed for %s: %s",
+            row.handler,
+            row.key,
+            error,
+            exc_info=error,
+            extra={"action": "handler_failed", "key": row.key},
+        )
+        retry_at = None
+        if row.attempts + 1 < self.max_attempts:
+            retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
+        self.service.store.outbox_done(row.id, now, f"{type(error).__name__}: {error}", retry_at)
+        return False
 
 
 class Daemon:

@@ -20,7 +20,8 @@ from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.persistence import delivery
 from hotline.persistence import webhooks as subscriptions
-from hotline.persistence.sql import Claim, Decide, NewTicket, SqlStore
+from hotline.persistence.schedule import Claim
+from hotline.persistence.sql import Decide, NewTicket, SqlStore
 from hotline.workflows import loader
 
 
@@ -179,19 +180,53 @@ class Service:
 
     def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
         """Apply the command an outbox message carries (``fire_command``), exactly once: the
-        message is marked delivered in the command's transaction; None if it already was."""
+        message is marked delivered in the command's transaction; None if it already was.
+
+        A command the engine refuses (CommandError) is parked as dead at once, with a
+        ``command_refused`` event in the ticket's history in the same transaction, and the
+        CommandError is raised again: retrying a domain refusal cannot change its answer.
+        """
         now = self.clock.now()
-        command = Command(payload["trigger"], dict(payload.get("fields") or {}), "deadline")
+        seen: list[Ticket] = []
 
         def decide_on(ticket: Ticket) -> Decision:
+            seen.append(ticket)
             compiled = self.compiled(ticket.definition, ticket.definition_version)
-            return self._amend(decide(compiled, ticket, command, now))
+            return self._amend(escalation.fire_command(compiled, ticket, payload, now))
 
         guard = delivery.consume(message_id, now)
-        decision = self.store.update(payload["ticket_id"], decide_on, guard=guard)
+        try:
+            decision = self.store.update(payload["ticket_id"], decide_on, guard=guard)
+        except errors.CommandError as refused:
+            error = f"{type(refused).__name__}: {refused}"
+            self._refused(message_id, payload, error, seen[-1].version, now)
+            raise
         if decision is not None:
             self._committed(decision)
         return decision
+
+    def _refused(
+        self,
+        message_id: int,
+        payload: Mapping[str, Any],
+        error: str,
+        refused_at: int,
+        now: datetime,
+    ) -> None:
+        """Record the refusal and park the message dead, in one transaction (``refused_at``:
+        the ticket version that was refused)."""
+
+        def decide_on(ticket: Ticket) -> Decision:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            refusal = escalation.refuse_command(compiled, ticket, payload, now)
+            if refusal is None:  # changed since it was refused: the relay retries it
+                raise errors.StaleVersion(ticket.id, refused_at, ticket.version)
+            return self._amend(refusal)
+
+        guard = delivery.park(message_id, now, error)
+        decision = self.store.update(payload["ticket_id"], decide_on, guard=guard)
+        if decision is not None:
+            self._committed(decision)
 
     def _amend(self, decision: Decision) -> Decision:
         """Add what the decision's events owe integrators (webhook deliveries), before the write."""

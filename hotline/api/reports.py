@@ -107,7 +107,7 @@ def hot_topics(
     principal: Leader,
     svc: Svc,
     month: Annotated[str, Query(min_length=4, max_length=40, description="e.g. 2022-07.")],
-    months_before: Annotated[int, Query(ge=1, le=24)] = 3,
+    months_before: Annotated[int, Query(ge=1, le=assessment.MAX_MONTHS_BEFORE)] = 3,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""

@@ -23,6 +23,7 @@ from hotline.engine import periods
 from hotline.persistence import db, reports
 from hotline.workflows import loader
 
+MAX_BEFORE = assessment.MAX_MONTHS_BEFORE
 report_app = typer.Typer(
     help="Assessment reports: 三率, composite, rankings, 每月一题.", no_args_is_help=True
 )
@@ -98,7 +99,9 @@ def report_ranking(
 @user_errors
 def report_hot_topics(
     month: Annotated[str, typer.Option(help="The month, e.g. 2022-07.")],
-    months_before: Annotated[int, typer.Option(help="Months the growth compares with.")] = 3,
+    months_before: Annotated[
+        int, typer.Option(help=f"Months the growth compares with (1 to {MAX_BEFORE}).")
+    ] = 3,
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
@@ -109,8 +112,10 @@ def report_hot_topics(
     chosen = periods.parse(month)
     if chosen.grain != "month" or chosen.count != 1:
         raise errors.HotlineError(f"--month {month!r}: name one month, e.g. 2022-07")
-    if months_before < 1:
-        raise errors.HotlineError("--months-before must be at least 1")
+    if not 1 <= months_before <= MAX_BEFORE:
+        raise errors.HotlineError(
+            f"--months-before {months_before}: must be from 1 to {MAX_BEFORE} months"
+        )
     topics = assessment.hot_topics(open_service(db_url), chosen, months_before, _instant(as_of))
     document = report_documents.hot_topics(chosen.label, topics)
     _emit(document, fmt, f"每月一题 candidates, {chosen.label}")

@@ -7,6 +7,7 @@ that lost a race writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ ACTOR = "deadline"
 EVENTS = {"remind": "remind", "due": "overdue", "escalate": "escalate"}
 FIRED = frozenset((*EVENTS.values(), ABSENT, TASK_OVERDUE))  # every event a firing records
 FIRE_COMMAND = "fire_command"  # the outbox handler that fires a rung's command after commit
+COMMAND_REFUSED = "command_refused"  # the event of a rung's command the engine refused
 
 
 def decide_firing(
@@ -101,6 +103,30 @@ def _command(
     """The outbox payload that fires a rung's command, its fields' references resolved."""
     fields = references.resolve(command.fields, compiled.definition, ticket)
     return {"ticket_id": ticket.id, "trigger": command.trigger, "fields": fields}
+
+
+def fire_command(
+    compiled: CompiledDefinition, ticket: Ticket, payload: Mapping[str, Any], now: datetime
+) -> Decision:
+    """Apply the command a rung's ``FIRE_COMMAND`` message carries; raise CommandError if
+    the engine refuses it."""
+    command = Command(payload["trigger"], dict(payload.get("fields") or {}), ACTOR)
+    return decide(compiled, ticket, command, now)
+
+
+def refuse_command(
+    compiled: CompiledDefinition, ticket: Ticket, payload: Mapping[str, Any], now: datetime
+) -> Decision | None:
+    """The ``command_refused`` event (trigger, fields and the engine's reason) of a rung's
+    command that ``fire_command`` refuses at ``now``, changing nothing else; None if the
+    command would apply. A refusal is not transient: the message is not retried."""
+    try:
+        fire_command(compiled, ticket, payload, now)
+    except CommandError as refused:
+        fields = dict(payload.get("fields") or {})
+        recorded = {"trigger": payload["trigger"], "fields": fields, "reason": str(refused)}
+        return record(ticket, ticket, COMMAND_REFUSED, ACTOR, recorded, now, ticket.state)
+    return None
 
 
 def _due(deadline: Deadline, rung: int, now: datetime) -> bool:

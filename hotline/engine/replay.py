@@ -70,6 +70,8 @@ def _step(
         return migration.decide_migration(source, target, ticket, event.to_state, actor, now)
     if event.trigger in escalation.FIRED:
         return _firing(ticket, event, compiled(version))
+    if event.trigger == escalation.COMMAND_REFUSED:
+        return _refused(ticket, event, compiled(version))
     return decide(compiled(version), ticket, Command(event.trigger, event.payload, actor), now)
 
 
@@ -104,6 +106,15 @@ def _firing(ticket: Ticket, event: Event, compiled: CompiledDefinition) -> Decis
     decision = escalation.decide_firing(compiled, ticket, row_id, deadline.rung, event.occurred_at)
     if decision is None:
         raise ReplayMismatch(ticket.id, event.seq, f"the {kind!r} deadline was not due")
+    return decision
+
+
+def _refused(ticket: Ticket, event: Event, compiled: CompiledDefinition) -> Decision:
+    """A rung's command the engine refused: it must still be refused at that instant."""
+    decision = escalation.refuse_command(compiled, ticket, event.payload, event.occurred_at)
+    if decision is None:
+        trigger = event.payload.get("trigger")
+        raise ReplayMismatch(ticket.id, event.seq, f"{trigger!r} would not be refused")
     return decision
 
 

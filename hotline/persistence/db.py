@@ -1,8 +1,12 @@
-"""Creating the SQLAlchemy engine for a database URL, with the settings each backend needs."""
+"""Creating the SQLAlchemy engine for a database URL, with the settings each backend needs,
+and ``Database``: the engine with its read and write transactions."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,3 +63,67 @@ def _sqlite_engine(url: str, **kwargs: Any) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+class Database:
+    """One database URL's engine and its transactions; the base of the store's verb groups.
+
+    ``lease_rows`` is here because it is where SQLite and PostgreSQL differ in claiming rows.
+    """
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = normalise(url)
+        self.engine = create_engine(self.url, **engine_kwargs)
+
+    def migrate(self) -> None:
+        """Create the schema or bring it up to date (alembic ``upgrade head``)."""
+        from hotline.persistence import migrations
+
+        migrations.upgrade(self.engine)
+
+    def is_initialised(self) -> bool:
+        """Has ``migrate`` created the schema in this database?"""
+        return sa.inspect(self.engine).has_table("tickets")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def lease_rows(
+        self,
+        table: sa.Table,
+        due: Any,
+        order: Any,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease: timedelta,
+        columns: tuple[Any, ...],
+    ) -> list[Any]:
+        """Lease up to ``limit`` free ``due`` rows of ``table`` to ``owner`` in ``order``;
+        return their ids and ``columns``."""
+        free = sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
+        chosen = sa.select(table.c.id).where(due, free).order_by(order).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            # Replicas skip each other's locked rows instead of waiting for them.
+            chosen = chosen.with_for_update(skip_locked=True)
+        claim = (
+            table.update()
+            .where(table.c.id.in_(chosen.scalar_subquery()))
+            .values(claimed_by=owner, claimed_until=now + lease)
+            .returning(table.c.id, *columns)
+        )
+        with self.writing() as conn:
+            return list(conn.execute(claim))

@@ -3,7 +3,8 @@
 Messages are delivered at least once; receivers dedupe on ``key``. Hotline's own receiver,
 the ``fire_command`` handler, dedupes in the database: the message is marked delivered in the
 same transaction as the command, so a second delivery (a relay whose lease ran out while it
-worked) finds it delivered and applies nothing.
+worked) finds it delivered and applies nothing; a command the engine refuses is parked as dead
+in the same transaction as its refusal event.
 """
 
 from __future__ import annotations
@@ -45,5 +46,26 @@ def consume(message_id: int, now: datetime) -> Guard:
             .values(delivered_at=now, **DONE)
         )
         return taken.rowcount == 1
+
+    return guard
+
+
+def park(message_id: int, now: datetime, error: str) -> Guard:
+    """A guard for ``SqlStore.update``: take the pending message as dead with ``error`` (a
+    command the engine refused, recorded in the same transaction), or say no."""
+
+    def guard(conn: sa.Connection) -> bool:
+        parked = conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id, outbox.c.status == "pending")
+            .values(
+                status="dead",
+                last_error=error[:2000],
+                attempts=outbox.c.attempts + 1,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        return parked.rowcount == 1
 
     return guard

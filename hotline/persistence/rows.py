@@ -7,12 +7,21 @@ from typing import Any
 
 from hotline.engine.ticket import Deadline, Event, Ticket
 from hotline.engine.whistle import Whistle
-from hotline.persistence.tables import DeadlineRow, EventRow, OutboxRow, TicketRow
+from hotline.persistence.tables import (
+    DeadlineRow,
+    DefinitionRow,
+    EventRow,
+    FiringRow,
+    OutboxRow,
+    TicketRow,
+)
 
 tickets = TicketRow.__table__
 events = EventRow.__table__
 deadlines = DeadlineRow.__table__
 outbox = OutboxRow.__table__
+definitions = DefinitionRow.__table__
+firings = FiringRow.__table__
 
 EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
 DEADLINE_FIELDS = (

@@ -1,30 +1,27 @@
 """The store: tickets, history, deadlines and outbox in one SQL database.
 
 SQLite (embedded default) and PostgreSQL share this code; where they differ (write locking,
-claims) the difference stays in ``db`` and in ``_claim``. Writes go through SQLAlchemy Core on
-the sqlmodel tables: this is the hot path of every command.
+claims) the difference stays in ``db``. ``SqlStore`` is one class made of verb groups, one
+module per noun: tickets and their decisions here (the hot path of every command, SQLAlchemy
+Core on the sqlmodel tables), ``definitions``, ``schedule`` (deadline rungs) and ``outbox``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
-from hotline.errors import AlreadyFired, StaleVersion, UnknownDefinition, UnknownTicket
-from hotline.persistence import db, rows, whistles
-from hotline.persistence.rows import deadlines, events, outbox, tickets
-from hotline.persistence.tables import DefinitionRow, FiringRow
+from hotline.errors import AlreadyFired, StaleVersion, UnknownTicket
+from hotline.persistence import definitions, outbox, rows, schedule, whistles
+from hotline.persistence.rows import deadlines, events, firings, tickets
 
-definitions = DefinitionRow.__table__
-firings = FiringRow.__table__
 OPEN = ("pending", "paused")
 
 # The hot path's statements, built once: values travel as parameters, so SQLAlchemy reuses the
@@ -64,108 +61,17 @@ class NewTicket:
     idempotency_key: str | None = None
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A due row a sweeper has leased: a deadline rung, or an outbox message."""
-
-    id: int
-    ticket_id: int | None
-    due: datetime
-    rung: int = 0
-    owner: str | None = None  # the replica holding the lease; recorded on the firing row
-
-
 Decide = Callable[[Ticket], Decision | None]
 # Runs first in an update's transaction; False means "not any more": write nothing.
 Guard = Callable[[sa.Connection], bool]
 
 
-class SqlStore:
-    """Domain verbs over one database URL; every write is one transaction."""
+class SqlStore(definitions.DefinitionVerbs, schedule.ScheduleVerbs, outbox.OutboxVerbs):
+    """Domain verbs over one database URL; every write is one transaction.
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
-        self.url = db.normalise(url)
-        self.engine = db.create_engine(self.url, **engine_kwargs)
-
-    def migrate(self) -> None:
-        """Create the schema or bring it up to date (alembic ``upgrade head``)."""
-        from hotline.persistence import migrations
-
-        migrations.upgrade(self.engine)
-
-    def is_initialised(self) -> bool:
-        """Has ``migrate`` created the schema in this database?"""
-        return sa.inspect(self.engine).has_table("tickets")
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def writing(self) -> Iterator[sa.Connection]:
-        """One write transaction: committed on success, rolled back on any exception."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**{db.WRITE: True})
-            with conn.begin():
-                yield conn
-
-    @contextmanager
-    def reading(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
-
-    # -- definitions --------------------------------------------------------------------------
-
-    def publish_definition(self, name: str, source: str, now: datetime) -> int:
-        """Store ``source`` as the next version of ``name``; an unchanged text keeps its version."""
-        checksum = hashlib.sha256(source.encode()).hexdigest()
-        try:
-            return self._publish(name, source, checksum, now)
-        except sa.exc.IntegrityError:
-            # Another process published at the same moment (replicas running `hotline init`
-            # together): read again, and find the text stored or publish the next version.
-            return self._publish(name, source, checksum, now)
-
-    def _publish(self, name: str, source: str, checksum: str, now: datetime) -> int:
-        with self.writing() as conn:
-            latest = conn.execute(
-                sa.select(definitions.c.version, definitions.c.checksum)
-                .where(definitions.c.name == name)
-                .order_by(definitions.c.version.desc())
-                .limit(1)
-            ).first()
-            if latest and latest.checksum == checksum:
-                return latest.version
-            version = latest.version + 1 if latest else 1
-            conn.execute(
-                definitions.insert().values(
-                    name=name, version=version, source=source, checksum=checksum, published_at=now
-                )
-            )
-            return version
-
-    def latest_definition_version(self, name: str) -> int:
-        """The newest version of ``name``; raise UnknownDefinition."""
-        query = sa.select(sa.func.max(definitions.c.version)).where(definitions.c.name == name)
-        with self.reading() as conn:
-            version = conn.execute(query).scalar()
-        if version is None:
-            raise UnknownDefinition(name)
-        return version
-
-    def definition_source(self, name: str, version: int | None = None) -> tuple[int, str]:
-        """The (version, YAML text) of ``name`` at ``version``, or its newest version."""
-        query = sa.select(definitions.c.version, definitions.c.source).where(
-            definitions.c.name == name
-        )
-        if version is None:
-            query = query.order_by(definitions.c.version.desc()).limit(1)
-        else:
-            query = query.where(definitions.c.version == version)
-        with self.reading() as conn:
-            row = conn.execute(query).first()
-        if row is None:
-            raise UnknownDefinition(name, version)
-        return row.version, row.source
+    The engine, its transactions and ``migrate`` come from ``db.Database``; the definition,
+    deadline-schedule and outbox verbs from the module of each noun.
+    """
 
     # -- tickets ------------------------------------------------------------------------------
 
@@ -303,8 +209,6 @@ class SqlStore:
             "address": row.contact_address,
         }
 
-    # -- history and deadlines ----------------------------------------------------------------
-
     def events(self, ticket_id: int) -> list[Event]:
         """The ticket's history in order; raise UnknownTicket."""
         with self.reading() as conn:
@@ -314,130 +218,7 @@ class SqlStore:
             )
             return [rows.event(row) for row in found]
 
-    def deadlines(
-        self,
-        ticket_id: int | None = None,
-        status: str | None = "pending",
-        due_before: datetime | None = None,
-    ) -> list[Any]:
-        """Deadline rows by due time, filtered by ticket, status and due time."""
-        query = sa.select(deadlines).order_by(deadlines.c.due_at, deadlines.c.id)
-        if ticket_id is not None:
-            query = query.where(deadlines.c.ticket_id == ticket_id)
-        if status is not None:
-            query = query.where(deadlines.c.status == status)
-        if due_before is not None:
-            query = query.where(deadlines.c.due_at < due_before)
-        with self.reading() as conn:
-            return list(conn.execute(query))
-
-    def next_fire_at(self) -> datetime | None:
-        """When the earliest pending rung falls due (None if nothing is pending)."""
-        query = sa.select(sa.func.min(deadlines.c.fire_at)).where(deadlines.c.status == "pending")
-        with self.reading() as conn:
-            return conn.execute(query).scalar()  # min() keeps the column's aware-UTC type
-
-    def claim_due(self, now: datetime, limit: int, owner: str, lease: timedelta) -> list[Claim]:
-        """Lease up to ``limit`` deadline rungs due at ``now`` to ``owner``, earliest first.
-
-        A claim only stops other sweepers from taking the row until the lease ends; a sweeper
-        that dies leaves its rows to be taken over then. The firing itself is made safe by the
-        ticket's version, the rung check and the unique (deadline, rung) firing row.
-        """
-        due = sa.and_(deadlines.c.status == "pending", deadlines.c.fire_at <= now)
-        found = self._claim(
-            deadlines,
-            due,
-            deadlines.c.fire_at,
-            now,
-            limit,
-            owner,
-            lease,
-            (deadlines.c.ticket_id, deadlines.c.fire_at, deadlines.c.rung),
-        )
-        return sorted(
-            (Claim(r.id, r.ticket_id, r.fire_at, r.rung, owner) for r in found),
-            key=lambda c: (c.due, c.id),
-        )
-
-    # -- outbox -------------------------------------------------------------------------------
-
-    def outbox(self, ticket_id: int | None = None, status: str | None = None) -> list[Any]:
-        query = sa.select(outbox).order_by(outbox.c.id)
-        if ticket_id is not None:
-            query = query.where(outbox.c.ticket_id == ticket_id)
-        if status is not None:
-            query = query.where(outbox.c.status == status)
-        with self.reading() as conn:
-            return list(conn.execute(query))
-
-    def claim_outbox(self, now: datetime, limit: int, owner: str, lease: timedelta) -> list[Any]:
-        """Lease up to ``limit`` messages whose next attempt is due, oldest first."""
-        due = sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-        columns = (
-            outbox.c.ticket_id,
-            outbox.c.handler,
-            outbox.c.key,
-            outbox.c.payload,
-            outbox.c.attempts,
-            outbox.c.next_attempt_at,
-        )
-        found = self._claim(
-            outbox, due, outbox.c.next_attempt_at, now, limit, owner, lease, columns
-        )
-        return sorted(found, key=lambda r: (r.next_attempt_at, r.id))
-
-    def outbox_done(
-        self,
-        message_id: int,
-        now: datetime,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        """Record an attempt: delivered (no error), retried at ``retry_at``, or else dead."""
-        if error is None:
-            values: dict[str, Any] = {"status": "delivered", "delivered_at": now}
-        else:
-            values = {
-                "status": "pending" if retry_at else "dead",
-                "last_error": error[:2000],
-                "next_attempt_at": retry_at or now,
-            }
-        with self.writing() as conn:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id == message_id)
-                .values(
-                    attempts=outbox.c.attempts + 1, claimed_by=None, claimed_until=None, **values
-                )
-            )
-
     # -- internals ----------------------------------------------------------------------------
-
-    def _claim(
-        self,
-        table: sa.Table,
-        due: Any,
-        order: Any,
-        now: datetime,
-        limit: int,
-        owner: str,
-        lease: timedelta,
-        columns: tuple[Any, ...],
-    ) -> list[Any]:
-        free = sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
-        chosen = sa.select(table.c.id).where(due, free).order_by(order).limit(limit)
-        if self.engine.dialect.name == "postgresql":
-            # Replicas skip each other's locked rows instead of waiting for them.
-            chosen = chosen.with_for_update(skip_locked=True)
-        claim = (
-            table.update()
-            .where(table.c.id.in_(chosen.scalar_subquery()))
-            .values(claimed_by=owner, claimed_until=now + lease)
-            .returning(table.c.id, *columns)
-        )
-        with self.writing() as conn:
-            return list(conn.execute(claim))
 
     @contextmanager
     def _firing_conflicts(self) -> Iterator[None]:
@@ -486,22 +267,7 @@ class SqlStore:
                 ],
             )
         if decision.outbox:
-            conn.execute(
-                outbox.insert(),
-                [
-                    {
-                        "ticket_id": before.id,
-                        "handler": m.handler,
-                        "key": m.key,
-                        "payload": dict(m.payload),
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for m in decision.outbox
-                ],
-            )
+            outbox.enqueue(conn, before.id, decision.outbox, now)
 
     def _write_deadlines(self, conn: sa.Connection, decision: Decision) -> None:
         new = [

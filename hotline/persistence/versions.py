@@ -13,8 +13,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.persistence.rows import tickets
-from hotline.persistence.sql import SqlStore, definitions
+from hotline.persistence.rows import definitions, tickets
+from hotline.persistence.sql import SqlStore
 
 
 @dataclass(frozen=True)

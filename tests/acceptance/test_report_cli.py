@@ -123,6 +123,9 @@ def test_hot_topics_list_every_category_of_the_month(hotline):
         (("ranking", "--chart", "/no/such/dir/r.png"), "no such directory"),
         (("rates", "--period", "2022-01", "--chart", "r.svg"), "PNG files"),
         (("hot-topics", "--month", "2022-01..2022-02"), "name one month"),
+        (("hot-topics", "--month", "2022-07", "--months-before", "0"), "from 1 to 24 months"),
+        (("hot-topics", "--month", "2022-07", "--months-before", "25"), "--months-before 25"),
+        (("hot-topics", "--month", "2022-07", "--months-before", "99999999"), "from 1 to 24"),
         (("whistles", "--period", "0001-01"), "years 1900..2999"),
         (("whistles", "--period", "2022-01", "--unit", "nowhere"), "--unit 'nowhere'"),
         (

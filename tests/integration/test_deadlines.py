@@ -221,9 +221,10 @@ def test_a_message_that_keeps_failing_is_parked_as_dead(
     assert dead.attempts == 3 and "no such unit" in dead.last_error
 
 
-def test_an_escalation_can_emit_a_command_which_is_refused_until_the_trigger_exists(
+def test_an_escalation_command_the_engine_refuses_is_parked_dead_at_once_in_the_history(
     service, store, clock
 ):
+    # Given a level-3 rung that fires a command the definition has no trigger for
     source = store.definition_source("beijing-12345")[1].replace(
         "{level: 3, after: 24h, notify: notify_city}",
         "{level: 3, after: 24h, notify: notify_city, "
@@ -243,9 +244,21 @@ def test_an_escalation_can_emit_a_command_which_is_refused_until_the_trigger_exi
         "trigger": "hearing",
         "fields": {"to": ["water-group"]},
     }
-    Relay(service, owner="test").relay()
+    # When the relay delivers it, and runs again long after any backoff
+    relay = Relay(service, owner="test")
+    relay.relay()
+    clock.advance(H)
+    assert relay.relay() == (0, 0)
+
+    # Then it was refused once: dead with the refusal, recorded in the ticket's history
     [command] = hearings(store, ticket.id)
-    assert command.status == "pending" and "cannot 'hearing'" in command.last_error
+    assert (command.status, command.attempts) == ("dead", 1)
+    assert "cannot 'hearing'" in command.last_error
+    refusals = [e for e in service.history(ticket.id) if e.trigger == "command_refused"]
+    [refused] = [e for e in refusals if e.payload["trigger"] == "hearing"]
+    assert refused.actor == "deadline"
+    assert refused.payload["fields"] == {"to": ["water-group"]}
+    assert "cannot 'hearing'" in refused.payload["reason"]
     assert service.get(ticket.id).state == "dispatched"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hotline import audit
-from hotline.scheduler import Sweeper
+from hotline.scheduler import Relay, Sweeper
 
 H = timedelta(hours=1)
 UNSATISFIED = {"resolved": False, "satisfaction": "unsatisfied"}
@@ -96,6 +96,28 @@ def test_a_whistled_ticket_is_rebuilt_with_its_whistle_absences_and_tasks(
     step(1, "whistle_task_done", {"task": 1})
     triggers = [e.trigger for e in service.history(ticket.id)]
     assert {"whistle_absent", "whistle_task_overdue", "whistle_closed"} <= set(triggers)
+
+    # When each instant is rebuilt from the events alone, then it is the ticket as it was
+    for at, live in seen:
+        assert comparable(audit.as_of(service, ticket.id, at)) == comparable(live), f"at {at}"
+
+
+def test_a_ticket_whose_automatic_whistle_was_refused_is_rebuilt_with_the_refusal(
+    service, store, new_ticket, clock
+):
+    # Given a utility ticket led by the utility itself, so that its automatic whistle (level 2)
+    # is refused: the utility cannot summon itself
+    ticket = new_ticket("water-supply")
+    step, seen = recorder(service, ticket, clock)
+    relay = Relay(service, owner="test")
+    step(0.5, "dispatch", {"lead_unit": "water-group", "route": "direct"})
+    for hours in (24, 12, 1):
+        step(hours)
+        relay.relay()  # at the same instant: the ticket as it is after the relay
+        seen[-1] = (clock.now(), service.get(ticket.id))
+    step(1, "reply", {"opinion": "pipe fixed"})
+    [refused] = [e for e in service.history(ticket.id) if e.trigger == "command_refused"]
+    assert "cannot summon itself" in refused.payload["reason"]
 
     # When each instant is rebuilt from the events alone, then it is the ticket as it was
     for at, live in seen:

@@ -282,6 +282,33 @@ def test_an_overdue_utility_ticket_whistles_its_utility_12h_after_level_one(
     assert ticket.whistle.participants[0].due_at == clock.now() + 2 * H
 
 
+def test_the_automatic_whistle_is_refused_once_when_a_whistle_is_already_open(
+    service, store, new_ticket, clock
+):
+    # Given an overdue water-supply ticket whose street has already whistled by hand
+    ticket = new_ticket(
+        "water-supply", steps=[dispatch("street-jianwai"), whistle(["water-repair"])]
+    )
+    sweeper, relay = Sweeper(service, owner="test"), Relay(service, owner="test")
+
+    # When level 2 fires the automatic whistle and the relay delivers it, again and again
+    for hours in (24, 36, 37, 40):
+        clock.set(ticket.updated_at + hours * H)
+        sweeper.sweep()
+        relay.relay()
+
+    # Then the command was refused once: dead at once, its refusal in the history
+    [command] = [m for m in store.outbox(ticket.id) if m.handler == "fire_command"]
+    assert (command.status, command.attempts) == ("dead", 1)
+    [refused] = [e for e in service.history(ticket.id) if e.trigger == "command_refused"]
+    assert (
+        refused.payload["trigger"] == "whistle" and refused.payload["reason"] in command.last_error
+    )
+    ticket = service.get(ticket.id)
+    assert [p.department for p in ticket.whistle.participants] == ["water-repair"]
+    assert not broken_links(service.history(ticket.id))
+
+
 @pytest.mark.parametrize(
     ("steps", "command", "message"),
     [

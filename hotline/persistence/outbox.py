@@ -1,0 +1,95 @@
+"""The store's outbox verbs: messages a decision leaves for handlers to deliver after commit.
+
+A decision's messages are written in its own transaction (``enqueue``); the relay leases the
+due ones (``claim_outbox``) and records each attempt (``outbox_done``). Batch deliveries and
+the exactly-once ``fire_command`` guard are in ``delivery``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from hotline.engine.decision import OutboxMessage
+from hotline.persistence import db
+from hotline.persistence.rows import outbox
+
+CLAIMED = (
+    outbox.c.ticket_id,
+    outbox.c.handler,
+    outbox.c.key,
+    outbox.c.payload,
+    outbox.c.attempts,
+    outbox.c.next_attempt_at,
+)
+
+
+def enqueue(
+    conn: sa.Connection, ticket_id: int, messages: Sequence[OutboxMessage], now: datetime
+) -> None:
+    """Write a decision's messages, due at once, in the decision's transaction."""
+    conn.execute(
+        outbox.insert(),
+        [
+            {
+                "ticket_id": ticket_id,
+                "handler": m.handler,
+                "key": m.key,
+                "payload": dict(m.payload),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for m in messages
+        ],
+    )
+
+
+class OutboxVerbs(db.Database):
+    """The outbox: ``outbox``, ``claim_outbox``, ``outbox_done`` (mixed into ``SqlStore``)."""
+
+    def outbox(self, ticket_id: int | None = None, status: str | None = None) -> list[Any]:
+        query = sa.select(outbox).order_by(outbox.c.id)
+        if ticket_id is not None:
+            query = query.where(outbox.c.ticket_id == ticket_id)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        with self.reading() as conn:
+            return list(conn.execute(query))
+
+    def claim_outbox(self, now: datetime, limit: int, owner: str, lease: timedelta) -> list[Any]:
+        """Lease up to ``limit`` messages whose next attempt is due, oldest first."""
+        due = sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+        found = self.lease_rows(
+            outbox, due, outbox.c.next_attempt_at, now, limit, owner, lease, CLAIMED
+        )
+        return sorted(found, key=lambda r: (r.next_attempt_at, r.id))
+
+    def outbox_done(
+        self,
+        message_id: int,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Record an attempt: delivered (no error), retried at ``retry_at``, or else dead."""
+        if error is None:
+            values: dict[str, Any] = {"status": "delivered", "delivered_at": now}
+        else:
+            values = {
+                "status": "pending" if retry_at else "dead",
+                "last_error": error[:2000],
+                "next_attempt_at": retry_at or now,
+            }
+        with self.writing() as conn:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id == message_id)
+                .values(
+                    attempts=outbox.c.attempts + 1, claimed_by=None, claimed_until=None, **values
+                )
+            )
