@@ -112,7 +112,7 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
         Intake("water-supply", "No water since this morning", channel="app"),
         _solved("water-group", "valve repaired, supply restored"),
     ),
-    (Intake("heating", "Radiators cold in building 3"), _solved("heating-co", "bled the pipes")),
+    (Intake("heating", "Radiators cold in building 3"), _solved("heating-group", "bled the pipes")),
     (
         Intake("sanitation", "Rubbish not collected for 3 days"),
         _solved("street-jianwai", "collection rescheduled", "basic"),
@@ -136,7 +136,7 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     (
         Intake("wage-arrears", "Unpaid wages at a building site"),
         [
-            _dispatch("district-labour", "via_district"),
+            _dispatch("chaoyang-labour", "via_district"),
             (
                 "exclude",
                 {"approver": "street-leader-wang", "reason": "labour arbitration in progress"},
@@ -147,11 +147,14 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     (Intake("property-management", "Neighbour's dog barks all day"), _unresolved("street-chaowai")),
     (
         Intake("illegal-construction", "Rooftop shed being built"),
-        [_dispatch("street-chaowai", co="urban-mgmt,planning"), ("respond", {}, 1 * H)],
+        [
+            _dispatch("street-chaowai", co="chaoyang-urban,chaoyang-planning"),
+            ("respond", {}, 1 * H),
+        ],
     ),
     (
         Intake("power-supply", "Street lights out on Main Road", channel="proactive"),
-        [_dispatch("power-group"), *_handle("lamps replaced")],
+        [_dispatch("power-company"), *_handle("lamps replaced")],
     ),
     (Intake("noise", "Loudspeakers at the square every evening"), []),
     (

@@ -37,6 +37,7 @@ def decide(
     given = {k: v for k, v in command.fields.items() if k != MET}
     fields = compiled.validate_fields(ticket.state, command.trigger, given)
     check_classification(definition, fields.get("category"), fields.get("urgency"))
+    check_units(definition, fields)
     ctx = Context(ticket, fields, definition, now, compiled.calendar)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
 
@@ -85,6 +86,16 @@ def check_classification(definition: Definition, category: str | None, urgency: 
         raise InvalidField("category", f"unknown category {category!r}; known: {known}")
     if urgency is not None and urgency not in definition.urgencies:
         raise InvalidField("urgency", f"must be one of {', '.join(definition.urgencies)}")
+
+
+def check_units(definition: Definition, fields: Mapping[str, Any]) -> None:
+    """Refuse a lead or co-unit the definition's ``units`` catalogue does not declare (a typo
+    would send the ticket to nobody); a definition without a catalogue names units freely."""
+    if not definition.units:
+        return
+    if fields.get("lead_unit") is not None:
+        definition.require_units("lead_unit", [fields["lead_unit"]])
+    definition.require_units("co_units", fields.get("co_units") or ())
 
 
 def record(

@@ -7,6 +7,7 @@ like the Machine it compiles to. Shapes are checked here; names and reachability
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 from hotline.engine import durations
+from hotline.errors import InvalidField
 
 Duration = Annotated[durations.Span, BeforeValidator(durations.parse), PlainSerializer(str)]
 FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
@@ -199,6 +201,13 @@ class Definition(_Strict):
 
     def unit(self, code: str) -> Unit | None:
         return next((u for u in self.units if u.code == code), None)
+
+    def require_units(self, field: str, codes: Iterable[str], what: str = "unit") -> None:
+        """Refuse a code the ``units`` catalogue does not declare, naming it and the field."""
+        for code in codes:
+            if self.unit(code) is None:
+                known = ", ".join(u.code for u in self.units)
+                raise InvalidField(field, f"unknown {what} {code!r}; known units: {known}")
 
     @property
     def state_names(self) -> list[str]:

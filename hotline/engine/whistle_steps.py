@@ -8,7 +8,7 @@ participant's report deadline and every task's due date is a ``Deadline`` scoped
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,12 +41,12 @@ def summon(
     now: datetime,
 ) -> Ticket:
     """吹哨: open a whistle with one participant and one report deadline per department."""
-    _check_units("to", to, definition)
+    definition.require_units("to", to, "department")
     if not to:
         raise InvalidField("to", "name at least one department to summon")
     if twice := next((d for i, d in enumerate(to) if d in to[:i]), None):
         raise InvalidField("to", f"department {twice!r} is named twice")
-    _check_units("by", [whistler], definition)
+    definition.require_units("by", [whistler], "department")
     if whistler in to:
         raise InvalidField("to", f"the whistling unit {whistler!r} cannot summon itself")
     no = ticket.whistle.no + 1 if ticket.whistle else 1
@@ -123,7 +123,7 @@ def assign(
 ) -> Ticket:
     """A conference's task for ``owner``, due at ``due``: a deadline like any other."""
     whistle = _open(ticket)
-    _check_units("owner", [owner], definition)
+    definition.require_units("owner", [owner], "department")
     if not whistle.conferences:
         raise InvalidField("owner", f"whistle {whistle.no} has no conference to give tasks")
     if due <= now:
@@ -202,13 +202,6 @@ def _open(ticket: Ticket) -> Whistle:
     if ticket.whistle is None or not ticket.whistle.open:
         raise InvalidField("whistle", f"ticket {ticket.id} has no open whistle")
     return ticket.whistle
-
-
-def _check_units(field: str, codes: Iterable[str], definition: Definition) -> None:
-    for code in codes:
-        if definition.unit(code) is None:
-            known = ", ".join(u.code for u in definition.units)
-            raise InvalidField(field, f"unknown department {code!r}; known units: {known}")
 
 
 def _report_deadline(

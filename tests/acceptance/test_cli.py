@@ -30,7 +30,7 @@ def test_a_ticket_lives_its_life_from_the_command_line(hotline):
             "--set",
             "route=direct",
             "--set",
-            "co_units=street-a,street-b",
+            "co_units=street-jianwai,street-chaowai",
         ],
         ["respond"],
         ["reply", "--set", "opinion=valve repaired"],
@@ -43,7 +43,11 @@ def test_a_ticket_lives_its_life_from_the_command_line(hotline):
     assert "ticket 1 closed (version 6)" in out
 
     code, out, _ = hotline("show", "1")
-    assert "street-a, street-b" in out and "138****5678" in out and "13812345678" not in out
+    assert (
+        "street-jianwai, street-chaowai" in out
+        and "138****5678" in out
+        and "13812345678" not in out
+    )
     code, out, _ = hotline("history", "1")
     assert out.count(" → ") == 7 and "callback → closed" in out  # header + 6 events
     code, out, _ = hotline("tickets", "--state", "closed")

@@ -12,7 +12,7 @@ from hotline import demo, errors
 from hotline.engine.history import broken_links
 from hotline.service import Intake
 
-DISPATCH = ("dispatch", {"lead_unit": "street-a", "route": "direct"})
+DISPATCH = ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
 REPLY = ("reply", {"opinion": "fixed"})
 CALLBACK_YES = ("record_callback", {"resolved": True, "satisfaction": "satisfied"})
 CALLBACK_NO = ("record_callback", {"resolved": False, "satisfaction": "unsatisfied"})
@@ -48,7 +48,7 @@ def test_every_demo_path_ends_where_the_workflow_says(service, clock):
 def test_unsatisfied_callback_redispatches_to_same_unit_and_keeps_every_round(service, new_ticket):
     ticket = new_ticket(steps=[DISPATCH, REPLY, ("start_callback", {}), CALLBACK_NO])
 
-    assert (ticket.state, ticket.round, ticket.lead_unit) == ("re-dispatched", 2, "street-a")
+    assert (ticket.state, ticket.round, ticket.lead_unit) == ("re-dispatched", 2, "street-jianwai")
     ticket = service.fire(ticket.id, *REPLY)
     ticket = service.fire(ticket.id, "start_callback")
     ticket = service.fire(ticket.id, *CALLBACK_YES)
@@ -83,6 +83,16 @@ def test_bad_commands_write_nothing(service, store, new_ticket, trigger, fields,
 
     with pytest.raises(error):
         service.fire(ticket.id, trigger, fields)
+
+    assert snapshot(store) == before
+
+
+def test_dispatch_to_an_undeclared_unit_is_refused_and_writes_nothing(service, store, new_ticket):
+    ticket = new_ticket()
+    before = snapshot(store)
+
+    with pytest.raises(errors.InvalidField, match="unknown unit 'water-grop'"):
+        service.fire(ticket.id, "dispatch", {"lead_unit": "water-grop", "route": "direct"})
 
     assert snapshot(store) == before
 
@@ -197,7 +207,7 @@ def test_outbox_rows_carry_an_idempotency_key(service, store, new_ticket):
 
     [message] = store.outbox(ticket.id)
     assert (message.handler, message.key) == ("notify_unit", f"{ticket.id}:2:notify_unit")
-    assert message.payload["lead_unit"] == "street-a"
+    assert message.payload["lead_unit"] == "street-jianwai"
 
 
 def test_contact_details_stay_out_of_history_and_messages(service, store, new_ticket):

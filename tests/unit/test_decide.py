@@ -233,14 +233,14 @@ def test_dispatch_copies_units_and_category_onto_the_ticket(ticket_factory, fire
         "dispatch",
         {
             "lead_unit": "chaoyang-water",
-            "co_units": "chaoyang-housing, chaoyang-street",
+            "co_units": "chaoyang-housing, street-chaowai",
             "route": "via_district",
             "category": "water-supply",
         },
     )
 
     assert decision.after.lead_unit == "chaoyang-water"
-    assert decision.after.co_units == ("chaoyang-housing", "chaoyang-street")
+    assert decision.after.co_units == ("chaoyang-housing", "street-chaowai")
     assert decision.after.category == "water-supply"
     assert decision.after.fields == {"route": "via_district"}
 
@@ -255,6 +255,26 @@ def test_dispatch_with_an_unknown_category_is_invalid(ticket_factory, fire):
     assert refused.value.field == "category"
     assert "unknown category 'street-lamps'" in refused.value.reason
     assert "noise" in refused.value.reason  # the known codes are listed
+
+
+@pytest.mark.parametrize(
+    ("field", "units"),
+    [
+        ("lead_unit", {"lead_unit": "water-grop"}),
+        ("co_units", {"co_units": "street-jianwai, jianwai"}),
+    ],
+)
+def test_dispatch_to_a_unit_the_catalogue_does_not_declare_is_invalid(
+    ticket_factory, fire, field, units
+):
+    ticket = ticket_factory()
+    trigger, fields = DISPATCH
+
+    with pytest.raises(InvalidField) as refused:
+        fire(ticket, trigger, {**fields, **units})
+
+    assert refused.value.field == field
+    assert "unknown unit" in refused.value.reason and "water-group" in refused.value.reason
 
 
 def test_submitting_an_unknown_category_is_invalid(ticket_factory, compiled):
@@ -344,7 +364,7 @@ def test_a_second_response_in_the_same_round_is_refused(ticket_factory, walk, fi
 
 def test_a_returned_ticket_goes_back_to_received_without_units(ticket_factory, fire):
     ticket = ticket_factory(
-        state="dispatched", lead_unit="chaoyang-housing", co_units=("chaoyang-street",)
+        state="dispatched", lead_unit="chaoyang-housing", co_units=("street-chaowai",)
     )
 
     decision = fire(ticket, "return", {"reason": "the building belongs to Haidian"})
