@@ -24,6 +24,9 @@ from hotline.persistence.schedule import Claim
 from hotline.persistence.sql import Decide, NewTicket, SqlStore
 from hotline.workflows import loader
 
+# What a command decides on its ticket, given the ticket's pinned definition; None: nothing to do.
+Decider = Callable[[CompiledDefinition, Ticket], Decision | None]
+
 
 @dataclass(frozen=True)
 class Intake:
@@ -139,44 +142,32 @@ class Service:
 
     def _apply(self, ticket_id: int, command: Command) -> Decision:
         now = self.clock.now()
-
-        def decide_on(ticket: Ticket) -> Decision:
-            compiled = self.compiled(ticket.definition, ticket.definition_version)
-            return self._amend(decide(compiled, ticket, command, now))
-
-        decision = self.store.update(ticket_id, decide_on)
+        decision = self._write(ticket_id, lambda c, t: decide(c, t, command, now))
         assert decision is not None, "a command always decides or raises"
-        self._committed(decision)
         return decision
 
     def fire_deadline(self, claim: Claim) -> Decision | None:
         """Fire one claimed deadline rung in its own transaction; None if it was not due any
         more (met, moved, or fired by another sweeper)."""
-        decide_on = self._firing(claim, self.clock.now())
         try:
-            decision = self.store.update(claim.ticket_id, decide_on, fired_by=claim.owner)
+            return self._write(
+                claim.ticket_id, self._firing(claim, self.clock.now()), fired_by=claim.owner
+            )
         except errors.AlreadyFired:
             return None
-        if decision is not None:
-            self._committed(decision)
-        return decision
 
     def fire_deadlines(self, claims: Sequence[Claim]) -> list[Decision | None]:
         """``fire_deadline`` for several claims of one owner in one transaction (all or none:
         on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
         now = self.clock.now()
-        updates = [(c.ticket_id, self._firing(c, now)) for c in claims]
+        updates = [(c.ticket_id, self._deciding(self._firing(c, now))) for c in claims]
         decisions = self.store.update_each(updates, fired_by=claims[0].owner if claims else None)
         self._committed(*(d for d in decisions if d is not None))
         return decisions
 
-    def _firing(self, claim: Claim, now: datetime) -> Decide:
-        def decide_on(ticket: Ticket) -> Decision | None:
-            compiled = self.compiled(ticket.definition, ticket.definition_version)
-            decision = escalation.decide_firing(compiled, ticket, claim.id, claim.rung, now)
-            return self._amend(decision) if decision else None
-
-        return decide_on
+    @staticmethod
+    def _firing(claim: Claim, now: datetime) -> Decider:
+        return lambda c, t: escalation.decide_firing(c, t, claim.id, claim.rung, now)
 
     def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
         """Apply the command an outbox message carries (``fire_command``), exactly once: the
@@ -189,21 +180,17 @@ class Service:
         now = self.clock.now()
         seen: list[Ticket] = []
 
-        def decide_on(ticket: Ticket) -> Decision:
+        def fire(compiled: CompiledDefinition, ticket: Ticket) -> Decision:
             seen.append(ticket)
-            compiled = self.compiled(ticket.definition, ticket.definition_version)
-            return self._amend(escalation.fire_command(compiled, ticket, payload, now))
+            return escalation.fire_command(compiled, ticket, payload, now)
 
         guard = delivery.consume(message_id, now)
         try:
-            decision = self.store.update(payload["ticket_id"], decide_on, guard=guard)
+            return self._write(payload["ticket_id"], fire, guard=guard)
         except errors.CommandError as refused:
             error = f"{type(refused).__name__}: {refused}"
             self._refused(message_id, payload, error, seen[-1].version, now)
             raise
-        if decision is not None:
-            self._committed(decision)
-        return decision
 
     def _refused(
         self,
@@ -216,17 +203,32 @@ class Service:
         """Record the refusal and park the message dead, in one transaction (``refused_at``:
         the ticket version that was refused)."""
 
-        def decide_on(ticket: Ticket) -> Decision:
-            compiled = self.compiled(ticket.definition, ticket.definition_version)
+        def refuse(compiled: CompiledDefinition, ticket: Ticket) -> Decision:
             refusal = escalation.refuse_command(compiled, ticket, payload, now)
             if refusal is None:  # changed since it was refused: the relay retries it
                 raise errors.StaleVersion(ticket.id, refused_at, ticket.version)
-            return self._amend(refusal)
+            return refusal
 
-        guard = delivery.park(message_id, now, error)
-        decision = self.store.update(payload["ticket_id"], decide_on, guard=guard)
+        self._write(payload["ticket_id"], refuse, guard=delivery.park(message_id, now, error))
+
+    def _write(self, ticket_id: int, decider: Decider, **options: Any) -> Decision | None:
+        """One transaction on a ticket: decide, add webhook deliveries, write, then tell the
+        listeners; ``options`` go to ``store.update`` (``fired_by``, ``guard``)."""
+        decision = self.store.update(ticket_id, self._deciding(decider), **options)
         if decision is not None:
             self._committed(decision)
+        return decision
+
+    def _deciding(self, decider: Decider) -> Decide:
+        """The store's ``decide(ticket)``: ``decider`` on the ticket's pinned definition,
+        amended with the webhook deliveries its events owe."""
+
+        def decide_on(ticket: Ticket) -> Decision | None:
+            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            decision = decider(compiled, ticket)
+            return self._amend(decision) if decision else None
+
+        return decide_on
 
     def _amend(self, decision: Decision) -> Decision:
         """Add what the decision's events owe integrators (webhook deliveries), before the write."""
