@@ -80,11 +80,14 @@ def list_tickets(
         created_before=_aware(created_before, "created_before"),
         visible_to_unit=principal.unit if principal.role is Role.UNIT else None,
     )
-    found = queries.find_tickets(svc.store, where, _after(cursor), limit)
-    found = [t for t in found if access.visible(principal, t)]
-    next_cursor = _cursor(found[-1].id) if len(found) == limit else None
+    page = queries.find_tickets(svc.store, where, _after(cursor), limit)
+    # The SQL already filters by visibility; the Python rule is a second lock on personal
+    # data. The cursor follows the page the database returned, so a row either rule drops
+    # can never end the listing early.
+    next_cursor = _cursor(page[-1].id) if len(page) == limit else None
+    shown = [t for t in page if access.visible(principal, t)]
     return schemas.TicketPage(
-        items=[schemas.ticket_out(t, svc.allowed(t)) for t in found], next_cursor=next_cursor
+        items=[schemas.ticket_out(t, svc.allowed(t)) for t in shown], next_cursor=next_cursor
     )
 
 
