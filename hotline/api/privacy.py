@@ -34,12 +34,12 @@ def contact(
     return schemas.Contact(**found, masked=False)
 
 
-@router.get("/access-log", response_model=list[schemas.AccessOut])
+@router.get("/access-log", response_model=list[tokens.Access])
 def access_log(
     principal: Annotated[Principal, Depends(allow(Role.AUDITOR, Role.ADMIN))],
     svc: Svc,
     ticket_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[schemas.AccessOut]:
+) -> list[tokens.Access]:
     """Who read personal data unmasked, when and why, newest first."""
-    return [schemas.AccessOut(**vars(a)) for a in tokens.accesses(svc.store, ticket_id, limit)]
+    return tokens.accesses(svc.store, ticket_id, limit)

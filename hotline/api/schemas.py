@@ -105,15 +105,6 @@ class EventOut(BaseModel):
     hash: str
 
 
-class AccessOut(BaseModel):
-    ticket_id: int
-    token_name: str
-    role: str
-    unit: str | None
-    reason: str
-    accessed_at: datetime
-
-
 def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = None) -> TicketOut:
     return TicketOut(
         id=ticket.id,
