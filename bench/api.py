@@ -44,7 +44,7 @@ def main() -> None:
         store.close()
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "hotline.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "hotline.cli.main", "serve", "--port", str(port)],
             env={**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "WARNING"},
         )
         try:

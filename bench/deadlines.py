@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.clock import FrozenClock
+from hotline.daemon.scheduler import Daemon, Sweeper
 from hotline.persistence.sql import SqlStore
-from hotline.scheduler import Daemon, Sweeper
 from hotline.service import Intake, Service
 
 DISPATCH = {"lead_unit": "water-group", "route": "direct"}

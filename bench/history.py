@@ -14,7 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hotline import audit, versioning
+from hotline.admin import audit
+from hotline.admin import versions as versioning
 from hotline.clock import FrozenClock
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service

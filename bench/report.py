@@ -1,10 +1,10 @@
 """Monthly rates by unit over a million tickets on SQLite: how long the real report takes.
 
 Fixture shortcut: driving a million tickets through the Service would take hours, so a realistic
-sample is simulated through the real service (``hotline.simulate``, a seeded month of January
-2022) and then multiplied in the database with set-based SQL: each copy re-inserts the sample's
-tickets and events with shifted ids (same times, same units), so every copy's history has the
-sample's shape. The copies' hashes are the sample's (the chains do not verify: a fixture, not
+sample is simulated through the real service (``hotline.simulation.simulate``, a seeded month
+of January 2022) and then multiplied in the database with set-based SQL: each copy re-inserts the
+sample's tickets and events with shifted ids (same times, same units), so every copy's history has
+the sample's shape. The copies' hashes are the sample's (the chains do not verify: a fixture, not
 a history), and deadlines and outbox rows are not copied (the report does not read them).
 
 Then ``assessment.rates(…, by="unit")`` for January 2022 (and its previous month, December) is
@@ -24,12 +24,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hotline import assessment, simulate
 from hotline.clock import FrozenClock
 from hotline.engine import periods
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
+from hotline.reports import assessment
 from hotline.service import Service
+from hotline.simulation import simulate
 
 MONTH = periods.parse("2022-01")
 AS_OF = datetime(2022, 3, 1, tzinfo=UTC)

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.clock import FrozenClock
+from hotline.daemon.scheduler import Sweeper
 from hotline.persistence import whistles
 from hotline.persistence.sql import SqlStore
-from hotline.scheduler import Sweeper
 from hotline.service import Intake, Service
 
 DEPARTMENTS = [

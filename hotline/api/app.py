@@ -10,7 +10,6 @@ import anyio.to_thread
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from hotline import metrics
 from hotline.api import (
     definitions,
     middleware,
@@ -23,6 +22,7 @@ from hotline.api import (
 )
 from hotline.api import metrics as metrics_route
 from hotline.api import reports as report_routes
+from hotline.daemon import metrics
 from hotline.service import Service
 
 DESCRIPTION = """Hotline's API for integrators: call centres, apps and partner hotlines.

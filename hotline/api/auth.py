@@ -16,8 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
-from hotline.access import Principal, Role
 from hotline.api.problems import Problem
+from hotline.engine.access import Principal, Role
 from hotline.persistence import tokens
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `hotline token create`.")

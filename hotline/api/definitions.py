@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from hotline.access import Principal, Role
 from hotline.api import deps
 from hotline.api.auth import EVERY_ROLE, allow
 from hotline.api.schemas import Strict
+from hotline.engine.access import Principal, Role
 from hotline.persistence import queries
 from hotline.service import Service
 from hotline.workflows import loader

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Path, Request
 
-from hotline import access, errors
-from hotline.access import Principal
+from hotline import errors
+from hotline.engine import access
+from hotline.engine.access import Principal
 from hotline.engine.ticket import Ticket
 from hotline.service import Service
 

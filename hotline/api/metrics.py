@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from hotline import metrics
 from hotline.api.auth import ANYONE
+from hotline.daemon import metrics
 
 router = APIRouter(tags=["metrics"])
 

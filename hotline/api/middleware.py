@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline import metrics
 from hotline.api.problems import MEDIA_TYPE
+from hotline.daemon import metrics
 
 MAX_BODY = 1_000_000  # bytes; a definition's YAML is the largest body, some tens of KB
 

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query
 
-from hotline import access, errors
-from hotline.access import Principal, Role
+from hotline import errors
 from hotline.api import deps
 from hotline.api.auth import ANYONE, allow
 from hotline.api.problems import Problem
+from hotline.engine import access
+from hotline.engine.access import Principal, Role
 from hotline.engine.ticket import Ticket
 from hotline.persistence import queries
 from hotline.service import Intake, Service

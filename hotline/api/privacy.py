@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hotline.access import Principal, Role
 from hotline.api import deps, schemas
 from hotline.api.auth import allow
 from hotline.api.deps import TicketId
+from hotline.engine.access import Principal, Role
 from hotline.persistence import tokens
 from hotline.service import Service
 

@@ -1,5 +1,5 @@
 """/api/v1/reports: the assessment reports, in the documents ``hotline report … --format json``
-prints (``hotline.report_documents``), so that the API and the CLI give the same numbers.
+prints (``hotline.reports.documents``), so that the API and the CLI give the same numbers.
 
 Who reads what:
 
@@ -23,13 +23,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
-from hotline import assessment, errors, report_documents, whistle_report
-from hotline.access import Principal, Role
+from hotline import errors
 from hotline.api import deps
 from hotline.api.auth import allow
 from hotline.api.problems import Problem
 from hotline.engine import periods
+from hotline.engine.access import Principal, Role
 from hotline.engine.periods import Period
+from hotline.reports import assessment
+from hotline.reports import documents as report_documents
+from hotline.reports import whistles as whistle_report
 from hotline.service import Service
 from hotline.workflows import loader
 

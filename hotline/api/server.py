@@ -9,7 +9,7 @@ import threading
 import uvicorn
 
 from hotline.api.app import create_app
-from hotline.scheduler import Daemon
+from hotline.daemon.scheduler import Daemon
 from hotline.service import Service
 
 log = logging.getLogger("hotline.api")

@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from hotline import access
-from hotline.access import Principal, Role
 from hotline.api import deps, schemas
 from hotline.api.auth import allow
 from hotline.api.deps import CODE, TicketId
 from hotline.api.problems import Problem
+from hotline.engine import access
+from hotline.engine.access import Principal, Role
 from hotline.engine.ticket import Ticket
 from hotline.persistence import queries
 from hotline.service import Intake, Service

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
-from hotline.access import Principal, Role
 from hotline.api import deps
 from hotline.api.auth import allow
 from hotline.api.problems import Problem
 from hotline.api.schemas import Strict
 from hotline.engine import escalation
+from hotline.engine.access import Principal, Role
 from hotline.engine.decide import SUBMIT
 from hotline.engine.webhooks import ANY_EVENT
 from hotline.persistence import queries, webhooks

@@ -13,11 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
-from hotline.access import Principal, Role
 from hotline.api import deps
 from hotline.api.auth import allow
 from hotline.api.deps import CODE
 from hotline.api.problems import Problem
+from hotline.engine.access import Principal, Role
 from hotline.persistence import whistles
 from hotline.service import Service
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hotline import errors
-from hotline.access import Principal, Role
+from hotline.engine.access import Principal, Role
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import AccessLogRow, ApiTokenRow
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from hotline import cli
+from hotline.cli import main as cli
 
 # Where `hotline run` also serves the HTTP API (issue 6), replicas on one machine would compete
 # for its port: these tests run the daemon alone.
@@ -29,9 +29,9 @@ NO_API = ["--no-api"] if "api" in inspect.signature(cli.run).parameters else []
 AHEAD = """
 import sys
 from datetime import timedelta
-from hotline import cli
+from hotline.cli import main as cli
 from hotline.clock import OffsetClock
-from hotline.commands import common
+from hotline.cli import common
 clock = OffsetClock(timedelta(seconds=float(sys.argv[1])))
 cli.open_service = lambda url: common.open_service(url, clock)
 cli.app(sys.argv[2:])
@@ -45,7 +45,7 @@ class Replica:
         env = {**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "INFO"}
         run = ["run", "--safety", "0.2", *NO_API, *args]
         if ahead is None:
-            command = [sys.executable, "-m", "hotline.cli", *run]
+            command = [sys.executable, "-m", "hotline.cli.main", *run]
         else:
             command = [sys.executable, "-c", AHEAD, str(ahead.total_seconds()), *run]
         self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)

@@ -26,7 +26,7 @@ class Daemon:
     def __init__(self, url: str) -> None:
         env = {**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "DEBUG"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hotline.cli", "run", "--safety", "0.2", "--no-api"],
+            [sys.executable, "-m", "hotline.cli.main", "run", "--safety", "0.2", "--no-api"],
             env=env,
             stderr=subprocess.PIPE,
             text=True,

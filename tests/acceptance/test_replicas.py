@@ -198,7 +198,7 @@ def test_replicas_running_init_together_on_an_empty_database_all_succeed(empty_d
         conn.exec_driver_sql(f"SELECT pg_advisory_lock({migrations.LOCK_KEY})")
         inits = [
             subprocess.Popen(
-                [sys.executable, "-m", "hotline.cli", "init"],
+                [sys.executable, "-m", "hotline.cli.main", "init"],
                 env={**os.environ, "HOTLINE_DB_URL": plain},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 
 runner = CliRunner()
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -12,7 +12,7 @@ import time
 import httpx
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 
 runner = CliRunner()
 
@@ -47,7 +47,7 @@ def test_run_serves_the_api_with_a_token_and_stops_on_sigterm(tmp_path, monkeypa
 
     # When `hotline run` is started on a free port
     process = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "hotline.cli.main", "run", "--port", str(port)],
         env={**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "DEBUG"},
         stderr=subprocess.PIPE,
         text=True,

@@ -6,8 +6,8 @@ import anyio.from_thread
 import httpx
 import pytest
 
-from hotline.access import Role
 from hotline.api.app import create_app
+from hotline.engine.access import Role
 from hotline.persistence import tokens
 
 UNIT = "water-group"

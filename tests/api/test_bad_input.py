@@ -6,8 +6,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from hotline.access import Role
 from hotline.api.auth import api_routes, policy_of
+from hotline.engine.access import Role
 from hotline.persistence.sql import SqlStore
 
 

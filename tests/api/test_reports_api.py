@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from hotline import simulate
-from hotline.cli import app as cli
-from hotline.commands import common
+from hotline.cli import common
+from hotline.cli.main import app as cli
 from hotline.persistence.sql import SqlStore
+from hotline.simulation import simulate
 
 NEW_YEAR = datetime(2022, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 AS_OF = "2022-01-03T12:00:00+08:00"

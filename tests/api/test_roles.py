@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from hotline.access import Role
 from hotline.api.auth import api_routes, policy_of
+from hotline.engine.access import Role
 
 PATH_VALUES = {"trigger": "respond", "name": "beijing-12345", "webhook_id": "999"}
 QUERY = {

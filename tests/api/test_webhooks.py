@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hotline.scheduler import Relay
+from hotline.daemon.scheduler import Relay
 
 
 class Receiver(ThreadingHTTPServer):

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from hotline import audit
+from hotline.admin import audit
 from hotline.engine.replay import ReplayMismatch
 
 DISPATCH = ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"})

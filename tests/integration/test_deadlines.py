@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from hotline import handlers
+from hotline.daemon.scheduler import Relay, Sweeper
 from hotline.persistence import rows
-from hotline.scheduler import Relay, Sweeper
 from hotline.service import Service
 
 DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from hotline import audit, versioning
+from hotline.admin import audit
+from hotline.admin import versions as versioning
 from hotline.engine.migration import UnmappedStates
 from hotline.workflows import loader
 

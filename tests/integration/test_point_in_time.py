@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline import audit
-from hotline.scheduler import Relay, Sweeper
+from hotline.admin import audit
+from hotline.daemon.scheduler import Relay, Sweeper
 
 H = timedelta(hours=1)
 UNSATISFIED = {"resolved": False, "satisfaction": "unsatisfied"}

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline import assessment
 from hotline.engine import periods
 from hotline.persistence import reports
+from hotline.reports import assessment
 from hotline.service import Intake
 
 BEIJING = ZoneInfo("Asia/Shanghai")

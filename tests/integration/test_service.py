@@ -8,9 +8,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from hotline import demo, errors
+from hotline import errors
 from hotline.engine.history import broken_links
 from hotline.service import Intake
+from hotline.simulation import demo
 
 DISPATCH = ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
 REPLY = ("reply", {"opinion": "fixed"})

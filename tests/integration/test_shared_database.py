@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hotline import handlers
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.clock import SystemClock
-from hotline.heartbeat import Heartbeat
+from hotline.daemon.heartbeat import Heartbeat
+from hotline.daemon.scheduler import Relay, Sweeper
 from hotline.persistence import backlog, db, replicas, rows
 from hotline.persistence.tables import FiringRow
-from hotline.scheduler import Relay, Sweeper
 from hotline.service import Intake, Service
 
 DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})

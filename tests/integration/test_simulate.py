@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hotline import simulate, whistle_report
 from hotline.clock import FrozenClock
 from hotline.engine import history, periods
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
+from hotline.reports import whistles as whistle_report
 from hotline.service import Service
+from hotline.simulation import simulate
 
 NEW_YEAR = datetime(2022, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 STATES = {"received", "dispatched", "handled", "callback", "re-dispatched", "closed"}

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import errors
+from hotline.daemon.scheduler import Relay, Sweeper
 from hotline.engine.history import broken_links
 from hotline.persistence import whistles
-from hotline.scheduler import Relay, Sweeper
 
 H = timedelta(hours=1)
 CAR_PARK = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hotline import whistle_report
+from hotline.daemon.scheduler import Sweeper
 from hotline.engine import periods
-from hotline.scheduler import Sweeper
+from hotline.reports import whistles as whistle_report
 
 H = timedelta(hours=1)
 HOUSING, URBAN, ROADS = "chaoyang-housing", "chaoyang-urban", "chaoyang-roads"

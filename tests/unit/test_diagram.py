@@ -6,9 +6,8 @@ import html
 
 import pytest
 
-from hotline import diagram
 from hotline.engine.checks import sources
-from hotline.workflows import loader
+from hotline.workflows import diagram, loader
 
 SHIPPED = loader.parse(loader.shipped_text())
 

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from hotline import diagram
-from hotline.commands.common import DbOption, open_service, out, user_errors
-from hotline.commands.workflow import RefArgument, parse_ref
+from hotline.cli.common import DbOption, open_service, out, user_errors
+from hotline.cli.workflow import RefArgument, parse_ref
 from hotline.persistence import db
-from hotline.workflows import loader
+from hotline.workflows import diagram, loader
 
 
 def register(workflow_app: typer.Typer) -> None:

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.clock import SystemClock
-from hotline.commands.common import DbOption, open_service, out, user_errors
 from hotline.persistence import backlog, db, replicas
 
 

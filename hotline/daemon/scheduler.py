@@ -17,12 +17,13 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from hotline import handlers, metrics
+from hotline import handlers
+from hotline.daemon import metrics
+from hotline.daemon.heartbeat import Heartbeat, IdleWatch
 from hotline.engine.decision import Decision
 from hotline.engine.escalation import FIRE_COMMAND
 from hotline.errors import CommandError
 from hotline.handlers import webhook
-from hotline.heartbeat import Heartbeat, IdleWatch
 from hotline.persistence import delivery
 from hotline.persistence.schedule import Claim
 from hotline.service import Service

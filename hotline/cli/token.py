@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from hotline import errors
-from hotline.access import Role
-from hotline.commands.common import DbOption, err, open_service, out, user_errors
+from hotline.cli.common import DbOption, err, open_service, out, user_errors
+from hotline.engine.access import Role
 from hotline.persistence import db, queries, tokens
 from hotline.service import Service
 

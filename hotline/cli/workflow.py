@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from hotline import errors
-from hotline.commands.common import DbOption, open_service, out, user_errors
+from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.engine import diff
 from hotline.persistence import db, versions
 from hotline.service import Service
@@ -29,7 +29,7 @@ RefArgument = Annotated[str, typer.Argument(help="NAME (newest version) or NAME@
 
 
 def register(app: typer.Typer) -> None:
-    from hotline.commands import workflow_graph, workflow_migrate  # they add their commands
+    from hotline.cli import workflow_graph, workflow_migrate  # they add their commands
 
     workflow_graph.register(workflow_app)
     workflow_migrate.register(workflow_app)

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from hotline import errors, simulate
+from hotline import errors
+from hotline.cli.common import DbOption, err, out, user_errors
 from hotline.clock import FrozenClock
-from hotline.commands.common import DbOption, err, out, user_errors
 from hotline.persistence import db
 from hotline.persistence.sql import SqlStore
 from hotline.service import Service
+from hotline.simulation import simulate
 from hotline.workflows import loader
 
 

@@ -8,8 +8,9 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline import errors, versioning
-from hotline.commands.common import DbOption, err, open_service, out, user_errors
+from hotline import errors
+from hotline.admin import versions as versioning
+from hotline.cli.common import DbOption, err, open_service, out, user_errors
 from hotline.persistence import db
 
 

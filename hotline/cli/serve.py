@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from hotline.api import server
-from hotline.commands.common import DbOption, open_service, user_errors
+from hotline.cli.common import DbOption, open_service, user_errors
 from hotline.persistence import db
 
 HostOption = Annotated[str, typer.Option(envvar="HOTLINE_HOST", help="Address to listen on.")]

@@ -1,6 +1,7 @@
 """``hotline report …``: the assessment (三率, composite, rankings, 每月一题, whistles) as table,
-CSV, JSON or chart. The numbers come from ``hotline.assessment`` and ``hotline.whistle_report``,
-the documents from ``hotline.report_documents``; this module only formats them."""
+CSV, JSON or chart. The numbers come from ``hotline.reports.assessment`` and
+``hotline.reports.whistles``, the documents from ``hotline.reports.documents``; this module only
+formats them."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import assessment, charts, errors, report_documents, whistle_report
-from hotline.commands.common import DbOption, open_service, out, user_errors
+from hotline import errors
+from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.engine import periods
 from hotline.persistence import db, reports
+from hotline.reports import assessment, charts
+from hotline.reports import documents as report_documents
+from hotline.reports import whistles as whistle_report
 from hotline.workflows import loader
 
 MAX_BEFORE = assessment.MAX_MONTHS_BEFORE

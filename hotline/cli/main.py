@@ -13,11 +13,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hotline import demo as demo_script
 from hotline.api import server
-from hotline.clock import FrozenClock, SystemClock
-from hotline.commands import audit, report, serve, simulate, status, token, whistle, workflow
-from hotline.commands.common import (
+from hotline.cli import audit, report, serve, simulate, status, token, whistle, workflow
+from hotline.cli.common import (
     BatchOption,
     DbOption,
     IdleOption,
@@ -28,12 +26,14 @@ from hotline.commands.common import (
     out,
     user_errors,
 )
+from hotline.clock import FrozenClock, SystemClock
+from hotline.daemon.scheduler import Daemon
 from hotline.engine import kpi
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import db
 from hotline.persistence.sql import SqlStore
-from hotline.scheduler import Daemon
 from hotline.service import Intake, Service
+from hotline.simulation import demo as demo_script
 
 app = typer.Typer(
     help="Hotline: a workflow engine for citizen-complaint hotlines (12345).",

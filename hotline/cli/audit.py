@@ -13,8 +13,9 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline import audit, errors
-from hotline.commands.common import DbOption, err, open_service, out, user_errors
+from hotline import errors
+from hotline.admin import audit
+from hotline.cli.common import DbOption, err, open_service, out, user_errors
 from hotline.engine.ticket import Event
 from hotline.persistence import db, history
 from hotline.persistence.rows import EVENT_FIELDS

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hotline import simulate_whistles
 from hotline.clock import FrozenClock
+from hotline.daemon.scheduler import Sweeper
 from hotline.engine.definition import Definition
 from hotline.errors import CommandError
-from hotline.scheduler import Sweeper
 from hotline.service import Intake, Service
+from hotline.simulation import whistles as simulate_whistles
 from hotline.workflows import loader
 
 Step = simulate_whistles.Step

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hotline.commands.common import DbOption, open_service, out, user_errors
+from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.persistence import db, whistles
 
 Department = Annotated[str, typer.Option("--department", "-d", help="The answering unit code.")]

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.clock import FrozenClock
+from hotline.daemon.scheduler import Sweeper
 from hotline.engine.ticket import Ticket
-from hotline.scheduler import Sweeper
 from hotline.service import Intake, Service
 
 Step = tuple[str, dict[str, Any], timedelta]

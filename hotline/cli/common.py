@@ -9,8 +9,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from hotline import access, errors
+from hotline import errors
 from hotline.clock import Clock
+from hotline.engine import access
 from hotline.persistence.sql import SqlStore
 from hotline.service import Service
 

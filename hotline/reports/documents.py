@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline import assessment, whistle_report
+from hotline.reports import assessment
+from hotline.reports import whistles as whistle_report
 
 
 def rates(report: assessment.RatesReport) -> dict[str, Any]:

@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hotline import assessment
 from hotline.engine import kpi
 from hotline.engine.definition import Definition
 from hotline.engine.periods import Period
 from hotline.persistence import whistles
 from hotline.persistence.whistles import DepartmentStats
+from hotline.reports import assessment
 from hotline.service import Service
 from hotline.workflows import loader
 

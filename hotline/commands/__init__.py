@@ -1,5 +1,0 @@
-"""Command groups of the ``hotline`` CLI, one module per subject.
-
-``hotline/cli.py`` assembles them: each module exposes ``register(app)``, which adds its commands
-(or its sub-app) to the root Typer app. What every command shares lives in ``common``.
-"""
