@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hotline import errors
+from hotline import admin, errors
 from hotline.engine import migration
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
@@ -21,7 +21,7 @@ from hotline.engine.ticket import Ticket
 from hotline.persistence import versions
 from hotline.service import Service
 
-BATCH = 200
+BATCH = admin.MIGRATION_BATCH
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
 """The HTTP API for integrators: JSON under /api/v1, Open311 GeoReport v2, /metrics.
 
 A thin shell over ``hotline.service.Service``, like the CLI: ``app.create_app(service)``.
+This ``__init__`` imports nothing (the CLI's ``--help`` shows the defaults without FastAPI).
 """
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8345

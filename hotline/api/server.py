@@ -8,12 +8,12 @@ import threading
 
 import uvicorn
 
+from hotline.api import DEFAULT_HOST, DEFAULT_PORT
 from hotline.api.app import create_app
 from hotline.daemon.scheduler import Daemon
 from hotline.service import Service
 
 log = logging.getLogger("hotline.api")
-DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8345
 
 
 def serve(

@@ -7,19 +7,18 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from hotline import errors
-from hotline.admin import audit
-from hotline.cli.common import DbOption, err, open_service, out, user_errors
-from hotline.engine.ticket import Event
-from hotline.persistence import db, history
-from hotline.persistence.rows import EVENT_FIELDS
-from hotline.service import Service
+from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
+
+if TYPE_CHECKING:
+    from hotline.engine.ticket import Event
+    from hotline.service import Service
 
 audit_app = typer.Typer(
     help="Verify, seal and export the hash-chained history.", no_args_is_help=True
@@ -48,9 +47,12 @@ def parse_time(text: str) -> datetime:
 def audit_verify(
     ticket: Annotated[int | None, typer.Option(help="Only this ticket's chain.")] = None,
     seal_file: SealFile = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Recompute every hash chain and check it against the latest seal; exit 1 if broken."""
+    from hotline.admin import audit
+    from hotline.persistence import history
+
     service = open_service(db_url)
     total = history.count_tickets(service.store, ticket)
     with Progress(console=err) as progress:
@@ -74,9 +76,11 @@ def audit_seal(
         Path | None,
         typer.Option(envvar="HOTLINE_SEAL_FILE", help="Also write the seal to this file."),
     ] = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Store today's digest over every chain's head (and write it outside the database)."""
+    from hotline.admin import audit
+
     sealed = audit.seal(open_service(db_url), file)
     where = f"; written to {file}" if file else "; no --file: kept in the database only"
     out.print(f"sealed {sealed.tickets} chain(s) on {sealed.day}: {sealed.digest}{where}")
@@ -87,11 +91,14 @@ def audit_seal(
 def audit_export(
     since: Annotated[str, typer.Option(help="ISO 8601 instant (UTC if no zone).")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Stream every event since SINCE to stdout, for archiving."""
     if fmt not in ("jsonl", "csv"):
         raise errors.HotlineError(f"unknown format {fmt!r}; choose jsonl or csv")
+    from hotline.admin import audit
+    from hotline.persistence.rows import EVENT_FIELDS
+
     found = audit.export(open_service(db_url), parse_time(since))
     if fmt == "jsonl":
         for event in found:
@@ -105,12 +112,16 @@ def audit_export(
 
 
 def _record(event: Event) -> dict[str, Any]:
+    from hotline.persistence.rows import EVENT_FIELDS
+
     values = {name: getattr(event, name) for name in EVENT_FIELDS}
     return values | {"occurred_at": event.occurred_at.isoformat(), "payload": dict(event.payload)}
 
 
 def as_of_table(service: Service, ticket_id: int, at: datetime) -> Table:
     """The ticket as it was at ``at``, rebuilt from its events (``history --at``)."""
+    from hotline.admin import audit
+
     ticket = audit.as_of(service, ticket_id, at)
     if ticket is None:
         raise errors.HotlineError(f"ticket {ticket_id} did not exist yet at {at.isoformat()}")

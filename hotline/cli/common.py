@@ -1,24 +1,31 @@
-"""What every CLI command shares: consoles, the --db option, error handling, masking."""
+"""What every CLI command shares: consoles, the --db option, error handling, masking.
+
+CLI modules import only typer, rich and light modules at the top: ``hotline --help`` must not
+load SQLAlchemy, FastAPI or matplotlib. Each command imports the service and what it needs
+inside its body.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from hotline import errors
-from hotline.clock import Clock
+from hotline import errors, persistence
 from hotline.engine import access
-from hotline.persistence.sql import SqlStore
-from hotline.service import Service
+
+if TYPE_CHECKING:
+    from hotline.clock import Clock
+    from hotline.service import Service
 
 out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
+DEFAULT_DB = persistence.DEFAULT_URL
 DbOption = Annotated[
     str,
     typer.Option("--db", envvar="HOTLINE_DB_URL", help="Database URL (SQLite file or PostgreSQL)."),
@@ -60,10 +67,35 @@ def user_errors(fn: F) -> F:
 
 def open_service(url: str, clock: Clock | None = None) -> Service:
     """The service on an initialised database; a clear error if `hotline init` never ran."""
+    from hotline.persistence.sql import SqlStore
+    from hotline.service import Service
+
     store = SqlStore(url)
     if not store.is_initialised():
         raise errors.HotlineError(f"database {url} is not initialised: run `hotline init`")
     return Service(store, clock)
+
+
+def migrated_service(url: str, clock: Clock | None = None) -> Service:
+    """The service on a database created or upgraded to the newest schema (init, demo,
+    simulate); the caller installs the shipped workflows."""
+    from hotline.persistence.sql import SqlStore
+    from hotline.service import Service
+
+    store = SqlStore(url)
+    store.migrate()
+    return Service(store, clock)
+
+
+RefArgument = Annotated[str, typer.Argument(help="NAME (newest version) or NAME@VERSION.")]
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``NAME`` or ``NAME@VERSION`` into its parts, or an error naming the bad reference."""
+    name, sep, version = ref.partition("@")
+    if not name or (sep and not version.isdigit()):
+        raise errors.HotlineError(f"{ref!r}: write a definition as NAME or NAME@VERSION")
+    return name, int(version) if sep else None
 
 
 def key_value(item: str) -> tuple[str, str]:

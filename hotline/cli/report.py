@@ -1,7 +1,7 @@
 """``hotline report …``: the assessment (三率, composite, rankings, 每月一题, whistles) as table,
 CSV, JSON or chart. The numbers come from ``hotline.reports.assessment`` and
 ``hotline.reports.whistles``, the documents from ``hotline.reports.documents``; this module only
-formats them."""
+formats them. They, and matplotlib for ``--chart``, are imported inside the commands."""
 
 from __future__ import annotations
 
@@ -12,22 +12,20 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import errors
-from hotline.cli.common import DbOption, open_service, out, user_errors
+from hotline import errors, reports
+from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
 from hotline.engine import periods
-from hotline.persistence import db, reports
-from hotline.reports import assessment, charts
-from hotline.reports import documents as report_documents
-from hotline.reports import whistles as whistle_report
-from hotline.workflows import loader
 
-MAX_BEFORE = assessment.MAX_MONTHS_BEFORE
+if TYPE_CHECKING:
+    from hotline.reports import assessment
+
+MAX_BEFORE = reports.MAX_MONTHS_BEFORE
 report_app = typer.Typer(
     help="Assessment reports: 三率, composite, rankings, 每月一题.", no_args_is_help=True
 )
@@ -67,9 +65,11 @@ def report_rates(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """The three rates, composite, 双是/双否/非双是, rank and change by group over a period."""
+    from hotline.reports import assessment
+
     _check_chart(chart)
     service = open_service(db_url)
     found = assessment.rates(service, periods.parse(period), by, unit, _instant(as_of))  # type: ignore[arg-type]
@@ -87,9 +87,11 @@ def report_ranking(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """日监控排名 / 周调度 / 月通报: units ranked by composite score."""
+    from hotline.reports import assessment, charts
+
     _check_chart(chart)
     found = assessment.ranking(open_service(db_url), period, _instant(as_of))  # type: ignore[arg-type]
     _emit_rates(found, fmt, f"ranking of units, {found.period}")
@@ -109,9 +111,12 @@ def report_hot_topics(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
+    from hotline.reports import assessment, charts
+    from hotline.reports import documents as report_documents
+
     _check_chart(chart)
     chosen = periods.parse(month)
     if chosen.grain != "month" or chosen.count != 1:
@@ -143,9 +148,13 @@ def report_whistles(
     ] = None,
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """吹哨报到: departments by in-time report rate; summoned, reported, median, absences."""
+    from hotline.reports import charts
+    from hotline.reports import documents as report_documents
+    from hotline.reports import whistles as whistle_report
+
     _check_chart(chart)
     found = whistle_report.report(open_service(db_url), periods.parse(period), unit)
     title = f"whistle answers by department, {found.period} (previous: {found.previous})"
@@ -164,18 +173,22 @@ def report_adjust(
     points: Annotated[float, typer.Option(help="Bonus (positive) or penalty (negative).")],
     reason: Annotated[str, typer.Option(help="Why, e.g. a hard case resolved.")],
     approver: Annotated[str, typer.Option(help="Who signed it off.")],
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Record bonus or penalty points on a unit's composite score (加分 / 扣分)."""
+    from hotline import workflows
+    from hotline.persistence import reports as stored
+    from hotline.reports import assessment
+
     service = open_service(db_url)
-    assessment.check_unit(service.compiled(loader.DEFAULT).definition, unit)
+    assessment.check_unit(service.compiled(workflows.DEFAULT).definition, unit)
     if not reason.strip() or not approver.strip():
         raise errors.HotlineError("an adjustment needs a reason and an approver")
     try:
         on = date.fromisoformat(day)
     except ValueError:
         raise errors.HotlineError(f"--day {day!r}: write it as YYYY-MM-DD") from None
-    number = reports.add_adjustment(
+    number = stored.add_adjustment(
         service.store, unit, on, points, reason, approver, service.clock.now()
     )
     out.print(f"adjustment {number}: {points:+g} points for {unit} on {on}")
@@ -202,6 +215,8 @@ def _instant(text: str | None) -> datetime | None:
 
 
 def _emit_rates(found: assessment.RatesReport, fmt: Format, title: str) -> None:
+    from hotline.reports import documents as report_documents
+
     _emit(report_documents.rates(found), fmt, title)
 
 
@@ -225,6 +240,8 @@ def _emit(document: dict[str, Any], fmt: Format, title: str) -> None:
 
 
 def _chart_rates(found: assessment.RatesReport, path: Path) -> None:
+    from hotline.reports import charts
+
     labels = [r.group for r in found.rows]
     if found.by in periods.GRAINS:
         series = {name: [getattr(r.rates, name) for r in found.rows] for name in charts.RATES}

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from hotline.api import server
-from hotline.cli.common import DbOption, open_service, user_errors
-from hotline.persistence import db
+from hotline import api
+from hotline.cli.common import DEFAULT_DB, DbOption, open_service, user_errors
 
 HostOption = Annotated[str, typer.Option(envvar="HOTLINE_HOST", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option(envvar="HOTLINE_PORT", help="Port to listen on.")]
@@ -32,12 +31,14 @@ def configure_logging(level: str) -> None:
 
 @user_errors
 def serve(
-    db_url: DbOption = db.DEFAULT_URL,
-    host: HostOption = server.DEFAULT_HOST,
-    port: PortOption = server.DEFAULT_PORT,
+    db_url: DbOption = DEFAULT_DB,
+    host: HostOption = api.DEFAULT_HOST,
+    port: PortOption = api.DEFAULT_PORT,
     log_level: LogLevel = "INFO",
 ) -> None:
     """Serve the HTTP API (JSON under /api/v1, Open311, /metrics, docs at /docs) without the
     daemon: run `hotline run` elsewhere to fire deadlines and deliver webhooks."""
+    from hotline.api import server
+
     configure_logging(log_level)
     server.serve(open_service(db_url), host, port)

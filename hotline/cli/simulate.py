@@ -8,14 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from hotline import errors
-from hotline.cli.common import DbOption, err, out, user_errors
+from hotline import errors, workflows
+from hotline.cli.common import DEFAULT_DB, DbOption, err, migrated_service, out, user_errors
 from hotline.clock import FrozenClock
-from hotline.persistence import db
-from hotline.persistence.sql import SqlStore
-from hotline.service import Service
-from hotline.simulation import simulate
-from hotline.workflows import loader
 
 
 def register(app: typer.Typer) -> None:
@@ -30,16 +25,16 @@ def simulate_command(
     start: Annotated[
         str, typer.Option(help="First day (local time of the definition's calendar).")
     ] = "2022-01-01",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Drive simulated tickets, some of them whistled, through the real service."""
     if tickets < 1 or days < 1:
         raise errors.HotlineError("--tickets and --days must be at least 1")
-    store = SqlStore(db_url)
-    store.migrate()
-    service = Service(store)
+    from hotline.simulation import simulate
+
+    service = migrated_service(db_url)
     service.install_shipped()
-    zone = service.compiled(loader.DEFAULT).calendar.timezone
+    zone = service.compiled(workflows.DEFAULT).calendar.timezone
     try:
         first = datetime.fromisoformat(start).replace(tzinfo=zone)
     except ValueError:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from hotline.cli.common import DbOption, open_service, out, user_errors
+from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
 from hotline.clock import SystemClock
-from hotline.persistence import backlog, db, replicas
+
+if TYPE_CHECKING:
+    from hotline.persistence import backlog, replicas
 
 
 def register(app: typer.Typer) -> None:
@@ -25,9 +27,11 @@ def status(
     alive_within: Annotated[
         float, typer.Option(help="A replica silent for longer than this (seconds) is 'lost'.")
     ] = 30.0,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Replicas seen recently, pending and overdue deadlines, outbox backlog and dead messages."""
+    from hotline.persistence import backlog, replicas
+
     store = open_service(db_url).store
     now = SystemClock().now()
     try:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from hotline import errors
-from hotline.cli.common import DbOption, err, open_service, out, user_errors
+from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
 from hotline.engine.access import Role
-from hotline.persistence import db, queries, tokens
-from hotline.service import Service
+
+if TYPE_CHECKING:
+    from hotline.service import Service
 
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 ROLES = ", ".join(r.value for r in Role)
@@ -27,9 +28,11 @@ def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {ROLES}.")],
     name: Annotated[str, typer.Option(help="Who holds it (unique), e.g. app-gateway.")],
     unit: Annotated[str | None, typer.Option(help="The unit code, for the unit role.")] = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
+    from hotline.persistence import tokens
+
     service = open_service(db_url)
     known = _known_units(service)
     if unit is not None and unit not in known:
@@ -42,8 +45,10 @@ def token_create(
 
 @token_app.command("revoke")
 @user_errors
-def token_revoke(name: str, db_url: DbOption = db.DEFAULT_URL) -> None:
+def token_revoke(name: str, db_url: DbOption = DEFAULT_DB) -> None:
     """Revoke a token by name: it stops working at once."""
+    from hotline.persistence import tokens
+
     service = open_service(db_url)
     tokens.revoke(service.store, name, service.clock.now())
     out.print(f"token {name!r} revoked")
@@ -51,8 +56,10 @@ def token_revoke(name: str, db_url: DbOption = db.DEFAULT_URL) -> None:
 
 @token_app.command("list")
 @user_errors
-def token_list(db_url: DbOption = db.DEFAULT_URL) -> None:
+def token_list(db_url: DbOption = DEFAULT_DB) -> None:
     """Tokens by name, role and unit (never the tokens themselves)."""
+    from hotline.persistence import tokens
+
     table = Table("name", "role", "unit", "created (UTC)", "revoked (UTC)")
     for t in tokens.listed(open_service(db_url).store):
         revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
@@ -62,6 +69,8 @@ def token_list(db_url: DbOption = db.DEFAULT_URL) -> None:
 
 def _known_units(service: Service) -> list[str]:
     """Unit codes of every stored definition's catalogue."""
+    from hotline.persistence import queries
+
     found = {
         u.code
         for name, version in queries.latest_definitions(service.store)

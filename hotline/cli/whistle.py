@@ -6,13 +6,15 @@ transaction, one event in the history); ``hotline whistles`` lists them from the
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from hotline.cli.common import DbOption, open_service, out, user_errors
-from hotline.persistence import db, whistles
+from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
+
+if TYPE_CHECKING:
+    from hotline.persistence import whistles
 
 Department = Annotated[str, typer.Option("--department", "-d", help="The answering unit code.")]
 Actor = Annotated[str, typer.Option(help="Who does it (recorded in the history).")]
@@ -44,7 +46,7 @@ def whistle(
     ] = None,
     by: Annotated[str | None, typer.Option(help="Whistling unit (default: lead unit).")] = None,
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """吹哨: summon departments to a ticket, each to report within a deadline."""
     fields = {"to": to, "within": within, "reason": reason, "by": by}
@@ -57,7 +59,7 @@ def report(
     person: Annotated[str, typer.Option(help="Who reported for the department.")],
     note: str | None = None,
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """报到: a summoned department reports (shows up, takes its share)."""
     fields = {"department": department, "person": person, "note": note}
@@ -69,7 +71,7 @@ def decline(
     department: Department,
     reason: Annotated[str, typer.Option(help="Why it is not the department's matter.")],
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """A summoned department declines; the whistling unit then accepts or rejects that."""
     fields = {"department": department, "reason": reason}
@@ -81,7 +83,7 @@ def accept(
     department: Department,
     note: str | None = None,
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Accept a department's decline: it is excused."""
     fields = {"department": department, "note": note}
@@ -94,7 +96,7 @@ def reject(
     reason: Annotated[str, typer.Option(help="Why the department must report after all.")],
     within: Annotated[str | None, typer.Option(help="Its new report window.")] = None,
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Reject a department's decline: it is summoned again with a fresh deadline."""
     fields = {"department": department, "reason": reason, "within": within}
@@ -107,7 +109,7 @@ def conference(
     attendee: Annotated[list[str], typer.Option("--attendee", help="Who attended (repeat).")],
     decisions: Annotated[str, typer.Option(help="What the conference decided.")],
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """联席会商: record a joint conference on the ticket's open whistle."""
     fields = {"held_at": held_at, "attendees": attendee, "decisions": decisions}
@@ -120,7 +122,7 @@ def task(
     title: Annotated[str, typer.Option(help="What is to be done.")],
     due: Annotated[str, typer.Option(help="Due date and time, e.g. 2026-03-10T18:00+08:00.")],
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Give a department a task from the latest conference; its due date is a deadline."""
     fields = {"owner": owner, "title": title, "due": due}
@@ -132,7 +134,7 @@ def task_done(
     task: Annotated[int, typer.Option("--task", help="The task number.")],
     note: str | None = None,
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Mark a conference task done."""
     _fire(db_url, ticket_id, "whistle_task_done", {"task": task, "note": note}, actor)
@@ -142,7 +144,7 @@ def close(
     ticket_id: int,
     reason: Annotated[str, typer.Option(help="Why the whistle ends now.")],
     actor: Actor = "cli",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """The whistling unit closes the whistle before every department has answered."""
     _fire(db_url, ticket_id, "whistle_close", {"reason": reason}, actor)
@@ -157,9 +159,11 @@ def listing(
         bool, typer.Option("--stats", help="Per-department statistics instead of whistles.")
     ] = False,
     limit: Annotated[int, typer.Option(help="At most this many whistles, newest first.")] = 100,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Whistles and who is still missing, or per-department statistics (--stats)."""
+    from hotline.persistence import whistles
+
     store = open_service(db_url).store
     with store.reading() as conn:
         if stats:

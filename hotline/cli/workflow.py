@@ -1,23 +1,31 @@
 """``hotline workflow …``: validate, publish, list, inspect and compare workflow definitions.
 
 Migration and graphs live in ``workflow_migrate`` and ``workflow_graph``; ``register`` adds
-them to the same ``workflow`` group.
+them to the same ``workflow`` group (they import ``common``, never this module).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from hotline import errors
-from hotline.cli.common import DbOption, open_service, out, user_errors
-from hotline.engine import diff
-from hotline.persistence import db, versions
-from hotline.service import Service
-from hotline.workflows import loader
+from hotline import errors, workflows
+from hotline.cli import workflow_graph, workflow_migrate
+from hotline.cli.common import (
+    DEFAULT_DB,
+    DbOption,
+    RefArgument,
+    open_service,
+    out,
+    parse_ref,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    from hotline.service import Service
 
 workflow_app = typer.Typer(
     help="Validate, publish, inspect, migrate and draw workflow definitions.",
@@ -25,23 +33,10 @@ workflow_app = typer.Typer(
 )
 
 
-RefArgument = Annotated[str, typer.Argument(help="NAME (newest version) or NAME@VERSION.")]
-
-
 def register(app: typer.Typer) -> None:
-    from hotline.cli import workflow_graph, workflow_migrate  # they add their commands
-
     workflow_graph.register(workflow_app)
     workflow_migrate.register(workflow_app)
     app.add_typer(workflow_app, name="workflow")
-
-
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """``NAME`` or ``NAME@VERSION`` into its parts, or an error naming the bad reference."""
-    name, sep, version = ref.partition("@")
-    if not name or (sep and not version.isdigit()):
-        raise errors.HotlineError(f"{ref!r}: write a definition as NAME or NAME@VERSION")
-    return name, int(version) if sep else None
 
 
 def _read(path: Path) -> str:
@@ -54,6 +49,8 @@ def _read(path: Path) -> str:
 @user_errors
 def workflow_validate(path: Path) -> None:
     """Check a definition file; print every problem with its line."""
+    from hotline.workflows import loader
+
     definition = loader.parse(_read(path), str(path))
     out.print(
         f"{path}: valid ({len(definition.states)} states, "
@@ -63,12 +60,15 @@ def workflow_validate(path: Path) -> None:
 
 @workflow_app.command("publish")
 @user_errors
-def workflow_publish(path: Path, db_url: DbOption = db.DEFAULT_URL) -> None:
+def workflow_publish(path: Path, db_url: DbOption = DEFAULT_DB) -> None:
     """Validate a definition file and store it as the next version of its name.
 
     An invalid file is refused with every problem listed, and nothing is stored. New tickets
     use the newest version; running tickets stay on theirs until migrated.
     """
+    from hotline.engine import diff
+    from hotline.workflows import loader
+
     source = _read(path)
     service = open_service(db_url)
     name = loader.parse(source, str(path)).name
@@ -93,8 +93,10 @@ def _latest(service: Service, name: str) -> int | None:
 
 @workflow_app.command("list")
 @user_errors
-def workflow_list(db_url: DbOption = db.DEFAULT_URL) -> None:
+def workflow_list(db_url: DbOption = DEFAULT_DB) -> None:
     """Every stored version, with the tickets pinned to it."""
+    from hotline.persistence import versions
+
     service = open_service(db_url)
     found = versions.listing(service.store, lambda n: service.compiled(n).definition.final)
     newest = {v.name: v.version for v in found}
@@ -113,7 +115,7 @@ def workflow_list(db_url: DbOption = db.DEFAULT_URL) -> None:
 
 @workflow_app.command("show")
 @user_errors
-def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAULT_URL) -> None:
+def workflow_show(ref: RefArgument = workflows.DEFAULT, db_url: DbOption = DEFAULT_DB) -> None:
     """The states and transitions of a stored definition: NAME (newest) or NAME@VERSION."""
     name, version = parse_ref(ref)
     compiled = open_service(db_url).compiled(name, version)
@@ -135,8 +137,10 @@ def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAU
 
 @workflow_app.command("diff")
 @user_errors
-def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None:
+def workflow_diff(old: str, new: str, db_url: DbOption = DEFAULT_DB) -> None:
     """What changed from NAME@1 to NAME@2: states, transitions, guards, deadline rules."""
+    from hotline.engine import diff
+
     service = open_service(db_url)
     (old_name, old_version), (new_name, new_version) = parse_ref(old), parse_ref(new)
     before = service.compiled(old_name, old_version)

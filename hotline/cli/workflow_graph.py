@@ -8,10 +8,16 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.common import DbOption, open_service, out, user_errors
-from hotline.cli.workflow import RefArgument, parse_ref
-from hotline.persistence import db
-from hotline.workflows import diagram, loader
+from hotline import workflows
+from hotline.cli.common import (
+    DEFAULT_DB,
+    DbOption,
+    RefArgument,
+    open_service,
+    out,
+    parse_ref,
+    user_errors,
+)
 
 
 def register(workflow_app: typer.Typer) -> None:
@@ -19,7 +25,7 @@ def register(workflow_app: typer.Typer) -> None:
 
 
 def workflow_graph(
-    ref: RefArgument = loader.DEFAULT,
+    ref: RefArgument = workflows.DEFAULT,
     fmt: Annotated[
         str,
         typer.Option(
@@ -29,9 +35,11 @@ def workflow_graph(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Draw the state machine of a definition (mermaid, or SVG/PNG with Graphviz)."""
+    from hotline.workflows import diagram
+
     name, version = parse_ref(ref)
     compiled = open_service(db_url).compiled(name, version)
     drawn = diagram.draw(compiled.definition, compiled.version, fmt)

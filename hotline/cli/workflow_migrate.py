@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline import errors
-from hotline.admin import versions as versioning
-from hotline.cli.common import DbOption, err, open_service, out, user_errors
-from hotline.persistence import db
+from hotline import admin, errors
+from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
+
+if TYPE_CHECKING:
+    from hotline.admin import versions as versioning
 
 
 def register(workflow_app: typer.Typer) -> None:
@@ -41,15 +42,17 @@ def workflow_migrate(
     ] = False,
     batch: Annotated[
         int, typer.Option(envvar="HOTLINE_MIGRATE_BATCH", help="Tickets per transaction.")
-    ] = versioning.BATCH,
+    ] = admin.MIGRATION_BATCH,
     actor: str = "admin",
-    db_url: DbOption = db.DEFAULT_URL,
+    db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Move running tickets from --from to --to, keeping every deadline clock.
 
     Refused, naming them, if some tickets are in states the new version lacks and --map does
     not place. Safe to run again after an interruption: moved tickets are skipped.
     """
+    from hotline.admin import versions as versioning
+
     service = open_service(db_url)
     chosen = versioning.plan(service, name, from_version, to_version, _mapping(map_ or []))
     out.print(_moves(chosen))

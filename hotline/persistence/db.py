@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-DEFAULT_URL = "sqlite:///hotline.db"
+from hotline.persistence import DEFAULT_URL
+
 WRITE = "hotline_write"  # execution option: this connection is about to write
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from hotline import errors
+from hotline import reports as use_case
 from hotline.engine import kpi, periods
 from hotline.engine.definition import Definition
 from hotline.engine.periods import Period
@@ -33,7 +34,7 @@ from hotline.workflows import loader
 
 By = Literal["unit", "district", "category", "day", "week", "month"]
 NONE = "(none)"  # the group of tickets with no unit (never dispatched) or no district
-MAX_MONTHS_BEFORE = 24  # how far back 每月一题 compares growth (the CLI and the API both cap it)
+MAX_MONTHS_BEFORE = use_case.MAX_MONTHS_BEFORE
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from hotline.cli import main as cli
+from hotline.cli import daemon as cli
 
 # Where `hotline run` also serves the HTTP API (issue 6), replicas on one machine would compete
 # for its port: these tests run the daemon alone.
@@ -29,12 +29,11 @@ NO_API = ["--no-api"] if "api" in inspect.signature(cli.run).parameters else []
 AHEAD = """
 import sys
 from datetime import timedelta
-from hotline.cli import main as cli
+from hotline.cli import common, daemon, main
 from hotline.clock import OffsetClock
-from hotline.cli import common
 clock = OffsetClock(timedelta(seconds=float(sys.argv[1])))
-cli.open_service = lambda url: common.open_service(url, clock)
-cli.app(sys.argv[2:])
+daemon.open_service = lambda url: common.open_service(url, clock)
+main.app(sys.argv[2:])
 """
 
 

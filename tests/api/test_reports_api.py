@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from hotline.cli import common
 from hotline.cli.main import app as cli
+from hotline.persistence import sql
 from hotline.persistence.sql import SqlStore
 from hotline.simulation import simulate
 
@@ -58,7 +58,7 @@ def cli_json(store, monkeypatch):
             super().__init__(url)
             opened.append(self)
 
-    monkeypatch.setattr(common, "SqlStore", Closed)
+    monkeypatch.setattr(sql, "SqlStore", Closed)  # the CLI imports it when a command runs
 
     def run(args: list[str]) -> dict:
         result = CliRunner().invoke(cli, ["report", *args, "--format", "json", "--db", store.url])
