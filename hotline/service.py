@@ -22,6 +22,7 @@ from hotline.persistence import delivery
 from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.schedule import Claim
 from hotline.persistence.sql import Decide, NewTicket, SqlStore
+from hotline.service_verbs import ServiceVerbs
 from hotline.workflows import loader
 
 # What a command decides on its ticket, given the ticket's pinned definition; None: nothing to do.
@@ -42,8 +43,9 @@ class Intake:
     fields: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Service:
-    """Commands on tickets, each in one database transaction."""
+class Service(ServiceVerbs):
+    """Commands on tickets, each in one database transaction; the reads and admin writes the
+    shells need are ``ServiceVerbs``."""
 
     def __init__(self, store: SqlStore, clock: Clock | None = None, retries: int = 5) -> None:
         self.store = store

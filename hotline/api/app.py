@@ -48,7 +48,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     app = FastAPI(title="Hotline", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.service = service
     app.state.metrics = CollectorRegistry(auto_describe=True)
-    app.state.metrics.register(metrics.DatabaseCollector(service.store, service.clock.now))
+    app.state.metrics.register(metrics.DatabaseCollector(service.read_gauges))
     if metrics.count_transitions not in service.committed:
         service.committed.append(metrics.count_transitions)
     problems.install(app)
@@ -60,4 +60,4 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
 
 
 def _default_threads(service: Service) -> int:
-    return 4 if service.store.engine.dialect.name == "sqlite" else 40
+    return 4 if service.single_writer() else 40

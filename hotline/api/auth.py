@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute
 
 from hotline.api.problems import Problem
 from hotline.engine.access import Principal, Role
-from hotline.persistence import tokens
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `hotline token create`.")
 FORM = "application/x-www-form-urlencoded"
@@ -40,8 +39,8 @@ class Policy:
         token = credentials.credentials if credentials else await _api_key(request)
         if not token:
             raise _unauthorized("this route needs an API token (Authorization: Bearer …)")
-        store = request.app.state.service.store
-        principal = await run_in_threadpool(tokens.verify, store, token)
+        service = request.app.state.service
+        principal = await run_in_threadpool(service.verify_token, token)
         if principal is None:
             raise _unauthorized("the API token is unknown or revoked")
         if principal.role not in self.roles:

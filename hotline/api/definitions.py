@@ -11,7 +11,6 @@ from hotline.api import deps
 from hotline.api.auth import EVERY_ROLE, allow
 from hotline.api.schemas import Strict
 from hotline.engine.access import Principal, Role
-from hotline.persistence import queries
 from hotline.service import Service
 from hotline.workflows import loader
 
@@ -44,7 +43,7 @@ def list_definitions(principal: Anyone, svc: Svc) -> list[DefinitionSummary]:
         DefinitionSummary(
             name=name, version=version, title=svc.compiled(name, version).definition.title
         )
-        for name, version in queries.latest_definitions(svc.store)
+        for name, version in svc.latest_definitions()
     ]
 
 
@@ -58,7 +57,7 @@ def get_definition(
     """A stored definition (newest version unless ``version``): states, transitions, fields,
     categories, units, and its YAML source."""
     compiled = svc.compiled(name, version)
-    _, source = svc.store.definition_source(name, compiled.version)
+    _, source = svc.definition_source(name, compiled.version)
     return {
         "version": compiled.version,
         **compiled.definition.model_dump(mode="json"),

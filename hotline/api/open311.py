@@ -103,7 +103,7 @@ def requests(
         category=service_code, channel=CHANNEL, created_after=start_date, created_before=end_date
     )
     statuses = set(status.split(",")) if status else {"open", "closed"}
-    found = queries.find_tickets(svc.store, where, 0, 1000)
+    found = svc.find_tickets(where, 0, 1000)
     return [r for r in (_request(svc, t) for t in found) if r["status"] in statuses]
 
 
@@ -144,7 +144,7 @@ def _request(svc: Service, t: Ticket) -> dict[str, Any]:
         "requested_datetime": t.created_at.isoformat() if t.created_at else None,
         "updated_datetime": t.updated_at.isoformat() if t.updated_at else None,
         "expected_datetime": due.isoformat() if due else None,
-        "address": access.mask("address", svc.store.contact(t.id)["address"]),
+        "address": access.mask("address", svc.contact(t.id)["address"]),
         "address_id": t.fields.get("address_id"),
         "lat": _rounded(t.fields.get("lat")),
         "long": _rounded(t.fields.get("long")),

@@ -29,8 +29,8 @@ def contact(
     Every read is logged with who, when and the ``reason`` given (e.g. "first contact").
     """
     deps.visible_ticket(svc, principal, ticket_id)
-    found = svc.store.contact(ticket_id)
-    tokens.record_access(svc.store, principal, ticket_id, reason, svc.clock.now())
+    found = svc.contact(ticket_id)
+    svc.record_access(principal, ticket_id, reason)
     return schemas.Contact(**found, masked=False)
 
 
@@ -42,4 +42,4 @@ def access_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[tokens.Access]:
     """Who read personal data unmasked, when and why, newest first."""
-    return tokens.accesses(svc.store, ticket_id, limit)
+    return svc.accesses(ticket_id, limit)

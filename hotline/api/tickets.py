@@ -80,7 +80,7 @@ def list_tickets(
         created_before=_aware(created_before, "created_before"),
         visible_to_unit=principal.unit if principal.role is Role.UNIT else None,
     )
-    page = queries.find_tickets(svc.store, where, _after(cursor), limit)
+    page = svc.find_tickets(where, _after(cursor), limit)
     # The SQL already filters by visibility; the Python rule is a second lock on personal
     # data. The cursor follows the page the database returned, so a row either rule drops
     # can never end the listing early.
@@ -141,7 +141,7 @@ def history(ticket_id: TicketId, principal: Reader, svc: Svc) -> list[schemas.Ev
 
 def _masked(svc: Service, ticket_id: int) -> schemas.Contact:
     """The complainant's contact as every role sees it by default (条例 Art. 8): masked."""
-    contact = svc.store.contact(ticket_id)
+    contact = svc.contact(ticket_id)
     return schemas.Contact(**{k: access.mask(k, v) for k, v in contact.items()}, masked=True)
 
 

@@ -16,7 +16,6 @@ from hotline.engine import escalation
 from hotline.engine.access import Principal, Role
 from hotline.engine.decide import SUBMIT
 from hotline.engine.webhooks import ANY_EVENT
-from hotline.persistence import queries, webhooks
 from hotline.service import Service
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
@@ -52,10 +51,7 @@ def register(body: WebhookIn, principal: Admin, svc: Svc) -> WebhookOut:
             f"event_type {body.event_type!r} is no event; known: {', '.join(sorted(known))}",
             field="event_type",
         )
-    made = webhooks.register(
-        svc.store, body.event_type, str(body.url), svc.clock.now(), body.secret
-    )
-    svc.subscriptions.invalidate()
+    made = svc.register_webhook(body.event_type, str(body.url), body.secret)
     return WebhookOut(**vars(made))
 
 
@@ -63,7 +59,7 @@ def register(body: WebhookIn, principal: Admin, svc: Svc) -> WebhookOut:
 def list_webhooks(principal: Admin, svc: Svc) -> list[WebhookOut]:
     return [
         WebhookOut(id=w.id, event_type=w.event_type, url=w.url, created_at=w.created_at)
-        for w in webhooks.listed(svc.store)
+        for w in svc.listed_webhooks()
     ]
 
 
@@ -72,14 +68,13 @@ def remove(
     webhook_id: Annotated[int, Path(ge=1, le=2**62)], principal: Admin, svc: Svc
 ) -> Response:
     """Stop a subscription; deliveries still pending for it are dropped."""
-    webhooks.remove(svc.store, webhook_id)
-    svc.subscriptions.invalidate()
+    svc.remove_webhook(webhook_id)
     return Response(status_code=204)
 
 
 def event_types(svc: Service) -> set[str]:
     """Every event a ticket's history can record under the stored definitions."""
     found = {ANY_EVENT, SUBMIT, *escalation.EVENTS.values()}
-    for name, version in queries.latest_definitions(svc.store):
+    for name, version in svc.latest_definitions():
         found |= {t.trigger for t in svc.compiled(name, version).definition.transitions}
     return found

@@ -44,8 +44,7 @@ def listing(
     """
     if principal.role is Role.UNIT:
         department = _own(principal, department)
-    with svc.store.reading() as conn:
-        return whistles.listing(conn, open_only, department, limit)
+    return svc.listed_whistles(open_only, department, limit)
 
 
 @router.get("/whistles/stats", response_model=list[whistles.DepartmentStats])
@@ -58,8 +57,7 @@ def stats(
     """Per department, over whistles summoning it in [since, until): summoned, reported,
     reported in time, median seconds to report, absences (the figures of ``hotline whistles
     --stats``; rankings are published to every unit, so a unit token reads them too)."""
-    with svc.store.reading() as conn:
-        return whistles.department_stats(conn, since, until)
+    return svc.whistle_stats(since, until)
 
 
 def _own(principal: Principal, department: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
@@ -15,10 +16,12 @@ from rich.table import Table
 
 from hotline import errors
 from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
+from hotline.engine.ticket import Event
 
 if TYPE_CHECKING:
-    from hotline.engine.ticket import Event
     from hotline.service import Service
+
+EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))  # the columns of an export
 
 audit_app = typer.Typer(
     help="Verify, seal and export the hash-chained history.", no_args_is_help=True
@@ -51,10 +54,9 @@ def audit_verify(
 ) -> None:
     """Recompute every hash chain and check it against the latest seal; exit 1 if broken."""
     from hotline.admin import audit
-    from hotline.persistence import history
 
     service = open_service(db_url)
-    total = history.count_tickets(service.store, ticket)
+    total = service.count_histories(ticket)
     with Progress(console=err) as progress:
         task = progress.add_task("verifying", total=total)
         report = audit.verify(service, ticket, seal_file, lambda: progress.advance(task))
@@ -97,7 +99,6 @@ def audit_export(
     if fmt not in ("jsonl", "csv"):
         raise errors.HotlineError(f"unknown format {fmt!r}; choose jsonl or csv")
     from hotline.admin import audit
-    from hotline.persistence.rows import EVENT_FIELDS
 
     found = audit.export(open_service(db_url), parse_time(since))
     if fmt == "jsonl":
@@ -112,8 +113,6 @@ def audit_export(
 
 
 def _record(event: Event) -> dict[str, Any]:
-    from hotline.persistence.rows import EVENT_FIELDS
-
     values = {name: getattr(event, name) for name in EVENT_FIELDS}
     return values | {"occurred_at": event.occurred_at.isoformat(), "payload": dict(event.payload)}
 

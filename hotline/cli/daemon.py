@@ -100,7 +100,7 @@ def deadlines(
     """Pending deadlines with their due time and the time left."""
     service = open_service(db_url)
     now = service.clock.now()
-    found = service.store.deadlines(ticket, due_before=now if overdue else None)
+    found = service.pending_deadlines(ticket, due_before=now if overdue else None)
     table = Table(
         "id",
         "ticket",
@@ -132,7 +132,7 @@ def outbox(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Outbox messages: what handlers were asked to do, and how it went."""
-    found = open_service(db_url).store.outbox(ticket, status="dead" if dead else None)
+    found = open_service(db_url).outbox(ticket, status="dead" if dead else None)
     table = Table(
         "id",
         "ticket",

@@ -177,7 +177,6 @@ def report_adjust(
 ) -> None:
     """Record bonus or penalty points on a unit's composite score (加分 / 扣分)."""
     from hotline import workflows
-    from hotline.persistence import reports as stored
     from hotline.reports import assessment
 
     service = open_service(db_url)
@@ -188,9 +187,7 @@ def report_adjust(
         on = date.fromisoformat(day)
     except ValueError:
         raise errors.HotlineError(f"--day {day!r}: write it as YYYY-MM-DD") from None
-    number = stored.add_adjustment(
-        service.store, unit, on, points, reason, approver, service.clock.now()
-    )
+    number = service.add_adjustment(unit, on, points, reason, approver)
     out.print(f"adjustment {number}: {points:+g} points for {unit} on {on}")
 
 

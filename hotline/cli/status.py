@@ -30,15 +30,13 @@ def status(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Replicas seen recently, pending and overdue deadlines, outbox backlog and dead messages."""
-    from hotline.persistence import backlog, replicas
-
-    store = open_service(db_url).store
+    service = open_service(db_url)
     now = SystemClock().now()
     try:
-        seen = replicas.seen_since(store, now - timedelta(minutes=since))
-        counts = backlog.measure(store, now)
+        seen = service.replicas_seen(now - timedelta(minutes=since))
+        counts = service.measure_backlog(now)
     finally:
-        store.close()
+        service.close()
     out.print(_replicas_table(seen, now, timedelta(seconds=alive_within)))
     out.print(_backlog_table(counts))
 

@@ -78,7 +78,7 @@ def show(ticket_id: int, db_url: DbOption = DEFAULT_DB) -> None:
     """A ticket: state, units, fields, pending deadlines and what may happen next."""
     service = open_service(db_url)
     ticket = service.get(ticket_id)
-    contact = service.store.contact(ticket_id)
+    contact = service.contact(ticket_id)
     rows = [
         ("state", ticket.state),
         ("version", ticket.version),
@@ -95,7 +95,7 @@ def show(ticket_id: int, db_url: DbOption = DEFAULT_DB) -> None:
         *((f"field {k}", v) for k, v in ticket.fields.items()),
         ("allowed", ", ".join(service.allowed(ticket)) or "-"),
     ]
-    for deadline in service.store.deadlines(ticket_id):
+    for deadline in service.pending_deadlines(ticket_id):
         rows.append((f"deadline {deadline.kind}", f"due {deadline.due_at:%Y-%m-%d %H:%M} UTC"))
     table = Table(title=f"ticket {ticket.id}", show_header=False)
     for label, value in rows:
@@ -128,7 +128,7 @@ def tickets(
 ) -> None:
     """List tickets, filtered by state, lead unit or category."""
     service = open_service(db_url)
-    found = service.store.find(state=state, unit=unit, category=category, limit=limit)
+    found = service.find(state=state, unit=unit, category=category, limit=limit)
     out.print(tickets_table(service, found))
 
 

@@ -31,13 +31,11 @@ def token_create(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
-    from hotline.persistence import tokens
-
     service = open_service(db_url)
     known = _known_units(service)
     if unit is not None and unit not in known:
         raise errors.HotlineError(f"--unit {unit!r}: no such unit; known: {', '.join(known)}")
-    token = tokens.create(service.store, name, role, unit, service.clock.now())
+    token = service.create_token(name, role, unit)
     err.print(f"token {name!r} ({role}{f', unit {unit}' if unit else ''}): keep it now,")
     err.print("it cannot be shown again.")
     out.print(token, highlight=False)
@@ -47,10 +45,7 @@ def token_create(
 @user_errors
 def token_revoke(name: str, db_url: DbOption = DEFAULT_DB) -> None:
     """Revoke a token by name: it stops working at once."""
-    from hotline.persistence import tokens
-
-    service = open_service(db_url)
-    tokens.revoke(service.store, name, service.clock.now())
+    open_service(db_url).revoke_token(name)
     out.print(f"token {name!r} revoked")
 
 
@@ -58,10 +53,8 @@ def token_revoke(name: str, db_url: DbOption = DEFAULT_DB) -> None:
 @user_errors
 def token_list(db_url: DbOption = DEFAULT_DB) -> None:
     """Tokens by name, role and unit (never the tokens themselves)."""
-    from hotline.persistence import tokens
-
     table = Table("name", "role", "unit", "created (UTC)", "revoked (UTC)")
-    for t in tokens.listed(open_service(db_url).store):
+    for t in open_service(db_url).listed_tokens():
         revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
         table.add_row(t.name, t.role, t.unit or "", f"{t.created_at:%Y-%m-%d %H:%M}", revoked)
     out.print(table)
@@ -69,11 +62,9 @@ def token_list(db_url: DbOption = DEFAULT_DB) -> None:
 
 def _known_units(service: Service) -> list[str]:
     """Unit codes of every stored definition's catalogue."""
-    from hotline.persistence import queries
-
     found = {
         u.code
-        for name, version in queries.latest_definitions(service.store)
+        for name, version in service.latest_definitions()
         for u in service.compiled(name, version).definition.units
     }
     return sorted(found)

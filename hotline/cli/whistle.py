@@ -162,14 +162,11 @@ def listing(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Whistles and who is still missing, or per-department statistics (--stats)."""
-    from hotline.persistence import whistles
-
-    store = open_service(db_url).store
-    with store.reading() as conn:
-        if stats:
-            out.print(_stats_table(whistles.department_stats(conn)))
-        else:
-            out.print(_whistles_table(whistles.listing(conn, open_, department, limit)))
+    service = open_service(db_url)
+    if stats:
+        out.print(_stats_table(service.whistle_stats()))
+    else:
+        out.print(_whistles_table(service.listed_whistles(open_, department, limit)))
 
 
 def _whistles_table(found: list[whistles.Listed]) -> Table:

@@ -86,7 +86,7 @@ def workflow_publish(path: Path, db_url: DbOption = DEFAULT_DB) -> None:
 
 def _latest(service: Service, name: str) -> int | None:
     try:
-        return service.store.latest_definition_version(name)
+        return service.latest_version(name)
     except errors.UnknownDefinition:
         return None
 
@@ -95,10 +95,8 @@ def _latest(service: Service, name: str) -> int | None:
 @user_errors
 def workflow_list(db_url: DbOption = DEFAULT_DB) -> None:
     """Every stored version, with the tickets pinned to it."""
-    from hotline.persistence import versions
-
     service = open_service(db_url)
-    found = versions.listing(service.store, lambda n: service.compiled(n).definition.final)
+    found = service.definition_versions(lambda n: service.compiled(n).definition.final)
     newest = {v.name: v.version for v in found}
     table = Table("definition", "published (UTC)", "checksum", "running", "tickets", "")
     for v in found:

@@ -3,22 +3,21 @@
 Counters and histograms live in this process (``REGISTRY``): transitions by trigger, the
 lateness of deadline firings (observed where the sweeper fires) and API latency. Gauges that
 must agree across processes (tickets by state, outbox backlog, sweeper lag) are read from the
-database at scrape time by ``DatabaseCollector``, so any replica's /metrics tells the truth.
+database at scrape time by ``DatabaseCollector`` (the SQL is ``persistence.gauges``), so any
+replica's /metrics tells the truth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hotline.engine.decision import Decision
-from hotline.persistence.rows import deadlines, outbox, tickets
-from hotline.persistence.sql import SqlStore
+from hotline.persistence import gauges
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 TRANSITIONS = Counter(
@@ -52,13 +51,13 @@ def observe_firing(lateness: timedelta) -> None:
 
 
 class DatabaseCollector(Collector):
-    """Gauges computed from the database on each scrape."""
+    """Gauges read from the database on each scrape (``Service.gauges``)."""
 
-    def __init__(self, store: SqlStore, now: Callable[[], datetime]) -> None:
-        self.store, self.now = store, now
+    def __init__(self, read: Callable[[], gauges.Gauges]) -> None:
+        self.read = read
 
     def collect(self) -> Iterator[Metric]:
-        now = self.now()
+        found = self.read()
         by_state = GaugeMetricFamily(
             "hotline_tickets", "Tickets by current state.", labels=["state"]
         )
@@ -69,18 +68,9 @@ class DatabaseCollector(Collector):
             "hotline_sweeper_lag_seconds",
             "Age of the oldest deadline rung that is due but not fired (0: none waiting).",
         )
-        with self.store.reading() as conn:
-            for state, n in conn.execute(
-                sa.select(tickets.c.state, sa.func.count()).group_by(tickets.c.state)
-            ):
-                by_state.add_metric([state], n)
-            for status in ("pending", "dead"):
-                query = sa.select(sa.func.count()).where(outbox.c.status == status)
-                backlog.add_metric([status], conn.execute(query).scalar_one())
-            oldest = conn.execute(
-                sa.select(sa.func.min(deadlines.c.fire_at)).where(
-                    deadlines.c.status == "pending", deadlines.c.fire_at <= now
-                )
-            ).scalar()
-        lag.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
+        for state, n in found.tickets_by_state.items():
+            by_state.add_metric([state], n)
+        for status, n in found.outbox_by_status.items():
+            backlog.add_metric([status], n)
+        lag.add_metric([], found.sweeper_lag)
         yield from (by_state, backlog, lag)
