@@ -18,6 +18,7 @@ from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
+from hotline.handlers import webhook
 from hotline.persistence import delivery
 from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.schedule import Claim
@@ -234,7 +235,7 @@ class Service(ServiceVerbs):
 
     def _amend(self, decision: Decision) -> Decision:
         """Add what the decision's events owe integrators (webhook deliveries), before the write."""
-        return webhooks.amend(decision, self.subscriptions.active())
+        return webhooks.amend(decision, self.subscriptions.active(), webhook.NAME)
 
     def _committed(self, *decisions: Decision) -> None:
         for decision in decisions:

@@ -1,8 +1,9 @@
 """Which events an integrator's webhooks hear of: outbox messages added to a decision.
 
 Pure: the subscriptions are passed in. The messages join the decision, so they are written in
-the same transaction as the events they report, and delivered after commit by the ``webhook``
-handler (``hotline.handlers.webhook``), at least once, under their idempotency key.
+the same transaction as the events they report, and delivered after commit by the handler
+whose name the caller passes (``hotline.handlers.webhook.NAME``: handlers own their names), at
+least once, under their idempotency key.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 from hotline.engine.decision import Decision, OutboxMessage
 from hotline.engine.ticket import Event
 
-HANDLER = "webhook"
 ANY_EVENT = "*"
 
 
@@ -26,12 +26,12 @@ class Subscription:
     url: str
 
 
-def amend(decision: Decision, subscriptions: tuple[Subscription, ...]) -> Decision:
-    """``decision`` with one webhook message per (event, matching subscription)."""
+def amend(decision: Decision, subscriptions: tuple[Subscription, ...], handler: str) -> Decision:
+    """``decision`` with one message to ``handler`` per (event, matching subscription)."""
     if not subscriptions:
         return decision
     messages = tuple(
-        message(s, e)
+        message(s, e, handler)
         for e in decision.events
         for s in subscriptions
         if s.event_type in (e.trigger, ANY_EVENT)
@@ -39,9 +39,9 @@ def amend(decision: Decision, subscriptions: tuple[Subscription, ...]) -> Decisi
     return replace(decision, outbox=decision.outbox + messages) if messages else decision
 
 
-def message(subscription: Subscription, event: Event) -> OutboxMessage:
+def message(subscription: Subscription, event: Event, handler: str) -> OutboxMessage:
     return OutboxMessage(
-        handler=HANDLER,
+        handler=handler,
         key=f"webhook:{subscription.id}:{event.ticket_id}:{event.seq}",
         payload={"subscription_id": subscription.id, "url": subscription.url, "event": body(event)},
     )

@@ -15,17 +15,20 @@ import hashlib
 import hmac
 import json
 import logging
-
-import httpx
+from typing import TYPE_CHECKING
 
 from hotline import handlers
-from hotline.engine.webhooks import HANDLER
 from hotline.persistence import webhooks
-from hotline.persistence.sql import SqlStore
 
+if TYPE_CHECKING:
+    import httpx
+
+    from hotline.persistence.sql import SqlStore
+
+NAME = "webhook"  # the outbox messages the service adds for subscriptions name this handler
 log = logging.getLogger("hotline.handlers.webhook")
 SIGNATURE = "X-Hotline-Signature"
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT_SECONDS = 10.0
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -39,7 +42,9 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 
 def install(store: SqlStore, client: httpx.Client | None = None) -> handlers.Handler:
     """Register the ``webhook`` handler, reading subscription secrets from ``store``."""
-    http = client or httpx.Client(timeout=TIMEOUT)
+    import httpx  # only the daemon delivers: other commands need not load it
+
+    http = client or httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS))
 
     def deliver(message: handlers.Message) -> None:
         p = message.payload
@@ -56,4 +61,4 @@ def install(store: SqlStore, client: httpx.Client | None = None) -> handlers.Han
         }
         http.post(p["url"], content=body, headers=headers).raise_for_status()
 
-    return handlers.handler(HANDLER)(deliver)
+    return handlers.handler(NAME)(deliver)

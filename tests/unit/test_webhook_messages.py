@@ -27,7 +27,7 @@ def test_matching_subscriptions_get_one_message_per_event_after_the_decisions_ow
         webhooks.Subscription(2, "*", "http://b/hook"),
         webhooks.Subscription(3, "reply", "http://c/hook"),
     )
-    amended = webhooks.amend(_decision("dispatch", "escalate"), subscriptions)
+    amended = webhooks.amend(_decision("dispatch", "escalate"), subscriptions, "webhook")
 
     assert [m.key for m in amended.outbox] == [
         "n:7:3",
@@ -35,6 +35,7 @@ def test_matching_subscriptions_get_one_message_per_event_after_the_decisions_ow
         "webhook:2:7:3",
         "webhook:2:7:4",
     ]
+    assert {m.handler for m in amended.outbox[1:]} == {"webhook"}
     body = amended.outbox[1].payload["event"]
     assert body == {
         "type": "dispatch",
@@ -51,5 +52,6 @@ def test_matching_subscriptions_get_one_message_per_event_after_the_decisions_ow
 
 def test_no_subscription_leaves_the_decision_as_it_was():
     decision = _decision("dispatch")
-    assert webhooks.amend(decision, ()) is decision
-    assert webhooks.amend(decision, (webhooks.Subscription(1, "reply", "http://c"),)) is decision
+    assert webhooks.amend(decision, (), "webhook") is decision
+    unheard = (webhooks.Subscription(1, "reply", "http://c"),)
+    assert webhooks.amend(decision, unheard, "webhook") is decision
