@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
@@ -28,6 +28,7 @@ from hotline.workflows import loader
 
 # What a command decides on its ticket, given the ticket's pinned definition; None: nothing to do.
 Decider = Callable[[CompiledDefinition, Ticket], Decision | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,11 @@ class Service(ServiceVerbs):
             idempotency_key=idempotency_key,
         )
         decided: list[Decision] = []
+        subscriptions = self.subscriptions.active()  # read before the write transaction opens
 
         def decide_on(ticket: Ticket) -> Decision:
-            decided.append(self._amend(decide_submit(compiled, ticket, actor, now)))
+            decision = decide_submit(compiled, ticket, actor, now)
+            decided.append(webhooks.amend(decision, subscriptions, webhook.NAME))
             return decided[-1]
 
         ticket = self.store.create(new, decide_on, now)
@@ -163,8 +166,13 @@ class Service(ServiceVerbs):
         """``fire_deadline`` for several claims of one owner in one transaction (all or none:
         on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
         now = self.clock.now()
-        updates = [(c.ticket_id, self._deciding(self._firing(c, now))) for c in claims]
-        decisions = self.store.update_each(updates, fired_by=claims[0].owner if claims else None)
+        owner = claims[0].owner if claims else None
+
+        def write() -> list[Decision | None]:
+            updates = [(c.ticket_id, self._deciding(self._firing(c, now))) for c in claims]
+            return self.store.update_each(updates, fired_by=owner)
+
+        decisions = self._with_warm_caches(write)
         self._committed(*(d for d in decisions if d is not None))
         return decisions
 
@@ -217,25 +225,41 @@ class Service(ServiceVerbs):
     def _write(self, ticket_id: int, decider: Decider, **options: Any) -> Decision | None:
         """One transaction on a ticket: decide, add webhook deliveries, write, then tell the
         listeners; ``options`` go to ``store.update`` (``fired_by``, ``guard``)."""
-        decision = self.store.update(ticket_id, self._deciding(decider), **options)
+        decision = self._with_warm_caches(
+            lambda: self.store.update(ticket_id, self._deciding(decider), **options)
+        )
         if decision is not None:
             self._committed(decision)
         return decision
 
+    def _with_warm_caches(self, write: Callable[[], T]) -> T:
+        """Run ``write`` (one transaction); if it needed a definition version this process has
+        not compiled yet, it rolled back: compile it now, outside any transaction, and run it
+        again. So a write never opens a second connection while it holds the first."""
+        while True:
+            try:
+                return write()
+            except _NotCompiled as missing:
+                self.compiled(missing.name, missing.version)
+
     def _deciding(self, decider: Decider) -> Decide:
         """The store's ``decide(ticket)``: ``decider`` on the ticket's pinned definition,
-        amended with the webhook deliveries its events owe."""
+        amended with the webhook deliveries its events owe.
+
+        Runs inside the write transaction, so it reads nothing from the database: the
+        subscriptions are read now, before the transaction opens, and a definition missing
+        from the cache raises ``_NotCompiled`` (see ``_with_warm_caches``).
+        """
+        subscriptions = self.subscriptions.active()
 
         def decide_on(ticket: Ticket) -> Decision | None:
-            compiled = self.compiled(ticket.definition, ticket.definition_version)
+            compiled = self._compiled.get((ticket.definition, ticket.definition_version))
+            if compiled is None:
+                raise _NotCompiled(ticket.definition, ticket.definition_version)
             decision = decider(compiled, ticket)
-            return self._amend(decision) if decision else None
+            return webhooks.amend(decision, subscriptions, webhook.NAME) if decision else None
 
         return decide_on
-
-    def _amend(self, decision: Decision) -> Decision:
-        """Add what the decision's events owe integrators (webhook deliveries), before the write."""
-        return webhooks.amend(decision, self.subscriptions.active(), webhook.NAME)
 
     def _committed(self, *decisions: Decision) -> None:
         for decision in decisions:
@@ -253,6 +277,14 @@ class Service(ServiceVerbs):
     def allowed(self, ticket: Ticket) -> list[str]:
         """Triggers the ticket's definition allows from its current state."""
         return self.compiled(ticket.definition, ticket.definition_version).allowed(ticket.state)
+
+
+class _NotCompiled(Exception):  # noqa: N818  (a signal to the service, never seen outside)
+    """A write met a ticket pinned to a definition version not compiled in this process."""
+
+    def __init__(self, name: str, version: int) -> None:
+        super().__init__(f"{name}@{version} is not compiled yet")
+        self.name, self.version = name, version
 
 
 def _check_channel(compiled: CompiledDefinition, channel: str) -> None:
