@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.clock import FrozenClock
-from hotline.daemon.scheduler import Daemon, Sweeper
+from hotline.daemon.scheduler import Daemon
+from hotline.daemon.sweeper import Sweeper
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotline.clock import FrozenClock
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.persistence import whistles
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service

@@ -21,7 +21,7 @@ from hotline.engine.ticket import Command, Event, Ticket
 from hotline.handlers import webhook
 from hotline.persistence import delivery
 from hotline.persistence import webhooks as subscriptions
-from hotline.persistence.schedule import Claim
+from hotline.persistence.due import Claim
 from hotline.persistence.sql import Decide, NewTicket, SqlStore
 from hotline.service_verbs import ServiceVerbs
 from hotline.workflows import loader

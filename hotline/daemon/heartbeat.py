@@ -22,6 +22,11 @@ from hotline.service import Service
 log = logging.getLogger("hotline.daemon")
 
 
+def default_owner() -> str:
+    """Who claims rows: unique per process, readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Heartbeat:
     """Writes this replica's row in ``replicas`` every ``every`` seconds, from APScheduler."""
 

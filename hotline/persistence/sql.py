@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, StaleVersion, UnknownTicket
-from hotline.persistence import definitions, outbox, rows, schedule, whistles
+from hotline.persistence import definitions, due, outbox, rows, whistles
 from hotline.persistence.rows import deadlines, events, firings, tickets
 
 OPEN = ("pending", "paused")
@@ -66,7 +66,7 @@ Decide = Callable[[Ticket], Decision | None]
 Guard = Callable[[sa.Connection], bool]
 
 
-class SqlStore(definitions.DefinitionVerbs, schedule.ScheduleVerbs, outbox.OutboxVerbs):
+class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
     """Domain verbs over one database URL; every write is one transaction.
 
     The engine, its transactions and ``migrate`` come from ``db.Database``; the definition,

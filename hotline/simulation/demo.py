@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.clock import FrozenClock
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.engine.ticket import Ticket
 from hotline.service import Intake, Service
 

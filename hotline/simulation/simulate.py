@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.clock import FrozenClock
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.engine.definition import Definition
 from hotline.errors import CommandError
 from hotline.service import Intake, Service

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 
 
 def _samples(client) -> dict[tuple[str, tuple], float]:

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hotline.daemon.scheduler import Relay
+from hotline.daemon.relay import Relay
 
 
 class Receiver(ThreadingHTTPServer):

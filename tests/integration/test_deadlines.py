@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from hotline import handlers
-from hotline.daemon.scheduler import Relay, Sweeper
+from hotline.daemon.relay import Relay
+from hotline.daemon.sweeper import Sweeper
 from hotline.persistence import rows
 from hotline.service import Service
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hotline.admin import audit
-from hotline.daemon.scheduler import Relay, Sweeper
+from hotline.daemon.relay import Relay
+from hotline.daemon.sweeper import Sweeper
 
 H = timedelta(hours=1)
 UNSATISFIED = {"resolved": False, "satisfaction": "unsatisfied"}

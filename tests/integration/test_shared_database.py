@@ -12,7 +12,8 @@ from hotline import handlers
 from hotline.cli.main import app
 from hotline.clock import SystemClock
 from hotline.daemon.heartbeat import Heartbeat
-from hotline.daemon.scheduler import Relay, Sweeper
+from hotline.daemon.relay import Relay
+from hotline.daemon.sweeper import Sweeper
 from hotline.persistence import backlog, db, replicas, rows
 from hotline.persistence.tables import FiringRow
 from hotline.service import Intake, Service

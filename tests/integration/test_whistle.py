@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import errors
-from hotline.daemon.scheduler import Relay, Sweeper
+from hotline.daemon.relay import Relay
+from hotline.daemon.sweeper import Sweeper
 from hotline.engine.history import broken_links
 from hotline.persistence import whistles
 

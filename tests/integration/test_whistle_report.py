@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.engine import periods
 from hotline.reports import whistles as whistle_report
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.service import Intake, Service
 
 DISPATCH = {"lead_unit": "water-group", "route": "direct"}

@@ -1,5 +1,6 @@
-"""The store's deadline schedule: pending rungs, when the next falls due, and leasing the due
-ones to a sweeper. A deadline's rows are written with its ticket's decision (``SqlStore``)."""
+"""What is due: pending deadline rungs, when the next falls due, and claiming (leasing) the due
+ones to a sweeper (``hotline.daemon.sweeper``). A deadline's rows are written with its ticket's
+decision (``SqlStore``); its rungs are computed by ``hotline.engine.deadlines``."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class Claim:
     owner: str | None = None  # the replica holding the lease; recorded on the firing row
 
 
-class ScheduleVerbs(db.Database):
-    """Deadline rungs: ``deadlines``, ``next_fire_at``, ``claim_due`` (mixed into ``SqlStore``)."""
+class DueVerbs(db.Database):
+    """Due rungs: ``deadlines``, ``next_fire_at``, ``claim_due`` (mixed into ``SqlStore``)."""
 
     def deadlines(
         self,
