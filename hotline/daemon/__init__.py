@@ -1,4 +1,5 @@
-"""The long-running daemon: the due-deadline sweeper, the outbox relay, heartbeats, metrics.
+"""The long-running daemon: the due-deadline sweeper (``sweeper``), the outbox relay
+(``relay``), their APScheduler wiring (``scheduler``), heartbeats and metrics.
 
 May import: the service, handlers, engine, persistence's verbs. Never api or cli.
 """

@@ -2,6 +2,8 @@
 
 Handlers run after commit, from the outbox, at least once: they receive the message's ``key``
 and must treat a repeated key as already done. Register your own with ``@handler("name")``.
+Each handler owns its name (``handlers.webhook.NAME``); the engine never names one.
+May import: the engine, persistence's verbs (a handler may read what it needs, e.g. a secret).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Tables, the SQL store (SQLite and PostgreSQL) and the alembic migrations.
+"""Tables, the SQL store (SQLite and PostgreSQL) and the alembic migrations: the only SQL.
+
+``sql.SqlStore`` speaks domain verbs (load, create, update, claim_due…); query verbs
+(``queries``, ``tokens``, ``whistles``, ``reports``, ``gauges``…) take the store and return
+plain values. May import: the engine and errors. Never the service, or a room above it.
 
 This ``__init__`` imports nothing, so the CLI's ``--help`` shows the default URL without
 loading SQLAlchemy.
