@@ -65,8 +65,9 @@ def _walk(node: ast.AST, with_types: bool) -> list[ast.AST]:
     return found
 
 
-def imports_of(name: str, with_types: bool = True) -> set[str]:
-    """The hotline modules ``name`` imports; ``from pkg import mod`` names the module."""
+def imports_of(name: str, with_types: bool = True, project: bool = True) -> set[str]:
+    """The hotline modules ``name`` imports (``from pkg import mod`` names the module), or
+    with ``project=False`` the top-level names of every module it imports."""
     found: set[str] = set()
     tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
     for node in _walk(tree, with_types):
@@ -76,6 +77,8 @@ def imports_of(name: str, with_types: bool = True) -> set[str]:
             for alias in node.names:
                 sub = f"{node.module}.{alias.name}"
                 found.add(sub if sub in MODULES else node.module)
+    if not project:
+        return {m.split(".")[0] for m in found}
     return {m for m in found if m.split(".")[0] == "hotline" and m in MODULES}
 
 
@@ -154,6 +157,16 @@ def test_lower_rooms_import_no_higher_room():
             lambda m, forbidden=forbidden: not any(in_room(m, f) for f in forbidden),
         )
     assert found == []
+
+
+def test_sql_lives_in_persistence_only():
+    outside = [
+        name
+        for name in sorted(MODULES)
+        if not in_room(name, "hotline.persistence")
+        and imports_of(name, project=False) & {"sqlalchemy", "sqlmodel", "sqlite3", "psycopg"}
+    ]
+    assert outside == []
 
 
 def test_shells_use_only_the_public_verbs_of_persistence():
