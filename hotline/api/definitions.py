@@ -13,7 +13,7 @@ from hotline.api.schemas import Strict
 from hotline.engine.access import Principal, Role
 from hotline.persistence import queries
 from hotline.service import Service
-from hotline.workflows import loader
+from hotline.workflows import loader, reading
 
 router = APIRouter(prefix="/api/v1", tags=["definitions"])
 Svc = Annotated[Service, Depends(deps.service)]
@@ -27,7 +27,7 @@ class DefinitionSummary(BaseModel):
 
 
 class DraftIn(Strict):
-    source: str = Field(max_length=500_000, description="The definition's YAML text.")
+    source: str = Field(max_length=reading.MAX_BYTES, description="The definition's YAML text.")
 
 
 class Validated(BaseModel):

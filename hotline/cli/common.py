@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hotline import errors
 from hotline.clock import Clock
@@ -52,7 +53,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except errors.HotlineError as error:
-            err.print(f"[red]Error:[/red] {error}", markup=True, highlight=False)
+            # The message may quote user data ("unit [x]"): never read it as Rich markup.
+            err.print(f"[red]Error:[/red] {escape(str(error))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hotline import errors
@@ -47,7 +48,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 def _read(path: Path) -> str:
     if not path.is_file():
         raise errors.HotlineError(f"no such file: {path}")
-    return path.read_text(encoding="utf-8")
+    return loader.read_file(path)  # the size is checked before reading, then UTF-8
 
 
 @workflow_app.command("validate")
@@ -56,7 +57,7 @@ def workflow_validate(path: Path) -> None:
     """Check a definition file; print every problem with its line."""
     definition = loader.parse(_read(path), str(path))
     out.print(
-        f"{path}: valid ({len(definition.states)} states, "
+        f"{escape(str(path))}: valid ({len(definition.states)} states, "
         f"{len(definition.transitions)} transitions)"
     )
 
@@ -81,7 +82,9 @@ def workflow_publish(path: Path, db_url: DbOption = db.DEFAULT_URL) -> None:
     if previous is not None:
         old = service.compiled(name, previous).definition
         changes = diff.diff(old, service.compiled(name, version).definition)
-        out.print(f"changes from {name}@{previous}:", *changes, sep="\n  ", highlight=False)
+        out.print(
+            f"changes from {name}@{previous}:", *map(escape, changes), sep="\n  ", highlight=False
+        )
 
 
 def _latest(service: Service, name: str) -> int | None:
@@ -118,18 +121,13 @@ def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAU
     name, version = parse_ref(ref)
     compiled = open_service(db_url).compiled(name, version)
     definition = compiled.definition
-    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {definition.title}")
+    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {escape(definition.title)}")
     table = Table("trigger", "from", "to", "guards", "fields")
     for t in definition.transitions:
         guards = [*t.conditions, *(f"not {g}" for g in t.unless)]
         fields = [f"{k}{'*' if spec.required else ''}" for k, spec in t.fields.items()]
-        table.add_row(
-            t.trigger,
-            ", ".join(t.source),
-            t.dest or "(stays)",
-            ", ".join(guards),
-            ", ".join(fields),
-        )
+        cells = (t.trigger, ", ".join(t.source), t.dest or "(stays)", ", ".join(guards))
+        table.add_row(*map(escape, (*cells, ", ".join(fields))))  # names are data, not markup
     out.print(table)
 
 
@@ -142,8 +140,10 @@ def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None
     before = service.compiled(old_name, old_version)
     after = service.compiled(new_name, new_version)
     changes = diff.diff(before.definition, after.definition)
-    title = f"{old_name}@{before.version} -> {new_name}@{after.version}"
+    title = escape(f"{old_name}@{before.version} -> {new_name}@{after.version}")
     if not changes:
         out.print(f"{title}: no differences")
         return
-    out.print(f"{title}: {len(changes)} change(s)", *changes, sep="\n  ", highlight=False)
+    out.print(
+        f"{title}: {len(changes)} change(s)", *map(escape, changes), sep="\n  ", highlight=False
+    )

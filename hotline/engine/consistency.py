@@ -26,8 +26,11 @@ def duplicate_codes(definition: Definition) -> Iterator[Problem]:
 def supervision_cycles(definition: Definition) -> Iterator[Problem]:
     """No unit supervises itself, directly or through a ring of supervisors (督办 would go
     round forever). Each unit has one supervisor, so following them visits each unit once."""
-    supervisor = {u.code: u.supervisor for u in definition.units}
-    index = {u.code: i for i, u in enumerate(definition.units)}
+    supervisor: dict[str, str | None] = {}
+    index: dict[str, int] = {}
+    for i, unit in enumerate(definition.units):  # the first of a code (a second is refused)
+        supervisor.setdefault(unit.code, unit.supervisor)
+        index.setdefault(unit.code, i)
     done: set[str] = set()
     for unit in definition.units:
         path: list[str] = []

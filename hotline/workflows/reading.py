@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+import yaml.cyaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from hotline.errors import DefinitionError, Problem
 
@@ -31,32 +35,54 @@ class TooBig(yaml.YAMLError):
         self.message, self.mark = message, mark
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """A SafeLoader whose composer refuses deep nesting and too many aliases.
+class _NotYaml(DefinitionError):
+    """The parser refused the text (as opposed to a limit refusing it)."""
+
+
+class _Bounded:
+    """A composer that refuses deep nesting and too many aliases.
 
     The composer recurses once per level of nesting, so an unbounded depth would end in a
     RecursionError; aliases are shared nodes, cheap here but expanded by every later walk.
     """
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self._depth = 0
-        self._aliases = 0
+    _depth = 0
+    _aliases = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise TooBig(f"more than {MAX_ALIASES} aliases (*name)", mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise TooBig(f"nested more than {MAX_DEPTH} levels deep", mark)
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
+
+
+class _Careful(_Bounded, yaml.SafeLoader):
+    """PyYAML's own parser: slower, with the clearer error messages."""
+
+
+if yaml.__with_libyaml__:
+
+    class _Fast(_Bounded, Composer, yaml.cyaml.CParser, SafeConstructor, Resolver):
+        """libyaml's parser (three times faster) under PyYAML's composer, so the bounds hold."""
+
+        def __init__(self, text: str) -> None:
+            yaml.cyaml.CParser.__init__(self, text)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    LOADERS: tuple[type, ...] = (_Fast, _Careful)
+else:  # pragma: no cover - PyYAML built without libyaml
+    LOADERS = (_Careful,)
 
 
 def decode(raw: bytes, source: str) -> str:
@@ -82,11 +108,23 @@ def require_size(size: int, source: str) -> None:
 def compose(text: str, source: str) -> tuple[Any, Lines, list[Problem]]:
     """The document's data, the line of every path in it, and its repeated keys as problems.
 
-    Raise DefinitionError for text that is not YAML or exceeds a limit.
+    Raise DefinitionError for text that is not YAML or exceeds a limit. libyaml parses; if it
+    refuses the text, PyYAML's parser says why (its messages name the line of what is open).
     """
     require_size(len(text.encode("utf-8", "surrogatepass")), source)
-    loader = _BoundedLoader(text)
+    fast, careful = LOADERS[0], LOADERS[-1]
     try:
+        return _compose(text, source, fast)
+    except _NotYaml:
+        if fast is careful:
+            raise
+    return _compose(text, source, careful)
+
+
+def _compose(text: str, source: str, kind: type) -> tuple[Any, Lines, list[Problem]]:
+    loader = None
+    try:
+        loader = kind(text)  # the reader refuses control characters right here
         node = loader.get_single_node()
         if node is None:
             return None, Lines(), []
@@ -101,11 +139,16 @@ def compose(text: str, source: str) -> tuple[Any, Lines, list[Problem]]:
         mark = error.context_mark or error.problem_mark
         what = "; ".join(filter(None, (error.context, error.problem)))
         line = mark.line + 1 if mark else None
-        raise _error(f"not valid YAML: {what}", line, source) from None
-    except yaml.YAMLError as error:  # unmarked: e.g. a control character the reader refuses
-        raise _error(f"not valid YAML: {error}", None, source) from None
+        raise _NotYaml([Problem(f"not valid YAML: {what}", (), line)], source) from None
+    except yaml.reader.ReaderError as error:  # a control character: unmarked, but placed
+        line = text[: error.position].count("\n") + 1
+        what = f"character #x{error.character:04x} is not allowed"
+        raise _NotYaml([Problem(f"not valid YAML: {what}", (), line)], source) from None
+    except yaml.YAMLError as error:
+        raise _NotYaml([Problem(f"not valid YAML: {error}")], source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines, repeated
 
 
