@@ -134,7 +134,7 @@ def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAU
 @workflow_app.command("diff")
 @user_errors
 def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None:
-    """What changed from NAME@1 to NAME@2: states, transitions, guards, deadline rules."""
+    """What changed from NAME@1 to NAME@2: every section, matched by name or code."""
     service = open_service(db_url)
     (old_name, old_version), (new_name, new_version) = parse_ref(old), parse_ref(new)
     before = service.compiled(old_name, old_version)
