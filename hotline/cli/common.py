@@ -16,8 +16,10 @@ from hotline.engine import access
 from hotline.persistence.sql import SqlStore
 from hotline.service import Service
 
-out = Console()
-err = Console(stderr=True)
+# Messages and tables carry user data (names, summaries, "[x]"): never read them as Rich
+# markup. A message that wants markup says so (markup=True) and escapes what it quotes.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[
@@ -53,7 +55,6 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except errors.HotlineError as error:
-            # The message may quote user data ("unit [x]"): never read it as Rich markup.
             err.print(f"[red]Error:[/red] {escape(str(error))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
 

@@ -57,7 +57,7 @@ def workflow_validate(path: Path) -> None:
     """Check a definition file; print every problem with its line."""
     definition = loader.parse(_read(path), str(path))
     out.print(
-        f"{escape(str(path))}: valid ({len(definition.states)} states, "
+        f"{path}: valid ({len(definition.states)} states, "
         f"{len(definition.transitions)} transitions)"
     )
 
@@ -82,9 +82,7 @@ def workflow_publish(path: Path, db_url: DbOption = db.DEFAULT_URL) -> None:
     if previous is not None:
         old = service.compiled(name, previous).definition
         changes = diff.diff(old, service.compiled(name, version).definition)
-        out.print(
-            f"changes from {name}@{previous}:", *map(escape, changes), sep="\n  ", highlight=False
-        )
+        out.print(f"changes from {name}@{previous}:", *changes, sep="\n  ", highlight=False)
 
 
 def _latest(service: Service, name: str) -> int | None:
@@ -121,13 +119,19 @@ def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAU
     name, version = parse_ref(ref)
     compiled = open_service(db_url).compiled(name, version)
     definition = compiled.definition
-    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {escape(definition.title)}")
+    title = f"[bold]{definition.name}@{compiled.version}[/bold] {escape(definition.title)}"
+    out.print(title, markup=True)
     table = Table("trigger", "from", "to", "guards", "fields")
     for t in definition.transitions:
         guards = [*t.conditions, *(f"not {g}" for g in t.unless)]
         fields = [f"{k}{'*' if spec.required else ''}" for k, spec in t.fields.items()]
-        cells = (t.trigger, ", ".join(t.source), t.dest or "(stays)", ", ".join(guards))
-        table.add_row(*map(escape, (*cells, ", ".join(fields))))  # names are data, not markup
+        table.add_row(
+            t.trigger,
+            ", ".join(t.source),
+            t.dest or "(stays)",
+            ", ".join(guards),
+            ", ".join(fields),
+        )
     out.print(table)
 
 
@@ -140,10 +144,8 @@ def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None
     before = service.compiled(old_name, old_version)
     after = service.compiled(new_name, new_version)
     changes = diff.diff(before.definition, after.definition)
-    title = escape(f"{old_name}@{before.version} -> {new_name}@{after.version}")
+    title = f"{old_name}@{before.version} -> {new_name}@{after.version}"
     if not changes:
         out.print(f"{title}: no differences")
         return
-    out.print(
-        f"{title}: {len(changes)} change(s)", *map(escape, changes), sep="\n  ", highlight=False
-    )
+    out.print(f"{title}: {len(changes)} change(s)", *changes, sep="\n  ", highlight=False)

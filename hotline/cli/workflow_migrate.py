@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -70,5 +69,5 @@ def _moves(chosen: versioning.Plan) -> Table:
     title = f"{chosen.total} running ticket(s): {chosen.name}@{source.version} -> @{target.version}"
     table = Table("from state", "to state", "tickets", title=title, title_justify="left")
     for (old, new), n in chosen.moves.items():
-        table.add_row(escape(old), escape(new), str(n))  # names are data, not Rich markup
+        table.add_row(old, new, str(n))
     return table
