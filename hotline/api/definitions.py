@@ -12,7 +12,7 @@ from hotline.api.auth import EVERY_ROLE, allow
 from hotline.api.schemas import Strict
 from hotline.engine.access import Principal, Role
 from hotline.service import Service
-from hotline.workflows import loader
+from hotline.workflows import loader, reading
 
 router = APIRouter(prefix="/api/v1", tags=["definitions"])
 Svc = Annotated[Service, Depends(deps.service)]
@@ -26,7 +26,7 @@ class DefinitionSummary(BaseModel):
 
 
 class DraftIn(Strict):
-    source: str = Field(max_length=500_000, description="The definition's YAML text.")
+    source: str = Field(max_length=reading.MAX_BYTES, description="The definition's YAML text.")
 
 
 class Validated(BaseModel):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hotline import errors, persistence
 from hotline.engine import access
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
     from hotline.clock import Clock
     from hotline.service import Service
 
-out = Console()
-err = Console(stderr=True)
+# Messages and tables carry user data (names, summaries, "[x]"): never read them as Rich
+# markup. A message that wants markup says so (markup=True) and escapes what it quotes.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_DB = persistence.DEFAULT_URL
@@ -59,7 +62,7 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except errors.HotlineError as error:
-            err.print(f"[red]Error:[/red] {error}", markup=True, highlight=False)
+            err.print(f"[red]Error:[/red] {escape(str(error))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

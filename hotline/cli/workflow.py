@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hotline import errors, workflows
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
 def _read(path: Path) -> str:
     if not path.is_file():
         raise errors.HotlineError(f"no such file: {path}")
-    return path.read_text(encoding="utf-8")
+    return loader.read_file(path)  # the size is checked before reading, then UTF-8
 
 
 @workflow_app.command("validate")
@@ -118,7 +119,8 @@ def workflow_show(ref: RefArgument = workflows.DEFAULT, db_url: DbOption = DEFAU
     name, version = parse_ref(ref)
     compiled = open_service(db_url).compiled(name, version)
     definition = compiled.definition
-    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {definition.title}")
+    title = f"[bold]{definition.name}@{compiled.version}[/bold] {escape(definition.title)}"
+    out.print(title, markup=True)
     table = Table("trigger", "from", "to", "guards", "fields")
     for t in definition.transitions:
         guards = [*t.conditions, *(f"not {g}" for g in t.unless)]
@@ -135,10 +137,15 @@ def workflow_show(ref: RefArgument = workflows.DEFAULT, db_url: DbOption = DEFAU
 
 @workflow_app.command("diff")
 @user_errors
+<<<<<<< HEAD
 def workflow_diff(old: str, new: str, db_url: DbOption = DEFAULT_DB) -> None:
     """What changed from NAME@1 to NAME@2: states, transitions, guards, deadline rules."""
     from hotline.engine import diff
 
+=======
+def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None:
+    """What changed from NAME@1 to NAME@2: every section, matched by name or code."""
+>>>>>>> issue-14b
     service = open_service(db_url)
     (old_name, old_version), (new_name, new_version) = parse_ref(old), parse_ref(new)
     before = service.compiled(old_name, old_version)

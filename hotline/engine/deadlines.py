@@ -34,6 +34,12 @@ class Rung:
     trigger: str | None = None  # fired on the ticket at the due time (e.g. start_callback)
     command: Command | None = None  # fired after commit (e.g. an automatic whistle)
 
+    @property
+    def key(self) -> str:
+        """The rung's identity across versions of its rule (``remind``, ``due``,
+        ``escalate-2``): a migration keeps what fired by it, not by position."""
+        return f"{self.name}-{self.level}" if self.name == "escalate" else self.name
+
 
 def applicable(definition: Definition, state: str, ticket: Ticket) -> Iterator[DeadlineRule]:
     """The rules of ``state`` that match the ticket's category and urgency.
@@ -77,6 +83,19 @@ def rungs(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ..
         offset = window + calendar.seconds(step.after, rule.measure)
         found.append(Rung("escalate", offset, step.notify, step.level, command=step.command))
     return tuple(sorted(found, key=lambda r: r.offset))
+
+
+def fired_keys(rule: DeadlineRule, calendar: Calendar, deadline: Deadline) -> set[str]:
+    """The identities of the rungs of ``deadline`` that already fired under ``rule``."""
+    return {r.key for r in rungs(rule, calendar, deadline.window)[: deadline.rung]}
+
+
+def next_rung(ladder: tuple[Rung, ...], fired: set[str]) -> int:
+    """The position in ``ladder`` of the next rung to fire, given the identities that fired:
+    the one after the last rung that fired. A rung the ladder gained before it is behind the
+    ticket and is not fired late; a rung it lost changes no later rung's turn."""
+    done = [i for i, r in enumerate(ladder) if r.key in fired]
+    return done[-1] + 1 if done else 0
 
 
 def open_for(

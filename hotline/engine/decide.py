@@ -110,7 +110,7 @@ def record(
     handlers: tuple[str, ...] = (),
     deadlines: tuple[Deadline, ...] = (),
     messages: tuple[tuple[str, Mapping[str, Any]], ...] = (),
-    firings: tuple[tuple[int, int], ...] = (),
+    firings: tuple[tuple[int, int, str], ...] = (),
 ) -> Decision:
     """A decision with one event chained onto ``before``'s history."""
     event = history.seal(

@@ -23,8 +23,8 @@ class Decision:
     """The outcome of one command: ``before`` is what was read, ``after`` what to write.
 
     ``deadlines`` are the deadline rows to write: new ones have no id, changed ones keep theirs.
-    ``firings`` are the (deadline id, rung) pairs fired, unique in the store, so that no rung
-    can ever fire twice.
+    ``firings`` are the (deadline id, rung position, rung identity) fired; the store keeps
+    (deadline, identity) unique, so that no rung can ever fire twice.
     """
 
     before: Ticket
@@ -32,7 +32,7 @@ class Decision:
     events: tuple[Event, ...]
     deadlines: tuple[Deadline, ...] = ()
     outbox: tuple[OutboxMessage, ...] = ()
-    firings: tuple[tuple[int, int], ...] = ()
+    firings: tuple[tuple[int, int, str], ...] = ()
 
     def then(self, later: Decision) -> Decision:
         """This decision followed by ``later`` (decided on ``self.after``), as one write."""

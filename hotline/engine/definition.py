@@ -7,11 +7,13 @@ like the Machine it compiles to. Shapes are checked here; names and reachability
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,7 +26,22 @@ from pydantic import (
 from hotline.engine import durations
 from hotline.errors import InvalidField
 
-Duration = Annotated[durations.Span, BeforeValidator(durations.parse), PlainSerializer(str)]
+MAX_SPAN = durations.Span(days=366)  # longer than a year cannot be meant
+MAX_ROUNDS = 10  # re-dispatch rounds, and rungs of a supervision ladder
+
+
+def _sane(value: durations.Span) -> durations.Span:
+    if value.days * 86_400 + value.seconds > MAX_SPAN.days * 86_400:  # ints: never overflow
+        raise ValueError(f"duration {value} is longer than a year ({MAX_SPAN})")
+    return value
+
+
+Duration = Annotated[
+    durations.Span,
+    BeforeValidator(durations.parse),
+    AfterValidator(_sane),
+    PlainSerializer(str),
+]
 FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
 CategoryKind = Literal["consultation", "emergency", "utility", "ordinary", "complex"]
 UnitKind = Literal["street", "township", "district", "department", "utility", "city"]
@@ -67,7 +84,7 @@ class Command(_Strict):
 class Escalation(_Strict):
     """A rung of the supervision ladder (督办): fires ``after`` the due time has passed."""
 
-    level: int = Field(ge=1)
+    level: int = Field(ge=1, le=MAX_ROUNDS)
     after: Duration = durations.Span()
     notify: str = "notify_supervisor"
     command: Command | None = None
@@ -86,7 +103,7 @@ class DeadlineRule(_Strict):
     remind_at: float | None = Field(default=None, gt=0, lt=1)  # share of the window
     on_due: str | None = None  # a trigger fired on the ticket when the deadline falls due
     notify: str = "notify_unit"  # told of the reminder and of the missed due time
-    escalate: tuple[Escalation, ...] = ()
+    escalate: tuple[Escalation, ...] = Field(default=(), max_length=MAX_ROUNDS)
 
     @field_validator("within")
     @classmethod
@@ -183,7 +200,7 @@ class Definition(_Strict):
     calendar: str = "calendar-hours"
     initial: str = "received"
     final: str = "closed"
-    round_limit: int = Field(default=3, ge=1)
+    round_limit: int = Field(default=3, ge=1, le=MAX_ROUNDS)
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
     kpi: KpiSettings = KpiSettings()
@@ -194,13 +211,27 @@ class Definition(_Strict):
     transitions: tuple[TransitionSpec, ...]
 
     def state(self, name: str) -> StateSpec:
-        return next(s for s in self.states if s.name == name)
+        return self._by_name[name]
 
     def category(self, code: str) -> Category | None:
-        return next((c for c in self.categories if c.code == code), None)
+        return self._categories.get(code)
 
     def unit(self, code: str) -> Unit | None:
-        return next((u for u in self.units if u.code == code), None)
+        return self._units.get(code)
+
+    # Lookups by name in constant time (the first of a name, as the checks require unique
+    # ones): a definition with thousands of states stays linear to check and to run.
+    @functools.cached_property
+    def _by_name(self) -> dict[str, StateSpec]:
+        return _first_by(self.states, "name")
+
+    @functools.cached_property
+    def _categories(self) -> dict[str, Category]:
+        return _first_by(self.categories, "code")
+
+    @functools.cached_property
+    def _units(self) -> dict[str, Unit]:
+        return _first_by(self.units, "code")
 
     def require_units(self, field: str, codes: Iterable[str], what: str = "unit") -> None:
         """Refuse a code the ``units`` catalogue does not declare, naming it and the field."""
@@ -212,3 +243,10 @@ class Definition(_Strict):
     @property
     def state_names(self) -> list[str]:
         return [s.name for s in self.states]
+
+
+def _first_by(items: Iterable[Any], key: str) -> dict[Any, Any]:
+    found: dict[Any, Any] = {}
+    for item in items:
+        found.setdefault(getattr(item, key), item)
+    return found

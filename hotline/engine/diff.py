@@ -1,126 +1,169 @@
 """What changed between two versions of a definition, said in words.
 
-``diff(old, new)`` lists states, transitions (with their guards) and deadline rules that were
-added, removed or changed, then the top-level settings. Each line starts with ``+`` (added),
-``-`` (removed) or ``~`` (changed), so an admin reviewing a publish can scan it.
+``diff(old, new)`` walks the two parsed definitions structurally (their pydantic dumps), so a
+section added to the definition later is compared without a change here. Lists of named things
+(states, transitions, deadline rules, units, categories, ladder levels…) are matched by their
+identity, not their position; descriptions are left out, as they change no behaviour. Each line
+starts with ``+`` (added), ``-`` (removed) or ``~`` (changed), so an admin reviewing a publish
+can scan it::
+
+    ~ kpi.weights.resolution: 0.5 → 0.45
+    + transition 'archive' from callback added
+    ~ state 'dispatched' › deadline 'handling' (utility) › within: 24h → 12h
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from hotline.engine.definition import DeadlineRule, Definition, TransitionSpec
+from hotline.engine.definition import Definition
 
-_SETTINGS = ("title", "calendar", "initial", "final", "round_limit", "urgencies", "channels")
-_TRANSITION_PARTS = ("dest", "before", "after", "clock", "extends")
-_RULE_PARTS = ("within", "measure", "closed_by", "remind_at", "on_due", "notify", "escalate")
+IGNORED = frozenset({"description"})  # words for people; no behaviour
+# How a list item is known across versions: the first rule whose key the item has. Transitions
+# of one trigger and source differ by their guards, so those join the identity when needed.
+IDENTITIES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("code", ("code",), ()),
+    ("name", ("name",), ()),
+    ("trigger", ("trigger", "source"), ("conditions", "unless")),
+    ("within", ("kind", "categories", "kinds", "urgency"), ()),
+    ("level", ("level",), ()),
+)
+SINGULAR = {"escalate": "level", "categories": "category"}
+Segment = tuple[str, str]  # ("key", name) or ("item", label)
 
 
 def diff(old: Definition, new: Definition) -> list[str]:
     """Every difference from ``old`` to ``new``; empty when they describe the same workflow."""
-    return [
-        *_states(old, new),
-        *_transitions(old.transitions, new.transitions),
-        *_deadlines(old, new),
-        *_settings(old, new),
-    ]
+    return list(_compare([], old.model_dump(mode="json"), new.model_dump(mode="json")))
 
 
-def _states(old: Definition, new: Definition) -> Iterator[str]:
-    before, after = old.state_names, new.state_names
-    yield from (f"+ state {name!r} added" for name in after if name not in before)
-    yield from (f"- state {name!r} removed" for name in before if name not in after)
+def _compare(path: list[Segment], old: Any, new: Any) -> Iterator[str]:
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        yield from _mappings(path, old, new)
+    elif _is_list(old) and _is_list(new) and _keyed(old, new):
+        yield from _items(path, old, new)
+    elif _is_list(old) and _is_list(new) and sorted(map(_show, old)) != sorted(map(_show, new)):
+        yield from _members(path, old, new)
+    elif old != new:
+        yield f"~ {_where(path)}: {_show(old)} → {_show(new)}"
 
 
-def _label(t: TransitionSpec) -> str:
-    dest = t.dest or "(stays)"
-    guards = _guards(t)
-    when = f" when {' and '.join(guards)}" if guards else ""
-    return f"transition {t.trigger!r} from {', '.join(t.source)} to {dest}{when}"
-
-
-def _guards(t: TransitionSpec) -> list[str]:
-    return [*t.conditions, *(f"not {g}" for g in t.unless)]
-
-
-def _transitions(old: Iterable[TransitionSpec], new: Iterable[TransitionSpec]) -> Iterator[str]:
-    """Transitions are matched on (trigger, sources, guards); a change of guards is then
-    paired with the one transition of the same trigger and sources it replaced."""
-    key = lambda t: (t.trigger, t.source, tuple(_guards(t)))  # noqa: E731
-    before, after = {key(t): t for t in old}, {key(t): t for t in new}
-    removed = [t for k, t in before.items() if k not in after]
-    added = [t for k, t in after.items() if k not in before]
-    for t in list(removed):
-        twin = next((a for a in added if (a.trigger, a.source) == (t.trigger, t.source)), None)
-        if twin is not None and twin.dest == t.dest:
-            removed.remove(t)
-            added.remove(twin)
-            yield from _guard_change(t, twin)
-            yield from _parts(_label(twin), t, twin, _TRANSITION_PARTS)
-    yield from (f"+ {_label(t)} added" for t in added)
-    yield from (f"- {_label(t)} removed" for t in removed)
-    for k, t in after.items():
-        if k in before:
-            yield from _parts(_label(t), before[k], t, (*_TRANSITION_PARTS, "fields"))
-
-
-def _guard_change(old: TransitionSpec, new: TransitionSpec) -> Iterator[str]:
-    name = f"transition {new.trigger!r} from {', '.join(new.source)}"
-    yield from (f"~ {name}: guard {g!r} added" for g in _guards(new) if g not in _guards(old))
-    yield from (f"~ {name}: guard {g!r} removed" for g in _guards(old) if g not in _guards(new))
-
-
-def _deadlines(old: Definition, new: Definition) -> Iterator[str]:
-    for state in new.state_names:
-        if state not in old.state_names:
+def _mappings(path: list[Segment], old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[str]:
+    for key in [*old, *(k for k in new if k not in old)]:
+        if key in IGNORED:
             continue
-        before = {_rule_key(r): r for r in old.state(state).deadlines}
-        after = {_rule_key(r): r for r in new.state(state).deadlines}
-        for k, rule in after.items():
-            name = f"deadline {_rule_label(rule)} in {state!r}"
-            if k not in before:
-                yield f"+ {name} added (within {rule.within})"
-            else:
-                yield from _parts(name, before[k], rule, _RULE_PARTS)
-        for k, rule in before.items():
-            if k not in after:
-                yield f"- deadline {_rule_label(rule)} in {state!r} removed"
+        here = [*path, ("key", key)]
+        if key not in new:
+            yield f"- {_where(here)} removed"
+        elif key not in old:
+            yield f"+ {_where(here)} added: {_show(new[key])}"
+        else:
+            yield from _compare(here, old[key], new[key])
 
 
-def _rule_key(rule: DeadlineRule) -> tuple[Any, ...]:
-    return (rule.kind, rule.categories, rule.kinds, rule.urgency)
+def _items(path: list[Segment], old: list[Any], new: list[Any]) -> Iterator[str]:
+    """Items matched by identity: added, removed, then compared part by part."""
+    section = path[-1][1] if path else ""
+    before, after = _by_identity(old), _by_identity(new)
+    for key, item in after.items():
+        if key not in before:
+            yield f"+ {_where([*path, ('item', _label(section, item, key))])} added"
+    for key, item in before.items():
+        if key not in after:
+            yield f"- {_where([*path, ('item', _label(section, item, key))])} removed"
+    for key, item in after.items():
+        if key in before:
+            yield from _compare([*path, ("item", _label(section, item, key))], before[key], item)
 
 
-def _rule_label(rule: DeadlineRule) -> str:
-    scope = [*rule.categories, *rule.kinds, *(f"urgency {u}" for u in rule.urgency)]
-    return repr(rule.kind) + (f" ({', '.join(scope)})" if scope else "")
+def _members(path: list[Segment], old: list[Any], new: list[Any]) -> Iterator[str]:
+    """A list of plain values (sources, handlers, urgencies): what joined and what left."""
+    was, now = [_show(v) for v in old], [_show(v) for v in new]
+    added = [v for v in now if v not in was]
+    removed = [v for v in was if v not in now]
+    if not added and not removed:  # the same values in another order
+        yield f"~ {_where(path)}: {_show(old)} → {_show(new)}"
+        return
+    words = [*(f"added {v}" for v in added), *(f"removed {v}" for v in removed)]
+    yield f"~ {_where(path)}: {', '.join(words)}"
 
 
-def _settings(old: Definition, new: Definition) -> Iterator[str]:
-    yield from _parts("setting", old, new, _SETTINGS)
-    for attr, singular in (("categories", "category"), ("units", "unit")):
-        before = {c.code: c for c in getattr(old, attr)}
-        after = {c.code: c for c in getattr(new, attr)}
-        yield from (f"+ {singular} {code!r} added" for code in after if code not in before)
-        yield from (f"- {singular} {code!r} removed" for code in before if code not in after)
-        for code in after:
-            if code in before and after[code] != before[code]:
-                yield f"~ {singular} {code!r} changed"
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
 
 
-def _parts(name: str, old: Any, new: Any, parts: Iterable[str]) -> Iterator[str]:
-    for part in parts:
-        was, now = getattr(old, part), getattr(new, part)
-        if was != now:
-            yield f"~ {name}: {part} {_show(was)} -> {_show(now)}"
+def _keyed(old: list[Any], new: list[Any]) -> bool:
+    items = [*old, *new]
+    return bool(items) and all(isinstance(i, Mapping) and _rule(i) for i in items)
+
+
+def _rule(item: Mapping[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    return next((rule for rule in IDENTITIES if rule[0] in item), None)
+
+
+def _by_identity(items: list[Mapping[str, Any]]) -> dict[Any, Mapping[str, Any]]:
+    """Items by identity; the extra keys (a transition's guards) join it where the short
+    identity repeats, and a position where even that repeats."""
+    short = [_identity(i, extended=False) for i in items]
+    found: dict[Any, Mapping[str, Any]] = {}
+    for item, key in zip(items, short, strict=True):
+        if short.count(key) > 1:
+            key = _identity(item, extended=True)
+        while key in found:
+            key = (*key, "#")
+        found[key] = item
+    return found
+
+
+def _identity(item: Mapping[str, Any], extended: bool) -> tuple[Any, ...]:
+    rule = _rule(item)
+    assert rule is not None
+    keys = (*rule[1], *rule[2]) if extended else rule[1]
+    return tuple(_show(item.get(k)) for k in keys)
+
+
+def _label(section: str, item: Mapping[str, Any], key: tuple[Any, ...]) -> str:
+    """How an item is named in a line: ``transition 'reply' from dispatched`` (``when`` its
+    guards, if other transitions of that trigger and source differ from it only by them)."""
+    if "trigger" in item:
+        guards = [*item.get("conditions", ()), *(f"not {g}" for g in item.get("unless", ()))]
+        when = f" when {' and '.join(guards)}" if guards and len(key) > 2 else ""
+        return f"transition {item['trigger']!r} from {', '.join(item['source'])}{when}"
+    if "within" in item and "kind" in item:
+        scope = [*item.get("categories", ()), *item.get("kinds", ())]
+        scope += [f"urgency {u}" for u in item.get("urgency", ())]
+        return f"deadline {item['kind']!r}" + (f" ({', '.join(scope)})" if scope else "")
+    singular = SINGULAR.get(section, section.removesuffix("s"))
+    for key in ("code", "name"):
+        if key in item:
+            return f"{singular} {item[key]!r}"
+    return f"{singular} {item['level']}"
+
+
+def _where(path: list[Segment]) -> str:
+    """``kpi.weights.resolution``; ``state 'dispatched' › deadline 'handling' › within``.
+
+    A list's own key is left out before its items (``state 'x'``, not ``states.state 'x'``).
+    """
+    words: list[str] = []
+    for i, (kind, name) in enumerate(path):
+        if kind == "key" and i + 1 < len(path) and path[i + 1][0] == "item":
+            continue
+        if words:
+            joint = "." if kind == "key" and path[i - 1][0] == "key" else " › "
+            words.append(joint)
+        words.append(name)
+    return "".join(words) or "definition"
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, tuple | list):
+    if isinstance(value, Mapping):
+        return (
+            "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if k not in IGNORED) + "}"
+        )
+    if _is_list(value):
         return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(value) + "}"
-    if hasattr(value, "model_dump"):
-        return ", ".join(f"{k}={v}" for k, v in value.model_dump(mode="json").items())
+    if isinstance(value, bool):
+        return str(value).lower()
     return "none" if value is None else str(value)

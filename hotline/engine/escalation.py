@@ -82,7 +82,7 @@ def _fire(
         ticket.state,
         deadlines=(advanced,),
         messages=tuple(messages),
-        firings=((deadline.id, deadline.rung),),
+        firings=((deadline.id, deadline.rung, step.key),),
     )
     return fired.then(_on_due(compiled, fired.after, step.trigger, now)) if step.trigger else fired
 

@@ -62,10 +62,15 @@ class CompiledDefinition:
         for t in definition.transitions:
             for source in sources(definition, t):
                 self._candidates.setdefault((source, t.trigger), []).append(t)
-        self._fields: dict[tuple[str, str], type[BaseModel]] = {
-            key: command_fields.compile_fields(key[1], specs[0].fields)
-            for key, specs in self._candidates.items()
-        }
+        # One field model per distinct declaration, not per (state, trigger): building a
+        # pydantic model costs about a millisecond, and most transitions share theirs.
+        models: dict[tuple[Any, ...], type[BaseModel]] = {}
+        self._fields: dict[tuple[str, str], type[BaseModel]] = {}
+        for key, specs in self._candidates.items():
+            declared = tuple(specs[0].fields.items())
+            if declared not in models:
+                models[declared] = command_fields.compile_fields(key[1], specs[0].fields)
+            self._fields[key] = models[declared]
 
     @staticmethod
     def _config(t: TransitionSpec) -> dict[str, Any]:

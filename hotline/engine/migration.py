@@ -98,7 +98,9 @@ def _deadlines(
         if rule is None:
             kept.append(deadlines.close(d, "cancelled", now))
         else:
-            kept.append(_retime(d, _extension(source, before, d), rule, target, after.state))
+            fired = _fired(source, before, d)
+            moved = _retime(d, _extension(source, before, d), fired, rule, target, after.state)
+            kept.append(moved)
     # Only a kind of deadline the old version did not have here opens now: one that was
     # already met in this state stays met.
     had = {r.kind for r in deadlines.applicable(source.definition, before.state, before)}
@@ -114,16 +116,30 @@ def _extension(source: CompiledDefinition, ticket: Ticket, d: Deadline) -> int:
     return max(0, d.window - source.calendar.seconds(rule.within, rule.measure))
 
 
+def _fired(source: CompiledDefinition, ticket: Ticket, d: Deadline) -> set[str]:
+    """The identities of ``d``'s rungs that fired under the old version."""
+    rule = deadlines.rule_for(source.definition, ticket, d)
+    if rule is None:
+        return set()
+    return deadlines.fired_keys(rule, source.calendar, d)
+
+
 def _retime(
-    d: Deadline, extension: int, rule: DeadlineRule, target: CompiledDefinition, state: str
+    d: Deadline,
+    extension: int,
+    fired: set[str],
+    rule: DeadlineRule,
+    target: CompiledDefinition,
+    state: str,
 ) -> Deadline:
-    """The same clock (consumed, running_since, pause status) under the new rule's window."""
+    """The same clock (consumed, running_since, pause status) under the new rule's window,
+    its ladder resumed after the last rung that fired, by identity (not by position)."""
     window = target.calendar.seconds(rule.within, rule.measure) + extension
     ladder = deadlines.rungs(rule, target.calendar, window)
     moved = d.evolve(
         state=state,
         window=window,
         measure=Measure(rule.measure).value,
-        rung=min(d.rung, len(ladder)),
+        rung=deadlines.next_rung(ladder, fired),
     )
     return deadlines.schedule(moved, rule, target.calendar)

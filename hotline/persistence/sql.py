@@ -262,8 +262,14 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             conn.execute(
                 firings.insert(),
                 [
-                    {"deadline_id": d, "rung": r, "fired_at": now, "fired_by": fired_by}
-                    for d, r in decision.firings
+                    {
+                        "deadline_id": d,
+                        "rung": r,
+                        "rung_key": key,
+                        "fired_at": now,
+                        "fired_by": fired_by,
+                    }
+                    for d, r, key in decision.firings
                 ],
             )
         if decision.outbox:

@@ -138,14 +138,18 @@ class DeadlineRow(SQLModel, table=True):
 
 
 class FiringRow(SQLModel, table=True):
-    """One fired rung of a deadline; the unique pair makes a second firing impossible."""
+    """One fired rung of a deadline; the unique pair (deadline, rung identity) makes a second
+    firing impossible, even after a migration moved the rung to another position."""
 
     __tablename__ = "deadline_firings"
-    __table_args__ = (sa.UniqueConstraint("deadline_id", "rung"),)
+    __table_args__ = (
+        sa.UniqueConstraint("deadline_id", "rung_key", name="uq_deadline_firings_rung_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     deadline_id: int = Field(foreign_key="deadlines.id")
-    rung: int
+    rung: int  # its position in the ladder when it fired
+    rung_key: str  # its identity: remind, due, escalate-2 ("#N" for rows before 0007)
     fired_at: datetime = _time()
     fired_by: str | None = None  # the replica (host:pid) whose sweeper fired it
 

@@ -2,78 +2,117 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from hotline import handlers, workflows
+from hotline.engine import checks
 from hotline.engine.checks import check
 from hotline.engine.definition import Definition
 from hotline.engine.machine import CompiledDefinition
 from hotline.errors import DefinitionError, Problem
-from hotline.workflows import calendars
+from hotline.workflows import calendars, reading
 
-Path_ = tuple[str | int, ...]
 DEFAULT = workflows.DEFAULT
-# libyaml's loader reads a definition ~10x faster (every CLI command compiles one); the
-# pure-Python loader stays the reference for error messages and where libyaml is missing.
-_FAST: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse(text: str, source: str = "<definition>") -> Definition:
-    """The definition in ``text``; raise DefinitionError listing every problem with its line."""
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Pause the cycle collector: parsing allocates hundreds of thousands of long-lived objects,
+    and the full collections they trigger make a large definition take twice as long."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        node, data = _load(text, _FAST)
-    except yaml.YAMLError:
-        node, data = None, None  # the pure-Python loader below words the error
-    try:
-        if node is None:
-            node, data = _load(text, yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        # The context mark points at what was left open (a "[" never closed), the problem
-        # mark at where the parser gave up, often a line later.
-        mark = error.context_mark or error.problem_mark
-        what = "; ".join(filter(None, (error.context, error.problem)))
-        line = mark.line + 1 if mark else None
-        raise DefinitionError([Problem(f"not valid YAML: {what}", (), line)], source) from None
-    except yaml.YAMLError as error:  # unmarked: e.g. a control character the reader refuses
-        raise DefinitionError([Problem(f"not valid YAML: {error}")], source) from None
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def parse(text: str | bytes, source: str = "<definition>") -> Definition:
+    """The definition in ``text``; raise DefinitionError listing every problem with its line.
+
+    Bytes are decoded as UTF-8 first. Schema problems and the semantic problems that can
+    still be judged (on the parts that passed the schema) are reported together.
+    """
+    with _without_gc():
+        return _parse(text, source)
+
+
+def _parse(text: str | bytes, source: str) -> Definition:
+    if isinstance(text, bytes):
+        text = reading.decode(text, source)
+    data, lines, repeated = reading.compose(text, source)
     if not isinstance(data, dict):
-        raise DefinitionError([Problem("a definition is a YAML mapping", (), 1)], source)
-    lines = _lines(node)
+        raise DefinitionError([*repeated, Problem("a definition is a YAML mapping", (), 1)], source)
     try:
         definition = Definition.model_validate(data)
     except ValidationError as error:
         problems = [_problem(e, lines) for e in error.errors()]
-        raise DefinitionError(_unique(problems), source) from None
+        later = _local_problems(data, error)
+        found = [*repeated, *problems, *(_locate(p, lines) for p in later)]
+        raise DefinitionError(_unique(found), source) from None
     problems = check(definition, handlers.names())
     if definition.calendar not in calendars.names():
         known = ", ".join(calendars.names())
         problems.append(
             Problem(f"unknown calendar {definition.calendar!r}; known: {known}", ("calendar",))
         )
-    if problems:
-        raise DefinitionError(_unique([_locate(p, lines) for p in problems]), source)
+    if problems or repeated:
+        found = [*repeated, *(_locate(p, lines) for p in problems)]
+        raise DefinitionError(_unique(found), source)
     return definition
 
 
-def _load(text: str, loader: type[yaml.SafeLoader]) -> tuple[yaml.Node, Any]:
-    """The node tree (for line numbers) and the data of ``text``."""
-    return yaml.compose(text, Loader=loader), yaml.load(text, Loader=loader)  # noqa: S506
+def _local_problems(data: dict[str, Any], error: ValidationError) -> list[Problem]:
+    """The checks that do not need the whole definition, run on it without the list items the
+    schema refused (a state, a transition…); paths point back into the original lists."""
+    bad: dict[str, set[int]] = {}
+    for e in error.errors():
+        loc = e["loc"]
+        if len(loc) < 2 or not isinstance(loc[1], int) or not isinstance(data.get(loc[0]), list):
+            return []  # a refused setting, not a list item: nothing sound is left to check
+        bad.setdefault(str(loc[0]), set()).add(loc[1])
+    kept = {key: [i for i in range(len(data[key])) if i not in gone] for key, gone in bad.items()}
+    pruned = data | {key: [data[key][i] for i in indexes] for key, indexes in kept.items()}
+    try:
+        partial = Definition.model_validate(pruned)
+    except ValidationError:
+        return []
+    return [_original(p, kept) for p in checks.check_local(partial, handlers.names())]
+
+
+def _original(problem: Problem, kept: dict[str, list[int]]) -> Problem:
+    path = problem.path
+    if len(path) > 1 and path[0] in kept and isinstance(path[1], int):
+        path = (path[0], kept[str(path[0])][path[1]], *path[2:])
+    return Problem(problem.message, path, problem.line)
 
 
 def compile_source(text: str, version: int, source: str = "<definition>") -> CompiledDefinition:
     """Parse, check and compile a definition with its business calendar."""
     definition = parse(text, source)
-    return CompiledDefinition(definition, version, calendars.load(definition.calendar))
+    with _without_gc():
+        return CompiledDefinition(definition, version, calendars.load(definition.calendar))
+
+
+def read_file(path: str | Path) -> str:
+    """A definition file's text: refused (DefinitionError) if over the size limit or not UTF-8,
+    the size checked before the file is read."""
+    path = Path(path)
+    reading.require_size(path.stat().st_size, str(path))
+    return reading.decode(path.read_bytes(), str(path))
 
 
 def load_file(path: str | Path) -> tuple[Definition, str]:
     """The checked definition in a file, and its text."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_file(path)
     return parse(text, str(path)), text
 
 
@@ -94,37 +133,14 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list({(p.line, p.message): p for p in problems}.values())
 
 
-def _lines(node: yaml.Node | None, path: Path_ = ()) -> dict[Path_, int]:
-    """Map each path in the document (("transitions", 3, "dest")) to its 1-based line."""
-    found: dict[Path_, int] = {}
-    if node is None:
-        return found
-    found[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found.update(_lines(value, (*path, key.value)))
-            found[(*path, key.value)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            found.update(_lines(item, (*path, i)))
-    return found
+def _locate(problem: Problem, lines: reading.Lines) -> Problem:
+    return Problem(problem.message, problem.path, lines.line(problem.path))
 
 
-def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
-
-
-def _locate(problem: Problem, lines: dict[Path_, int]) -> Problem:
-    return Problem(problem.message, problem.path, _line_of(problem.path, lines))
-
-
-def _problem(error: Any, lines: dict[Path_, int]) -> Problem:
+def _problem(error: Any, lines: reading.Lines) -> Problem:
     path = tuple(error["loc"])
     where = ".".join(str(p) for p in path)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = f"unknown key {path[-1]!r}"
-    return Problem(f"{where}: {message}", path, _line_of(path, lines))
+    return Problem(f"{where}: {message}", path, lines.line(path))

@@ -71,7 +71,7 @@ def test_an_admin_publishes_compares_and_migrates_a_new_version(hotline, version
     assert code == 0 and "published beijing-12345@2" in out
     assert "- state 'callback' removed" in out
     code, out, _ = hotline("workflow", "diff", "beijing-12345@1", "beijing-12345@2")
-    assert "~ deadline 'handling' (utility) in 'dispatched': within 24h -> 12h" in out
+    assert "~ state 'dispatched' › deadline 'handling' (utility) › within: 24h → 12h" in out
 
     # Then a migration without a mapping for the state v2 lacks is refused, naming it
     code, _, err = hotline("workflow", "migrate", "beijing-12345", "--from", "1", "--to", "2")

@@ -225,11 +225,11 @@ def test_a_message_that_keeps_failing_is_parked_as_dead(
 def test_an_escalation_command_the_engine_refuses_is_parked_dead_at_once_in_the_history(
     service, store, clock
 ):
-    # Given a level-3 rung that fires a command the definition has no trigger for
+    # Given a level-3 rung that fires a trigger its ticket's state does not allow
     source = store.definition_source("beijing-12345")[1].replace(
         "{level: 3, after: 24h, notify: notify_city}",
         "{level: 3, after: 24h, notify: notify_city, "
-        "command: {trigger: hearing, fields: {to: [water-group]}}}",
+        "command: {trigger: start_callback, fields: {to: [water-group]}}}",
     )
     service.publish(source)
     from hotline.service import Intake
@@ -242,7 +242,7 @@ def test_an_escalation_command_the_engine_refuses_is_parked_dead_at_once_in_the_
     [command] = hearings(store, ticket.id)
     assert command.payload == {
         "ticket_id": ticket.id,
-        "trigger": "hearing",
+        "trigger": "start_callback",
         "fields": {"to": ["water-group"]},
     }
     # When the relay delivers it, and runs again long after any backoff
@@ -254,12 +254,12 @@ def test_an_escalation_command_the_engine_refuses_is_parked_dead_at_once_in_the_
     # Then it was refused once: dead with the refusal, recorded in the ticket's history
     [command] = hearings(store, ticket.id)
     assert (command.status, command.attempts) == ("dead", 1)
-    assert "cannot 'hearing'" in command.last_error
+    assert "cannot 'start_callback'" in command.last_error
     refusals = [e for e in service.history(ticket.id) if e.trigger == "command_refused"]
-    [refused] = [e for e in refusals if e.payload["trigger"] == "hearing"]
+    [refused] = [e for e in refusals if e.payload["trigger"] == "start_callback"]
     assert refused.actor == "deadline"
     assert refused.payload["fields"] == {"to": ["water-group"]}
-    assert "cannot 'hearing'" in refused.payload["reason"]
+    assert "cannot 'start_callback'" in refused.payload["reason"]
     assert service.get(ticket.id).state == "dispatched"
 
 
@@ -267,5 +267,5 @@ def hearings(store, ticket_id):
     return [
         m
         for m in store.outbox(ticket_id)
-        if m.handler == "fire_command" and m.payload["trigger"] == "hearing"
+        if m.handler == "fire_command" and m.payload["trigger"] == "start_callback"
     ]

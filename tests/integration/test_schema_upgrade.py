@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from hotline.daemon.scheduler import Sweeper
 from hotline.engine.history import broken_links
 from hotline.persistence import migrations
 from hotline.persistence.sql import SqlStore
@@ -23,21 +26,27 @@ def baseline_url(request, tmp_path):
     return request.getfixturevalue("empty_database")
 
 
-def written_at_baseline(url: str, tmp_path, clock) -> int:
+def written_at_baseline(
+    url: str, tmp_path, clock, revision: str = BASELINE, tables=TABLES, then=lambda s, t: None
+) -> int:
     """A dispatched ticket, as the baseline release wrote it: the rows of a current database,
-    copied column by column into the tables of revision 0001. Returns the ticket's id."""
+    copied column by column into the tables of revision 0001. Returns the ticket's id.
+
+    ``revision``, ``tables`` and ``then(service, ticket)`` (run after the dispatch) write it
+    as another release would have."""
     source = SqlStore(f"sqlite:///{tmp_path / 'source.db'}")
     source.migrate()
     service = Service(source, clock)
     service.install_shipped()
     ticket = service.submit(Intake("water-supply", "no water", contact_phone="13812345678"))
     service.fire(ticket.id, "dispatch", {"lead_unit": "water-group", "route": "direct"})
+    then(service, ticket)
     old = sa.create_engine(url)
-    migrations.upgrade(old, BASELINE)
+    migrations.upgrade(old, revision)
     baseline = sa.MetaData()
     baseline.reflect(old)
     with source.engine.connect() as read, old.begin() as write:
-        for name in TABLES:
+        for name in tables:
             model, columns = SQLModel.metadata.tables[name], baseline.tables[name].c
             rows = read.execute(sa.select(model)).mappings()  # typed by the model's columns
             write.execute(
@@ -71,4 +80,36 @@ def test_a_baseline_database_upgrades_to_head_and_its_tickets_carry_on(
     assert broken_links(service.history(ticket_id)) == []
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.writing() as conn:
         conn.exec_driver_sql("DELETE FROM events")
+    store.close()
+
+
+def test_firings_written_before_rung_identity_upgrade_and_the_ladder_carries_on(
+    baseline_url, tmp_path, clock
+):
+    # Given a database at revision 0006 whose utility ticket was already reminded
+    def reminded(service, ticket):
+        clock.advance(timedelta(hours=20))
+        Sweeper(service, owner="old").sweep()
+
+    tables = (*TABLES, "deadline_firings")
+    ticket_id = written_at_baseline(baseline_url, tmp_path, clock, "0006", tables, reminded)
+
+    # When `hotline init` upgrades it and the daemon sweeps once the ticket is overdue
+    store = SqlStore(baseline_url)
+    store.migrate()
+    service = Service(store, clock)
+    clock.advance(timedelta(hours=5))
+    Sweeper(service, owner="new").sweep()
+
+    # Then the old firing keeps its position as identity, and the ladder goes on from it
+    with store.engine.connect() as conn:
+        keys = conn.exec_driver_sql(
+            "SELECT f.rung_key FROM deadline_firings f JOIN deadlines d ON d.id = f.deadline_id"
+            " WHERE d.kind = 'handling' ORDER BY f.id"
+        )
+        assert [k for (k,) in keys] == ["#0", "due", "escalate-1"]
+    fired = [
+        e.trigger for e in service.history(ticket_id) if e.payload.get("deadline") == "handling"
+    ]
+    assert fired == ["remind", "overdue", "escalate"]
     store.close()

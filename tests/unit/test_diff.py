@@ -26,8 +26,8 @@ def test_a_changed_deadline_rule_says_which_state_rule_and_part():
     )
 
     assert lines == [
-        "~ deadline 'handling' (utility) in 'dispatched': within 24h -> 12h",
-        "~ deadline 'handling' (utility) in 're-dispatched': within 24h -> 12h",
+        "~ state 'dispatched' › deadline 'handling' (utility) › within: 24h → 12h",
+        "~ state 're-dispatched' › deadline 'handling' (utility) › within: 24h → 12h",
     ]
 
 
@@ -46,10 +46,10 @@ def test_added_and_removed_states_transitions_and_guards_are_named():
     )
 
     assert "+ state 'archived' added" in lines
-    assert "+ transition 'archive' from callback to archived added" in lines
-    assert "~ transition 'redispatch' from re-dispatched: guard 'not_excluded' added" in lines
-    assert "~ setting: round_limit 3 -> 4" in lines
-    assert "~ deadline 'intake' in 'received': within 2h -> 1h" in lines
+    assert "+ transition 'archive' from callback added" in lines
+    assert "~ transition 'redispatch' from re-dispatched › conditions: added not_excluded" in lines
+    assert "~ round_limit: 3 → 4" in lines
+    assert "~ state 'received' › deadline 'intake' › within: 2h → 1h" in lines
 
 
 def test_a_removed_transition_and_deadline_rule_are_named():
@@ -70,12 +70,69 @@ def test_a_removed_transition_and_deadline_rule_are_named():
         ("    conditions: round_limit_reached\n    fields:\n", "    fields:\n"),
     )
 
-    assert "- deadline 'callback' in 'callback' removed" in lines
-    assert "- transition 'decline' from received to closed removed" in lines
+    assert "- state 'callback' › deadline 'callback' removed" in lines
+    assert "- transition 'decline' from received removed" in lines
+    assert "~ state 'received' › deadline 'intake' › closed_by: removed decline" in lines
     assert (
-        "~ deadline 'intake' in 'received': closed_by [dispatch, answer, refer, merge_repeat,"
-        " decline] -> [dispatch, answer, refer, merge_repeat]"
+        "~ transition 'close_unresolved' from callback › conditions: removed round_limit_reached"
     ) in lines
-    assert "~ transition 'close_unresolved' from callback: guard 'round_limit_reached' removed" in (
-        lines
+
+
+def test_every_section_that_changes_behaviour_is_compared():
+    lines = changed(
+        ("resolution: 0.50, satisfaction: 0.40", "resolution: 0.45, satisfaction: 0.45"),
+        ("basic_factor: 0.9", "basic_factor: 0.8"),
+        (
+            "{level: 2, after: 12h, notify: notify_district}",
+            "{level: 2, after: 6h, notify: notify_district}",
+        ),
+        ("    within: 2h\n                reason:", "    within: 4h\n                reason:"),
     )
+
+    assert "~ kpi.weights.resolution: 0.5 → 0.45" in lines
+    assert "~ kpi.weights.satisfaction: 0.4 → 0.45" in lines
+    assert "~ kpi.basic_factor: 0.9 → 0.8" in lines
+    assert (
+        "~ state 'dispatched' › deadline 'handling' (emergency) › level 2 › after: 12h → 6h"
+    ) in lines
+    assert (
+        "~ state 'dispatched' › deadline 'handling' (utility) › level 2 › command.fields.within:"
+        " 2h → 4h"
+    ) in lines
+
+
+def test_units_categories_and_whistle_settings_are_compared_by_code():
+    definition = loader.parse(SHIPPED)
+    unit = definition.unit("water-group")
+    gone = definition.unit("chaoyang-roads")
+    category = definition.categories[0]
+    units = [u for u in definition.units if u not in (unit, gone)]
+    moved = definition.model_copy(
+        update={
+            "units": (*units, unit.model_copy(update={"supervisor": None})),
+            "categories": (
+                *definition.categories[1:],
+                category.model_copy(update={"kind": "complex"}),
+            ),
+            "whistle": definition.whistle.model_copy(update={"notify": "notify_city"}),
+        }
+    )
+
+    lines = diff(definition, moved)
+
+    assert "~ unit 'water-group' › supervisor: city-centre → none" in lines
+    assert "- unit 'chaoyang-roads' removed" in lines
+    assert f"~ category {category.code!r} › kind: {category.kind} → complex" in lines
+    assert "~ whistle.notify: notify_supervisor → notify_city" in lines
+    assert len(lines) == 4  # moved, not added and removed
+
+
+def test_a_section_the_diff_does_not_know_is_compared_all_the_same():
+    definition = loader.parse(SHIPPED)
+    old = {"name": "x", "roles": [{"code": "lead", "may": ["reply"]}]}
+    new = {"name": "x", "roles": [{"code": "lead", "may": ["reply", "extend"]}]}
+
+    from hotline.engine import diff as differ
+
+    assert list(differ._compare([], old, new)) == ["~ role 'lead' › may: added extend"]
+    assert diff(definition, definition) == []
