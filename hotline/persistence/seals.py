@@ -149,9 +149,12 @@ def _nodes(conn: sa.Connection, seal: Seal, wanted: list[tuple[int, int]]) -> di
             found[(0, r.pos)] = Leaf(r.pos, r.ticket_id, r.seq, r.head).hash
     above = [(level, pos) for level, pos in wanted if level > 0]
     if above:
-        at = sa.or_(*(sa.and_(n.c.level == lv, n.c.pos == p) for lv, p in above))
-        for r in conn.execute(sa.select(n).where(n.c.seal_id == seal.id, at)):
-            found[(r.level, r.pos)] = r.hash
+        # Plain INs on each key column are index probes on every backend (row values are not).
+        levels, positions = {lv for lv, _ in above}, {p for _, p in above}
+        query = sa.select(n).where(
+            n.c.seal_id == seal.id, n.c.level.in_(levels), n.c.pos.in_(positions)
+        )
+        found |= {(r.level, r.pos): r.hash for r in conn.execute(query)}
     return found
 
 
