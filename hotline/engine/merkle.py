@@ -47,7 +47,10 @@ def path(pos: int, count: int) -> list[tuple[int, int]]:
 
 
 def root_from_proof(leaf_hash: str, pos: int, count: int, siblings: Sequence[str]) -> str:
-    """The root reached from a leaf at ``pos`` with the hashes of ``path(pos, count)``."""
+    """The root reached from a leaf at ``pos`` with the hashes of ``path(pos, count)``;
+    "" if there are not exactly that many (a proof for another place or size)."""
+    if not 0 <= pos < count or len(siblings) != len(path(pos, count)):
+        return ""
     node, given = leaf_hash, iter(siblings)
     for size in level_sizes(count)[:-1]:
         if pos ^ 1 < size:

@@ -144,20 +144,26 @@ def save_seal(store: SqlStore, seal: Seal) -> None:
 
 
 def latest_seal(store: SqlStore) -> Seal | None:
-    query = sa.select(seals).order_by(seals.c.sealed_at.desc(), seals.c.id.desc()).limit(1)
-    with store.reading() as conn:
-        row = conn.execute(query).first()
-    return _seal(row) if row is not None else None
+    return _seal_where(sa.true(), store)
 
 
 def seal_by_digest(store: SqlStore, digest: str) -> Seal | None:
-    query = sa.select(seals).where(seals.c.digest == digest).order_by(seals.c.id.desc()).limit(1)
+    return _seal_where(seals.c.digest == digest, store)
+
+
+def _seal_where(condition: Any, store: SqlStore) -> Seal | None:
+    """The latest seal matching ``condition``. Its id is found first, on narrow columns, so
+    that old seals' ``heads`` (megabytes each, before 0007) are never read while searching."""
+    latest = (
+        sa.select(seals.c.id)
+        .where(condition)
+        .order_by(seals.c.sealed_at.desc(), seals.c.id.desc())
+        .limit(1)
+    )
     with store.reading() as conn:
-        row = conn.execute(query).first()
-    return _seal(row) if row is not None else None
-
-
-def _seal(row: Any) -> Seal:
+        row = conn.execute(sa.select(seals).where(seals.c.id == latest.scalar_subquery())).first()
+    if row is None:
+        return None
     heads = dict(row.heads or {})
     return Seal(
         row.day, row.sealed_at, row.tickets, row.digest, heads, row.root, row.previous, row.id
