@@ -144,7 +144,8 @@ def save_seal(store: SqlStore, seal: Seal) -> None:
 
 
 def latest_seal(store: SqlStore) -> Seal | None:
-    return _seal_where(sa.true(), store)
+    """The latest finished seal (one being written has no digest yet)."""
+    return _seal_where(seals.c.digest != "", store)
 
 
 def seal_by_digest(store: SqlStore, digest: str) -> Seal | None:

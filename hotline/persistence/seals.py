@@ -1,9 +1,8 @@
 """A Merkle seal's rows: its leaves (one per ticket, in id order) and its tree's inner nodes.
 
-``write`` reads every chain head and writes the seal with its tree in one transaction, so the
-tree is over one consistent instant; ``proof`` answers one ticket's inclusion proof with two
-indexed queries, however many tickets there are; ``leaves`` streams the leaves in order for a
-full verify.
+``write`` reads every chain head and writes the seal with its tree, a chunk at a time;
+``proof`` answers one ticket's inclusion proof with two indexed queries, however many tickets
+there are; ``leaves`` streams the leaves in order for a full verify.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 from hotline.engine import merkle
 from hotline.persistence import history
 from hotline.persistence.history import Seal
-from hotline.persistence.rows import tickets
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import SealLeafRow, SealNodeRow
 
@@ -52,13 +50,20 @@ Finish = Callable[[str, int], Seal]
 
 
 def write(store: SqlStore, now: datetime, finish: Finish) -> Seal:
-    """Seal every ticket's current chain head: the seal row, its leaves and its inner nodes."""
+    """Seal every ticket's current chain head: the seal row, its leaves and its inner nodes.
+
+    Written a chunk per transaction, so that other writers never wait long (a million tickets
+    take a minute or two). The seal counts only once its last statement gives it its digest
+    (``history.latest_seal`` skips it until then), and heads read moments apart are as good
+    as heads read at once: a chain only grows, so each sealed head stays in its chain.
+    """
     with store.writing() as conn:
         seal_id = conn.execute(
             history.seals.insert().values(day="", sealed_at=now, tickets=0, digest="", heads={})
         ).inserted_primary_key[0]
-        top, count = _write_tree(conn, seal_id)
-        sealed = dataclasses.replace(finish(top, count), id=seal_id)
+    top, count = _write_tree(store, seal_id)
+    sealed = dataclasses.replace(finish(top, count), id=seal_id)
+    with store.writing() as conn:
         conn.execute(
             history.seals.update()
             .where(history.seals.c.id == seal_id)
@@ -74,52 +79,35 @@ def write(store: SqlStore, now: datetime, finish: Finish) -> Seal:
     return sealed
 
 
-def _write_tree(conn: sa.Connection, seal_id: int) -> tuple[str, int]:
+def _write_tree(store: SqlStore, seal_id: int) -> tuple[str, int]:
     """Write the leaves and inner nodes over every ticket's head; return (root, leaf count)."""
     leaf_rows: list[dict] = []
     node_rows: list[dict] = []
     last = [merkle.EMPTY, 0]  # the last leaf's hash, and how many there were
 
     def hashed_leaves() -> Iterator[str]:
-        for leaf in _heads(conn):
+        for pos, head in enumerate(history.heads(store, BATCH)):
+            leaf = Leaf(pos, head.ticket_id, head.seq, head.hash)
             leaf_rows.append({"seal_id": seal_id, **dataclasses.asdict(leaf)})
             if len(leaf_rows) >= BATCH:
-                _flush(conn, leaves_table, leaf_rows)
-            last[:] = [leaf.hash, last[1] + 1]
-            yield last[0]
+                _flush(store, leaves_table, leaf_rows)
+            last[:] = [leaf.hash, pos + 1]
+            yield leaf.hash
 
     top = None
     for level, pos, top in merkle.nodes(hashed_leaves()):
         node_rows.append({"seal_id": seal_id, "level": level, "pos": pos, "hash": top})
         if len(node_rows) >= BATCH:
-            _flush(conn, nodes_table, node_rows)
-    _flush(conn, leaves_table, leaf_rows)
-    _flush(conn, nodes_table, node_rows)
+            _flush(store, nodes_table, node_rows)
+    _flush(store, leaves_table, leaf_rows)
+    _flush(store, nodes_table, node_rows)
     return top or str(last[0]), int(last[1])  # no inner node: the root is the only leaf
 
 
-def _heads(conn: sa.Connection) -> Iterator[Leaf]:
-    """Every ticket's head in id order, a chunk at a time, on the sealing transaction."""
-    after, pos = 0, 0
-    while True:
-        query = (
-            sa.select(tickets.c.id, tickets.c.seq, tickets.c.head_hash)
-            .where(tickets.c.id > after)
-            .order_by(tickets.c.id)
-            .limit(BATCH)
-        )
-        found = list(conn.execute(query))
-        for row in found:
-            yield Leaf(pos, row.id, row.seq, row.head_hash)
-            pos += 1
-        if len(found) < BATCH:
-            return
-        after = found[-1].id
-
-
-def _flush(conn: sa.Connection, table: sa.Table, buffered: list[dict]) -> None:
+def _flush(store: SqlStore, table: sa.Table, buffered: list[dict]) -> None:
     if buffered:
-        conn.execute(table.insert(), buffered)
+        with store.writing() as conn:
+            conn.execute(table.insert(), buffered)
         buffered.clear()
 
 
