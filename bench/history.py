@@ -161,6 +161,14 @@ def legacy_seal(service: Service, path: Path) -> history.Seal:
     return sealed
 
 
+def db_bytes(service: Service) -> int:
+    """The SQLite database's size in pages in use (what a seal's rows add to it)."""
+    with service.store.reading() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+        return (pages - free) * conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+
+
 def verify_one(service: Service, ticket_id: int, seal_file: Path, repeats: int) -> float:
     """Median milliseconds of ``audit verify --ticket N --seal-file F`` (clean, checked)."""
     runs = []
@@ -177,20 +185,21 @@ def seal_scaling(sizes: list[int], base: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         service = build(Path(folder) / "s.db", base)
         victim = base // 2
-        print(f"{'tickets':>9}  {'legacy verify':>13}  {'merkle verify':>13}  "
-              f"{'legacy file':>12}  {'merkle file':>11}  {'merkle seal':>11}")  # fmt: skip
+        print(f"{'tickets':>9}  {'legacy verify':>13}  {'merkle verify':>13}  {'legacy file':>12}"
+              f"  {'merkle file':>11}  {'merkle seal':>11}  {'its rows':>11}")  # fmt: skip
         for size in sizes:
             grow(service, base, size)
             old, new = Path(folder) / f"legacy-{size}.json", Path(folder) / f"seal-{size}.json"
             legacy_seal(service, old)
             legacy_ms = verify_one(service, victim, old, repeats)
-            started = time.perf_counter()
+            pages, started = db_bytes(service), time.perf_counter()
             audit.seal(service, new)
-            sealing = time.perf_counter() - started
+            sealing, rows_mb = time.perf_counter() - started, (db_bytes(service) - pages) / 1e6
             merkle_ms = verify_one(service, victim, new, repeats)
             print(
                 f"{size:>9,}  {legacy_ms:>10.1f} ms  {merkle_ms:>10.1f} ms  "
-                f"{old.stat().st_size:>10,} B  {new.stat().st_size:>9,} B  {sealing:>9.1f} s",
+                f"{old.stat().st_size:>10,} B  {new.stat().st_size:>9,} B  {sealing:>9.1f} s"
+                f"  {rows_mb:>8.1f} MB",
                 flush=True,
             )
         service.store.close()
