@@ -10,6 +10,7 @@
     ├── AlreadyFired             a deadline rung was fired by someone else first
     ├── CalendarError            a date the business calendar cannot place (unknown year)
     ├── StaleVersion             the ticket changed since the caller read it (.expected, .actual)
+    ├── Busy                     a wait for a lock or statement ran out; nothing was written
     └── NotFound (LookupError)
         ├── UnknownTicket        (.ticket_id)
         └── UnknownDefinition    (.name, .version)
@@ -94,6 +95,15 @@ class StaleVersion(HotlineError):
             f"ticket {ticket_id} is at version {actual}, not {expected}: "
             "someone else changed it; reload and try again"
         )
+
+
+class Busy(HotlineError):
+    """The database did not grant a lock (or finish a statement) in time: another process
+    holds it, perhaps stopped. Nothing was written; the same command may be retried."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(f"the database is busy: {why}; nothing was written, try again")
 
 
 class NotFound(HotlineError, LookupError):

@@ -1,13 +1,15 @@
 """What auditors run: verify the hash chains, seal their heads, rebuild a ticket at an instant.
 
 A chain proves tampering only if its head is kept where the database administrator cannot
-rewrite it (DESIGN.md principle 5): ``seal`` writes the digest over every ticket's head to the
-database *and* to a file; ``verify`` checks every chain, then checks the chains against the
-latest seal, so a ticket deleted whole since then is named too.
+rewrite it (DESIGN.md principle 5): ``seal`` writes the root of a Merkle tree over every
+ticket's head to the database *and* to a file (``merkle_seal``); ``verify`` checks every chain,
+then checks the chains against the latest seal, so a ticket deleted whole since then is named
+too. Seals written before the Merkle tree (they list every head) still verify, as legacy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from hotline import errors
+from hotline.admin import merkle_seal
 from hotline.engine import history as chain
 from hotline.engine import replay
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import history
-from hotline.persistence.history import Seal
+from hotline.persistence.history import Head, Seal
 from hotline.service import Service
 
 
@@ -43,22 +46,45 @@ def verify(
     seal_file: Path | None = None,
     on_ticket: Callable[[], None] = lambda: None,
 ) -> Report:
-    """Recompute every chain (or one ticket's) and check them against the latest seal."""
+    """Recompute every chain (or one ticket's) and check them against the latest seal (or the
+    seal in ``seal_file``): one ticket by its inclusion proof, all by recomputing the root."""
     problems: list[str] = []
     report = Report(seal=_seal_to_check(service, seal_file, problems), problems=problems)
-    sealed = dict(report.seal.heads) if report.seal else {}
-    for head, events in history.chains(service.store, ticket_id):
+
+    def checked(head: Head, events: list[Event], against_seal: list[str]) -> None:
         broken = chain.broken_links(events) + chain.broken_head(events, head.seq, head.hash)
-        broken += _against_seal(events, sealed.pop(str(head.ticket_id), None), report.seal)
-        report.problems += [f"ticket {head.ticket_id}: {why}" for why in broken]
+        report.problems.extend(f"ticket {head.ticket_id}: {why}" for why in broken + against_seal)
         report.checked += 1
         on_ticket()
+
+    sealed = report.seal
+    if sealed is None or sealed.legacy:
+        _verify_legacy(service, ticket_id, report, checked)
+    elif ticket_id is None:
+        report.problems += merkle_seal.every(service, sealed, checked)
+    else:
+        for head, events in history.chains(service.store, ticket_id):
+            checked(head, events, merkle_seal.one(service, sealed, head, events))
+    return report
+
+
+def _verify_legacy(
+    service: Service,
+    ticket_id: int | None,
+    report: Report,
+    checked: Callable[[Head, list[Event], list[str]], None],
+) -> None:
+    """Against a seal listing every head (before 0007), or against no seal at all."""
+    sealed = dict(report.seal.heads) if report.seal else {}
+    for head, events in history.chains(service.store, ticket_id):
+        checked(
+            head, events, _against_seal(events, sealed.pop(str(head.ticket_id), None), report.seal)
+        )
     if ticket_id is None and report.seal:
         report.problems += [
             f"ticket {gone}: existed at the seal of {report.seal.day} and is gone"
             for gone in sealed
         ]
-    return report
 
 
 def _seal_to_check(service: Service, seal_file: Path | None, problems: list[str]) -> Seal | None:
@@ -69,9 +95,28 @@ def _seal_to_check(service: Service, seal_file: Path | None, problems: list[str]
         seal = read_seal(seal_file)
         if stored is None or stored.digest != seal.digest:
             problems.append(f"the database's latest seal is not the one in {seal_file}")
-    if seal is not None and _digest(seal.heads) != seal.digest:
-        problems.append(f"the seal of {seal.day} does not match its own digest")
+        if not seal.legacy:
+            seal = _with_rows(service, seal, seal_file, problems)
+    if seal is not None:
+        problems += _self_check(seal)
     return seal
+
+
+def _with_rows(service: Service, seal: Seal, seal_file: Path, problems: list[str]) -> Seal | None:
+    """The file's seal, pointing at its leaves in the database (found by its digest)."""
+    row = history.seal_by_digest(service.store, seal.digest)
+    if row is None:
+        problems.append(f"no seal in the database is the one in {seal_file}: its tree is gone")
+        return None
+    return dataclasses.replace(seal, id=row.id)
+
+
+def _self_check(seal: Seal) -> list[str]:
+    if not seal.legacy:
+        return merkle_seal.self_check(seal)
+    if _digest(seal.heads) != seal.digest:
+        return [f"the seal of {seal.day} does not match its own digest"]
+    return []
 
 
 def _against_seal(events: list[Event], sealed: list[Any] | None, seal: Seal | None) -> list[str]:
@@ -90,30 +135,21 @@ def _digest(heads: dict[str, Any]) -> str:
 
 
 def seal(service: Service, path: Path | None = None) -> Seal:
-    """Store today's digest over every chain head; also write it to ``path`` if given."""
-    now = service.clock.now()
-    heads = {str(h.ticket_id): [h.seq, h.hash] for h in history.heads(service.store)}
-    sealed = Seal(now.date().isoformat(), now, len(heads), _digest(heads), heads)
-    history.save_seal(service.store, sealed)
+    """Seal every chain head now (a Merkle root in the database); also write it to ``path``."""
+    sealed = merkle_seal.seal(service)
     if path is not None:
-        path.write_text(json.dumps(_seal_json(sealed), indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(merkle_seal.as_json(sealed), indent=1) + "\n"
+        path.write_text(text, encoding="utf-8")
     return sealed
 
 
-def _seal_json(s: Seal) -> dict[str, Any]:
-    return {
-        "day": s.day,
-        "sealed_at": s.sealed_at.isoformat(),
-        "tickets": s.tickets,
-        "digest": s.digest,
-        "heads": s.heads,
-    }
-
-
 def read_seal(path: Path) -> Seal:
-    """A seal written by ``seal``; a clear error if the file is missing or not a seal."""
+    """A seal written by ``seal`` (or a legacy one, listing every head); a clear error if the
+    file is missing or not a seal."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if "root" in data:
+            return merkle_seal.from_json(data)
         return Seal(
             data["day"],
             datetime.fromisoformat(data["sealed_at"]),

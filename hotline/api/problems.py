@@ -29,6 +29,7 @@ TITLES = {
     422: "Unprocessable content",
     428: "Precondition required",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 
@@ -78,6 +79,10 @@ def from_hotline(error: errors.HotlineError) -> Problem:
             return Problem(422, "invalid-definition", detail, problems=problems)
         case errors.NotFound():
             return Problem(404, "not-found", detail)
+        case errors.Busy():
+            problem = Problem(503, "database-busy", detail)
+            problem.headers["Retry-After"] = "1"
+            return problem
     return Problem(400, "refused", detail)
 
 

@@ -60,7 +60,10 @@ def audit_verify(
     with Progress(console=err) as progress:
         task = progress.add_task("verifying", total=total)
         report = audit.verify(service, ticket, seal_file, lambda: progress.advance(task))
-    sealed = f", against the seal of {report.seal.day}" if report.seal else ", no seal yet"
+    sealed = ", no seal yet"
+    if report.seal:
+        kind = "legacy seal (every head listed)" if report.seal.legacy else "seal"
+        sealed = f", against the {kind} of {report.seal.day}"
     if report.ok:
         out.print(f"verified {report.checked} ticket(s){sealed}: every chain is intact")
         return
@@ -80,12 +83,12 @@ def audit_seal(
     ] = None,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
-    """Store today's digest over every chain's head (and write it outside the database)."""
+    """Seal every chain's head with a Merkle root (and write the seal outside the database)."""
     from hotline.admin import audit
 
     sealed = audit.seal(open_service(db_url), file)
     where = f"; written to {file}" if file else "; no --file: kept in the database only"
-    out.print(f"sealed {sealed.tickets} chain(s) on {sealed.day}: {sealed.digest}{where}")
+    out.print(f"sealed {sealed.tickets} chain(s) on {sealed.day}: root {sealed.root}{where}")
 
 
 @audit_app.command("export")

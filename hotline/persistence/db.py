@@ -3,7 +3,9 @@ and ``Database``: the engine with its read and write transactions."""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -12,8 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from hotline import errors
 from hotline.persistence import DEFAULT_URL
+from hotline.persistence import timeouts
+from hotline.persistence.timeouts import Limits
 
+log = logging.getLogger("hotline.daemon")
 WRITE = "hotline_write"  # execution option: this connection is about to write
 
 
@@ -29,21 +35,28 @@ def normalise(url: str) -> str:
     return url
 
 
-def create_engine(url: str, **kwargs: Any) -> sa.Engine:
-    url = normalise(url)
+def create_engine(url: str, limits: Limits | None = None, **kwargs: Any) -> sa.Engine:
+    url, limits = normalise(url), limits or Limits.from_env()
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, **kwargs)
+        return _sqlite_engine(url, limits, **kwargs)
     kwargs.setdefault("pool_size", int(os.environ.get("HOTLINE_DB_POOL_SIZE", "10")))
     kwargs.setdefault("max_overflow", int(os.environ.get("HOTLINE_DB_MAX_OVERFLOW", "20")))
     kwargs.setdefault("pool_timeout", float(os.environ.get("HOTLINE_DB_POOL_TIMEOUT", "30")))
     # Recycle before a load balancer or PgBouncer drops idle connections (-1: never).
     kwargs.setdefault("pool_recycle", int(os.environ.get("HOTLINE_DB_POOL_RECYCLE", "1800")))
     kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _limits(dbapi_connection: Any, _record: Any) -> None:
+        timeouts.set_on_postgres(dbapi_connection, limits)
+
+    return engine
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> sa.Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+def _sqlite_engine(url: str, limits: Limits, **kwargs: Any) -> sa.Engine:
+    busy = limits.sqlite_busy
+    engine = sa.create_engine(url, connect_args={"timeout": busy / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -53,7 +66,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> sa.Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -74,7 +87,8 @@ class Database:
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise(url)
-        self.engine = create_engine(self.url, **engine_kwargs)
+        self.limits = Limits.from_env()
+        self.engine = create_engine(self.url, self.limits, **engine_kwargs)
 
     def migrate(self) -> None:
         """Create the schema or bring it up to date (alembic ``upgrade head``)."""
@@ -91,16 +105,27 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[sa.Connection]:
-        """One write transaction: committed on success, rolled back on any exception."""
-        with self.engine.connect() as conn:
+        """One write transaction: committed on success, rolled back on any exception; a lock
+        or statement wait that ran out raises ``errors.Busy``."""
+        with self._bounded_waits(), self.engine.connect() as conn:
             conn.execution_options(**{WRITE: True})
             with conn.begin():
                 yield conn
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._bounded_waits(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _bounded_waits(self) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.DBAPIError as error:
+            busy = timeouts.busy(error, self.limits)
+            if busy is None:
+                raise
+            raise busy from error
 
     def lease_rows(
         self,
@@ -126,5 +151,33 @@ class Database:
             .values(claimed_by=owner, claimed_until=now + lease)
             .returning(table.c.id, *columns)
         )
-        with self.writing() as conn:
-            return list(conn.execute(claim))
+        try:
+            with self.writing() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self.limits.claim}")
+                found = list(conn.execute(claim))
+                _stop_for_test(table.name, found)
+        except (errors.Busy, sa.exc.OperationalError) as error:
+            # A claim that cannot get the database in time (or whose connection the server
+            # ended while this process was stopped) claims nothing: the next sweep tries again.
+            log.warning(
+                "claiming %s skipped: %s",
+                table.name,
+                error,
+                extra={"action": "claim_skipped", "table": table.name},
+            )
+            return []
+        return found
+
+
+_stopped: set[str] = set()
+
+
+def _stop_for_test(table: str, claimed: list[Any]) -> None:
+    """Test hook: with HOTLINE_TEST_STOP_IN_CLAIM=<table>, the process stops itself (SIGSTOP)
+    the first time it has claimed rows of that table, before the claim commits, so a test can
+    hold a replica inside its claim transaction without racing it."""
+    wanted = os.environ.get("HOTLINE_TEST_STOP_IN_CLAIM") == table
+    if claimed and wanted and table not in _stopped:
+        _stopped.add(table)
+        os.kill(os.getpid(), signal.SIGSTOP)

@@ -35,11 +35,21 @@ class Head:
 
 @dataclass(frozen=True)
 class Seal:
+    """A seal as stored and as written to its file. A Merkle seal has a ``root`` (its leaves
+    and tree are rows, ``persistence.seals``); a legacy seal (before 0007) lists ``heads``."""
+
     day: str
     sealed_at: datetime
     tickets: int
     digest: str
-    heads: dict[str, Any]  # ticket id (as text) -> [seq, hash]
+    heads: dict[str, Any]  # legacy: ticket id (as text) -> [seq, hash]; empty in a Merkle seal
+    root: str | None = None
+    previous: str | None = None  # the digest of the seal before it
+    id: int | None = None  # its row in the database
+
+    @property
+    def legacy(self) -> bool:
+        return self.root is None
 
 
 def count_tickets(store: SqlStore, ticket_id: int | None = None) -> int:
@@ -134,9 +144,28 @@ def save_seal(store: SqlStore, seal: Seal) -> None:
 
 
 def latest_seal(store: SqlStore) -> Seal | None:
-    query = sa.select(seals).order_by(seals.c.sealed_at.desc(), seals.c.id.desc()).limit(1)
+    """The latest finished seal (one being written has no digest yet)."""
+    return _seal_where(seals.c.digest != "", store)
+
+
+def seal_by_digest(store: SqlStore, digest: str) -> Seal | None:
+    return _seal_where(seals.c.digest == digest, store)
+
+
+def _seal_where(condition: Any, store: SqlStore) -> Seal | None:
+    """The latest seal matching ``condition``. Its id is found first, on narrow columns, so
+    that old seals' ``heads`` (megabytes each, before 0007) are never read while searching."""
+    latest = (
+        sa.select(seals.c.id)
+        .where(condition)
+        .order_by(seals.c.sealed_at.desc(), seals.c.id.desc())
+        .limit(1)
+    )
     with store.reading() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(sa.select(seals).where(seals.c.id == latest.scalar_subquery())).first()
     if row is None:
         return None
-    return Seal(row.day, row.sealed_at, row.tickets, row.digest, dict(row.heads))
+    heads = dict(row.heads or {})
+    return Seal(
+        row.day, row.sealed_at, row.tickets, row.digest, heads, row.root, row.previous, row.id
+    )

@@ -181,7 +181,8 @@ class OutboxRow(SQLModel, table=True):
 
 
 class SealRow(SQLModel, table=True):
-    """A daily seal: the digest over every ticket's chain head (``heads``: id -> [seq, hash]).
+    """A daily seal: the root of a Merkle tree over every ticket's chain head, whose leaves and
+    inner nodes are ``seal_leaves`` and ``seal_nodes`` (before 0007: ``heads``, id -> [seq, hash]).
 
     The same seal is written to a file outside the database, where its administrator cannot
     rewrite it; ``hotline audit verify`` checks the chains against the latest one.
@@ -194,7 +195,33 @@ class SealRow(SQLModel, table=True):
     sealed_at: datetime = _time()
     tickets: int
     digest: str
-    heads: dict[str, Any] = _json(default_factory=dict)
+    heads: dict[str, Any] = _json(default_factory=dict)  # legacy seals only (before 0007)
+    root: str | None = None  # a Merkle seal's root over its leaves (SealLeafRow)
+    previous: str | None = None  # the digest of the seal before it
+
+
+class SealLeafRow(SQLModel, table=True):
+    """One ticket's leaf in a Merkle seal: its id and chain head, at ``pos`` in id order."""
+
+    __tablename__ = "seal_leaves"
+    __table_args__ = (sa.UniqueConstraint("seal_id", "ticket_id"),)
+
+    seal_id: int = Field(foreign_key="seals.id", primary_key=True)
+    pos: int = Field(primary_key=True)
+    ticket_id: int
+    seq: int
+    head: str
+
+
+class SealNodeRow(SQLModel, table=True):
+    """An inner node of a Merkle seal's tree, kept so one ticket's proof is ~20 lookups."""
+
+    __tablename__ = "seal_nodes"
+
+    seal_id: int = Field(foreign_key="seals.id", primary_key=True)
+    level: int = Field(primary_key=True)
+    pos: int = Field(primary_key=True)
+    hash: str
 
 
 # Whistles (吹哨报到): rows projected from the ticket's whistle snapshot in the same transaction
