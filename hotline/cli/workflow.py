@@ -43,6 +43,8 @@ def register(app: typer.Typer) -> None:
 def _read(path: Path) -> str:
     if not path.is_file():
         raise errors.HotlineError(f"no such file: {path}")
+    from hotline.workflows import loader
+
     return loader.read_file(path)  # the size is checked before reading, then UTF-8
 
 
@@ -137,15 +139,10 @@ def workflow_show(ref: RefArgument = workflows.DEFAULT, db_url: DbOption = DEFAU
 
 @workflow_app.command("diff")
 @user_errors
-<<<<<<< HEAD
 def workflow_diff(old: str, new: str, db_url: DbOption = DEFAULT_DB) -> None:
-    """What changed from NAME@1 to NAME@2: states, transitions, guards, deadline rules."""
+    """What changed from NAME@1 to NAME@2: every section, matched by name or code."""
     from hotline.engine import diff
 
-=======
-def workflow_diff(old: str, new: str, db_url: DbOption = db.DEFAULT_URL) -> None:
-    """What changed from NAME@1 to NAME@2: every section, matched by name or code."""
->>>>>>> issue-14b
     service = open_service(db_url)
     (old_name, old_version), (new_name, new_version) = parse_ref(old), parse_ref(new)
     before = service.compiled(old_name, old_version)

@@ -15,8 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from hotline import errors
-from hotline.persistence import DEFAULT_URL
-from hotline.persistence import timeouts
+from hotline.persistence import DEFAULT_URL, timeouts
 from hotline.persistence.timeouts import Limits
 
 log = logging.getLogger("hotline.daemon")
