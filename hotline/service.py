@@ -13,12 +13,13 @@ from typing import Any
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, webhooks
+from hotline.engine import escalation, provisional, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.persistence import delivery
+from hotline.persistence import provisional as provisional_deadlines
 from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.schedule import Claim
 from hotline.persistence.sql import Decide, NewTicket, SqlStore
@@ -73,11 +74,16 @@ class Service:
         """A stored definition version (the newest if None), parsed and compiled once."""
         if version is None:
             version = self.store.latest_definition_version(name)
-        if (name, version) not in self._compiled:
+        found = self._compiled.get((name, version))  # another thread may reload_calendars
+        if found is None:
             version, source = self.store.definition_source(name, version)
-            compiled = loader.compile_source(source, version, f"{name}@{version}")
-            self._compiled[(name, version)] = compiled
-        return self._compiled[(name, version)]
+            found = loader.compile_source(source, version, f"{name}@{version}")
+            self._compiled[(name, version)] = found
+        return found
+
+    def reload_calendars(self) -> None:
+        """Forget compiled definitions, so their calendars are read again (a year was added)."""
+        self._compiled.clear()
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -109,7 +115,8 @@ class Service:
         decided: list[Decision] = []
 
         def decide_on(ticket: Ticket) -> Decision:
-            decided.append(self._amend(decide_submit(compiled, ticket, actor, now)))
+            submitted = decide_submit(compiled, ticket, actor, now)
+            decided.append(self._amend(provisional.note(compiled, submitted)))
             return decided[-1]
 
         ticket = self.store.create(new, decide_on, now)
@@ -211,6 +218,18 @@ class Service:
 
         self._write(payload["ticket_id"], refuse, guard=delivery.park(message_id, now, error))
 
+    def recompute_provisional(self) -> int:
+        """Count every provisional deadline again on the calendars as they are now (a year's
+        schedule was added to a calendar file or came with a package upgrade); each ticket that
+        changes gets a ``deadlines_recomputed`` event in the same transaction. Return how many
+        tickets changed."""
+        now = self.clock.now()
+        changed = 0
+        for ticket_id in provisional_deadlines.ticket_ids(self.store):
+            decided = self._write(ticket_id, lambda c, t: provisional.recompute(c, t, now))
+            changed += decided is not None
+        return changed
+
     def _write(self, ticket_id: int, decider: Decider, **options: Any) -> Decision | None:
         """One transaction on a ticket: decide, add webhook deliveries, write, then tell the
         listeners; ``options`` go to ``store.update`` (``fired_by``, ``guard``)."""
@@ -226,7 +245,7 @@ class Service:
         def decide_on(ticket: Ticket) -> Decision | None:
             compiled = self.compiled(ticket.definition, ticket.definition_version)
             decision = decider(compiled, ticket)
-            return self._amend(decision) if decision else None
+            return self._amend(provisional.note(compiled, decision)) if decision else None
 
         return decide_on
 

@@ -61,6 +61,11 @@ class DeadlineOut(BaseModel):
     state: str
     status: str
     due_at: datetime
+    provisional: bool = Field(
+        default=False,
+        description="Counted on plain weekdays over a year whose official holiday schedule is not "
+        "published yet; recomputed (with a `deadlines_recomputed` event) once it is.",
+    )
 
 
 class TicketOut(BaseModel):
@@ -123,7 +128,13 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
         fields=dict(ticket.fields),
         allowed=allowed,
         deadlines=[
-            DeadlineOut(kind=d.kind, state=d.state, status=d.status, due_at=d.due_at)
+            DeadlineOut(
+                kind=d.kind,
+                state=d.state,
+                status=d.status,
+                due_at=d.due_at,
+                provisional=d.provisional,
+            )
             for d in ticket.deadlines
         ],
         whistle=ticket.whistle,

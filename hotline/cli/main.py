@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from hotline.api import server
-from hotline.cli import audit, report, serve, simulate, status, token, whistle, workflow
+from hotline.cli import audit, calendar, report, serve, simulate, status, token, whistle, workflow
 from hotline.cli.common import (
     BatchOption,
     DbOption,
@@ -48,6 +48,7 @@ simulate.register(app)
 token.register(app)
 serve.register(app)
 status.register(app)
+calendar.register(app)
 
 
 @app.command()
@@ -56,9 +57,14 @@ def init(db_url: DbOption = db.DEFAULT_URL) -> None:
     """Create the database or upgrade it, and publish the shipped workflows."""
     store = SqlStore(db_url)
     store.migrate()
-    published = Service(store).install_shipped()
+    service = Service(store)
+    published = service.install_shipped()
     names = ", ".join(f"{name}@{version}" for name, version in published)
     out.print(f"database ready: {db_url} (workflows: {names})")
+    recomputed = service.recompute_provisional()  # a package upgrade may bring a new year
+    if recomputed:
+        out.print(f"recomputed the provisional deadlines of {recomputed} ticket(s)")
+    calendar.warn(service.clock.now().date())
 
 
 @app.command()
@@ -125,7 +131,10 @@ def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
         ("allowed", ", ".join(service.allowed(ticket)) or "-"),
     ]
     for deadline in service.store.deadlines(ticket_id):
-        rows.append((f"deadline {deadline.kind}", f"due {deadline.due_at:%Y-%m-%d %H:%M} UTC"))
+        due = f"due {deadline.due_at:%Y-%m-%d %H:%M} UTC"
+        if deadline.provisional:  # counted over a year whose holidays are not published yet
+            due += " (provisional: plain weekdays, no official schedule yet)"
+        rows.append((f"deadline {deadline.kind}", due))
     table = Table(title=f"ticket {ticket.id}", show_header=False)
     for label, value in rows:
         table.add_row(label, str(value))

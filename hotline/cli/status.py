@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hotline.cli import calendar
 from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.clock import SystemClock
 from hotline.persistence import backlog, db, replicas
+from hotline.workflows import calendars
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +39,8 @@ def status(
         store.close()
     out.print(_replicas_table(seen, now, timedelta(seconds=alive_within)))
     out.print(_backlog_table(counts))
+    out.print(calendar.coverage_table(calendars.coverage(now.date())))
+    calendar.warn(now.date())
 
 
 def _state(replica: replicas.Replica, now: datetime, alive_within: timedelta) -> str:

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from hotline.engine.decision import Decision
 from hotline.persistence.rows import deadlines, outbox, tickets
 from hotline.persistence.sql import SqlStore
+from hotline.workflows import calendars
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 TRANSITIONS = Counter(
@@ -83,4 +84,17 @@ class DatabaseCollector(Collector):
                 )
             ).scalar()
         lag.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
-        yield from (by_state, backlog, lag)
+        yield from (by_state, backlog, lag, _calendar_coverage(now))
+
+
+def _calendar_coverage(now: datetime) -> Metric:
+    """Days left before each calendar's official schedule ends (alert below 60)."""
+    left = GaugeMetricFamily(
+        "hotline_calendar_coverage_days",
+        "Days from today to the last day a calendar's official holiday schedule covers; "
+        "deadlines past it are provisional (plain weekdays).",
+        labels=["calendar"],
+    )
+    for found in calendars.coverage(now.date()):
+        left.add_metric([found.name], found.days_left)
+    return left

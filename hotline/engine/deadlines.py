@@ -111,7 +111,9 @@ def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Dead
 
     ladder = rungs(rule, calendar, deadline.window)
     fire_at = at(ladder[deadline.rung].offset) if deadline.rung < len(ladder) else None
-    return deadline.evolve(due_at=at(deadline.window), fire_at=fire_at)
+    due_at = at(deadline.window)
+    provisional = calendar.provisional(due_at, measure)
+    return deadline.evolve(due_at=due_at, fire_at=fire_at, provisional=provisional)
 
 
 def close(deadline: Deadline, status: str, now: datetime) -> Deadline:

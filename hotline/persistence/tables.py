@@ -117,6 +117,13 @@ class DeadlineRow(SQLModel, table=True):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_deadlines_ticket_status", "ticket_id", "status"),
+        # The few deadlines counted over an unpublished year, recomputed when it is published.
+        sa.Index(
+            "ix_deadlines_provisional",
+            "ticket_id",
+            sqlite_where=sa.text("provisional AND status IN ('pending', 'paused')"),
+            postgresql_where=sa.text("provisional AND status IN ('pending', 'paused')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -133,6 +140,7 @@ class DeadlineRow(SQLModel, table=True):
     rung: int = 0
     opened_at: datetime = _time()
     closed_at: datetime | None = _time(default=None)
+    provisional: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     claimed_by: str | None = None
     claimed_until: datetime | None = _time(default=None)
 
