@@ -121,6 +121,7 @@ def _shadowed_transitions(definition: Definition) -> Iterator[Problem]:
 
 def _deadline_problems(definition: Definition) -> Iterator[Problem]:
     triggers = {t.trigger for t in definition.transitions}
+    kinds = {rule.kind for state in definition.states for rule in state.deadlines}
     categories = {c.code for c in definition.categories}
     for s, state in enumerate(definition.states):
         allowed = {
@@ -134,6 +135,11 @@ def _deadline_problems(definition: Definition) -> Iterator[Problem]:
                         f"unknown trigger {trigger!r} in closed_by of deadline {rule.kind!r}",
                         (*path, "closed_by", j),
                     )
+            if rule.until is not None and rule.until not in kinds:
+                yield Problem(
+                    f"unknown deadline kind {rule.until!r} in until of deadline {rule.kind!r}",
+                    (*path, "until"),
+                )
             if rule.on_due is not None and rule.on_due not in allowed:
                 yield Problem(
                     f"on_due trigger {rule.on_due!r} of deadline {rule.kind!r} is not "

@@ -80,16 +80,26 @@ def rungs(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ..
 
 
 def open_for(
-    definition: Definition, calendar: Calendar, state: str, ticket: Ticket, now: datetime
+    definition: Definition,
+    calendar: Calendar,
+    state: str,
+    ticket: Ticket,
+    now: datetime,
+    left: tuple[Deadline, ...] = (),
 ) -> tuple[Deadline, ...]:
-    """The deadlines to open as ``ticket`` enters ``state`` at ``now``."""
+    """The deadlines to open as ``ticket`` enters ``state`` at ``now``; ``left``: those of the
+    state it leaves, as they were (a rule's ``until`` takes its due time from one of them)."""
     opened = []
     for rule in applicable(definition, state, ticket):
-        window = calendar.seconds(rule.within, rule.measure)
+        measure, window = rule.measure, calendar.seconds(rule.within, rule.measure)
+        inherited = next((d for d in left if d.open and d.kind == rule.until), None)
+        if inherited is not None:  # wall-clock seconds to the inherited due time, 0 if past
+            measure = Measure.CALENDAR
+            window = max(0, int((_due_at(inherited, calendar, now) - now).total_seconds()))
         fresh = Deadline(
             kind=rule.kind,
             state=state,
-            measure=rule.measure.value,
+            measure=measure.value,
             window=window,
             opened_at=now,
             due_at=now,
@@ -97,6 +107,14 @@ def open_for(
         )
         opened.append(schedule(fresh, rule, calendar))
     return tuple(opened)
+
+
+def _due_at(deadline: Deadline, calendar: Calendar, now: datetime) -> datetime:
+    """When ``deadline`` falls due; a paused one as if its clock restarted at ``now``."""
+    if deadline.running_since is not None:
+        return deadline.due_at
+    left = max(0, deadline.window - deadline.consumed)
+    return calendar.add(now, left, Measure(deadline.measure))
 
 
 def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Deadline:

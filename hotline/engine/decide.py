@@ -171,7 +171,8 @@ def _deadlines_after(
         closed = tuple(
             deadlines.close(d, "met" if d.kind in met else "cancelled", now) for d in own
         )
-        return closed + deadlines.open_for(definition, calendar, spec.dest, after, now)
+        opened = deadlines.open_for(definition, calendar, spec.dest, after, now, tuple(own))
+        return closed + opened
     changed = []
     for d in own:
         rule = deadlines.rule_for(definition, after, d)

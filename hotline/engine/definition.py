@@ -85,6 +85,10 @@ class DeadlineRule(_Strict):
     closed_by: tuple[str, ...] = ()  # triggers that meet the deadline without leaving the state
     remind_at: float | None = Field(default=None, gt=0, lt=1)  # share of the window
     on_due: str | None = None  # a trigger fired on the ticket when the deadline falls due
+    # Due when the ticket's deadline of this kind, closed as the state was entered, was due
+    # (Art. 23: the callback starts when the handling limit expires; at once if that passed);
+    # ``within`` applies when there was none.
+    until: str | None = None
     notify: str = "notify_unit"  # told of the reminder and of the missed due time
     escalate: tuple[Escalation, ...] = ()
 

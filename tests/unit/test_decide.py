@@ -729,7 +729,21 @@ def test_reply_meets_handling_and_cancels_an_unmet_response(reach, fire):
     }
     (callback_start,) = decision.after.deadlines
     assert opened(decision) == {"callback_start": callback_start}
-    assert (callback_start.measure, callback_start.due_at) == ("calendar", at + timedelta(days=1))
+    # Art. 23: the callback starts when the handling limit expires, not a day after the reply
+    assert (callback_start.measure, callback_start.due_at) == (
+        "calendar",
+        deadlines["handling"].due_at,
+    )
+
+
+def test_a_reply_after_the_handling_limit_starts_the_callback_at_once(reach, fire):
+    ticket = reach(DISPATCH)
+    late = by_kind(ticket.deadlines)["handling"].due_at + timedelta(hours=5)
+
+    decision = fire(ticket, *REPLY, at=late)
+
+    (callback_start,) = decision.after.deadlines
+    assert (callback_start.window, callback_start.due_at, callback_start.fire_at) == (0, late, late)
 
 
 def test_reply_after_a_response_marks_handling_met(reach, fire):
