@@ -30,8 +30,10 @@ def _handle(opinion: str) -> list[Step]:
 
 
 def _callback(resolved: bool, satisfaction: str) -> list[Step]:
+    """回访 an hour after the reply, early at the citizen's request (Art. 23 would otherwise
+    start it when the unit's time limit expires: see the street-lights ticket)."""
     answers = {"resolved": resolved, "satisfaction": satisfaction}
-    return [("start_callback", {}, 20 * H), ("record_callback", answers, 15 * M)]
+    return [("start_callback", {}, 1 * H), ("record_callback", answers, 15 * M)]
 
 
 def _solved(unit: str, opinion: str, satisfaction: str = "satisfied") -> list[Step]:
@@ -50,12 +52,27 @@ def _redo(unit: str) -> list[Step]:
 
 
 def _returned(first: str, second: str) -> list[Step]:
-    """退单: the first unit disputes jurisdiction, the centre dispatches to the right one."""
+    """退单 (Art. 12): the first unit objects, the centre confirms and re-routes to the right one."""
+    objection = {"reason": "the road belongs to the next street"}
+    ruling = {"lead_unit": second, "reason": "the street map agrees"}
     return [
         _dispatch(first),
-        ("return", {"reason": "the road belongs to the next street"}, 2 * H),
-        _dispatch(second),
+        ("return", objection, 2 * H),
+        ("confirm_objection", ruling, 1 * H),
         *_handle("pothole filled"),
+        *_callback(True, "satisfied"),
+    ]
+
+
+def _kept(unit: str) -> list[Step]:
+    """退单 rejected: the unit keeps the ticket; its clock never stopped."""
+    objection = {"reason": "the bins belong to the market, not the street"}
+    ruling = {"reason": "the pavement by the market is the street's"}
+    return [
+        _dispatch(unit),
+        ("return", objection, 2 * H),
+        ("reject_objection", ruling, 1 * H),
+        *_handle("bins emptied, collection added"),
         *_callback(True, "satisfied"),
     ]
 
@@ -131,7 +148,7 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     ),
     (
         Intake("sanitation", "Overflowing bins by the market"),
-        _returned("street-jianwai", "street-chaowai"),
+        _kept("street-jianwai"),
     ),
     (
         Intake("wage-arrears", "Unpaid wages at a building site"),

@@ -79,7 +79,8 @@ class Planner:
         if unit in self.streets and rng.random() < 0.03:
             other = rng.choice([s for s in self.streets if s != unit] or [unit])
             plan += [(rng.uniform(1, 4) * H, "return", {"reason": "not our jurisdiction"})]
-            plan += [(0.5 * H, "dispatch", {"lead_unit": other, "route": route})]
+            ruling = {"lead_unit": other, "reason": "the map shows the other street"}
+            plan += [(0.5 * H, "confirm_objection", ruling)]
             unit = other
         if rng.random() < 0.02:
             why = {"approver": "leader", "reason": "arbitration"}

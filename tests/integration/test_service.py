@@ -44,6 +44,11 @@ def test_every_demo_path_ends_where_the_workflow_says(service, clock):
     assert all(p.in_time for p in whistled.whistle.participants)
     for ticket in tickets:
         assert broken_links(service.history(ticket.id)) == []
+    triggers = Counter(e.trigger for t in tickets for e in service.history(t.id))
+    assert (triggers["confirm_objection"], triggers["reject_objection"]) == (1, 1)  # Art. 12
+    [called] = [t for t in tickets if t.state == "callback"]  # Art. 23: started at expiry
+    last = service.history(called.id)[-1]
+    assert (last.trigger, last.actor) == ("start_callback", "deadline")
 
 
 def test_unsatisfied_callback_redispatches_to_same_unit_and_keeps_every_round(service, new_ticket):
@@ -199,6 +204,7 @@ def test_state_change_closes_old_deadlines_and_opens_new_ones(service, store, ne
     assert rows[("handling", "pending")].due_at == clock.now().replace(day=3)  # 24 h, utility
     service.fire(ticket.id, "respond", {})
     service.fire(ticket.id, "return", {"reason": "not ours"})
+    service.fire(ticket.id, "confirm_objection", {"reason": "not theirs indeed"})
     statuses = {d.kind: d.status for d in store.deadlines(ticket.id, status=None)}
     assert statuses["response"] == "met" and statuses["handling"] == "cancelled"
 

@@ -362,12 +362,22 @@ def test_a_second_response_in_the_same_round_is_refused(ticket_factory, walk, fi
 # 退单 and redispatch.
 
 
-def test_a_returned_ticket_goes_back_to_received_without_units(ticket_factory, fire):
+OBJECT = ("return", {"reason": "the building belongs to Haidian"})
+CONFIRM = ("confirm_objection", {"reason": "checked the map: Haidian"})
+
+
+def test_a_confirmed_objection_sends_the_ticket_back_to_received_without_units(
+    ticket_factory, fire
+):
     ticket = ticket_factory(
         state="dispatched", lead_unit="chaoyang-housing", co_units=("street-chaowai",)
     )
 
-    decision = fire(ticket, "return", {"reason": "the building belongs to Haidian"})
+    filed = fire(ticket, *OBJECT)
+    assert filed.after.state == "dispatched"  # an objection does not take effect by itself
+    assert filed.after.lead_unit == "chaoyang-housing"
+    assert [m.handler for m in filed.outbox] == ["notify_centre"]
+    decision = fire(filed.after, *CONFIRM)
 
     assert decision.after.state == "received"
     assert decision.after.lead_unit is None
@@ -380,7 +390,9 @@ def test_a_return_cancels_the_units_deadlines_and_restarts_intake(reach, fire):
     deadlines = by_kind(ticket.deadlines)
     at = T0 + timedelta(hours=1)
 
-    decision = fire(ticket, "return", {"reason": "the building belongs to Haidian"}, at=at)
+    filed = fire(ticket, *OBJECT, at=at - timedelta(minutes=30))
+    assert filed.deadlines == ()  # the clock runs on while the centre reviews
+    decision = fire(filed.after, *CONFIRM, at=at)
 
     assert closed(decision) == {"response": "cancelled", "handling": "cancelled"}
     assert set(decision.deadlines) >= {
@@ -400,9 +412,9 @@ def test_a_returned_ticket_can_be_dispatched_to_another_unit(ticket_factory, wal
     ticket = ticket_factory()
     to_haidian = ("dispatch", {"lead_unit": "haidian-housing", "route": "direct"})
 
-    decisions = walk(ticket, DISPATCH, ("return", {"reason": "not ours"}), to_haidian)
+    decisions = walk(ticket, DISPATCH, OBJECT, CONFIRM, to_haidian)
 
-    assert states(decisions) == ["dispatched", "received", "dispatched"]
+    assert states(decisions) == ["dispatched", "dispatched", "received", "dispatched"]
     assert decisions[-1].after.lead_unit == "haidian-housing"
 
 
@@ -410,12 +422,10 @@ def test_the_unit_a_returned_ticket_is_dispatched_to_can_respond(ticket_factory,
     ticket = ticket_factory()
     to_haidian = ("dispatch", {"lead_unit": "haidian-housing", "route": "direct"})
 
-    decisions = walk(
-        ticket, DISPATCH, RESPOND, ("return", {"reason": "not ours"}), to_haidian, RESPOND
-    )
+    decisions = walk(ticket, DISPATCH, RESPOND, OBJECT, CONFIRM, to_haidian, RESPOND)
 
     redispatched, responded = decisions[-2:]
-    assert "responded_round" not in decisions[2].after.fields  # the return forgot the response
+    assert "responded_round" not in decisions[3].after.fields  # the return forgot the response
     assert closed(responded) == {"response": "met"}
     (met,) = responded.deadlines
     assert met.opened_at == redispatched.events[0].occurred_at  # Haidian's own response clock
