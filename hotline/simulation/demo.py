@@ -52,7 +52,7 @@ def _redo(unit: str) -> list[Step]:
 
 
 def _returned(first: str, second: str) -> list[Step]:
-    """退单 (Art. 12): the first unit objects, the centre confirms and re-routes to the right one."""
+    """退单 (Art. 12): the first unit objects; the centre confirms and re-routes the ticket."""
     objection = {"reason": "the road belongs to the next street"}
     ruling = {"lead_unit": second, "reason": "the street map agrees"}
     return [
