@@ -62,9 +62,7 @@ def test_a_confirmed_objection_reroutes_to_the_unit_the_centre_names(service, ne
     assert {d.kind for d in ruled.deadlines} == {"response", "handling"}  # the new unit's
 
 
-def test_an_objection_may_be_filed_in_a_second_round_and_sent_back_to_dispatch(
-    service, new_ticket
-):
+def test_an_objection_may_be_filed_in_a_second_round_and_sent_back_to_dispatch(service, new_ticket):
     unsolved = {"resolved": False, "satisfaction": "unsatisfied"}
     ticket = new_ticket(
         "road-damage",
