@@ -19,6 +19,7 @@ from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.persistence import delivery
+from hotline.persistence import links as ticket_links
 from hotline.persistence import provisional as provisional_deadlines
 from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.schedule import Claim
@@ -149,8 +150,20 @@ class Service:
 
     def _apply(self, ticket_id: int, command: Command) -> Decision:
         now = self.clock.now()
-        decision = self._write(ticket_id, lambda c, t: decide(c, t, command, now))
+
+        def decider(compiled: CompiledDefinition, ticket: Ticket) -> Decision:
+            return self._linked(decide(compiled, ticket, command, now))
+
+        decision = self._write(ticket_id, decider)
         assert decision is not None, "a command always decides or raises"
+        return decision
+
+    def _linked(self, decision: Decision) -> Decision:
+        """Refuse a decision naming a ticket that does not exist, before anything is written."""
+        unknown = set(ticket_links.missing(self.store, (target for _, target in decision.links)))
+        for name, target in decision.links:
+            if target in unknown:
+                raise errors.InvalidField(name, f"no ticket {target}: name an existing ticket")
         return decision
 
     def fire_deadline(self, claim: Claim) -> Decision | None:
@@ -265,6 +278,10 @@ class Service:
 
     def history(self, ticket_id: int) -> list[Event]:
         return self.store.events(ticket_id)
+
+    def links(self, ticket_id: int) -> ticket_links.Linked:
+        """The tickets ``ticket_id`` names (its original, for a repeat) and those naming it."""
+        return ticket_links.of(self.store, ticket_id)
 
     def allowed(self, ticket: Ticket) -> list[str]:
         """Triggers the ticket's definition allows from its current state."""

@@ -68,6 +68,15 @@ class DeadlineOut(BaseModel):
     )
 
 
+class Links(BaseModel):
+    """Tickets this one names in a ``ticket`` field, and tickets naming it (Art. 11 repeats)."""
+
+    to: dict[str, int] = Field(description="field -> the ticket it names, e.g. repeat_of")
+    by: dict[str, list[int]] = Field(
+        description="field -> the tickets naming this one: its repeats (how many citizens asked)"
+    )
+
+
 class TicketOut(BaseModel):
     id: int
     definition: str
@@ -89,6 +98,7 @@ class TicketOut(BaseModel):
         description="The latest whistle (吹哨报到), open or closed: who was summoned and answered."
     )
     contact: Contact | None = None
+    links: Links | None = Field(default=None, description="Shown on a single ticket, not lists.")
     created_at: datetime | None
     updated_at: datetime | None
 

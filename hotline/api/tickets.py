@@ -149,7 +149,10 @@ def _out(
     svc: Service, ticket: Ticket, response: Response, contact: schemas.Contact | None = None
 ) -> schemas.TicketOut:
     response.headers["ETag"] = f'"{ticket.version}"'
-    return schemas.ticket_out(ticket, svc.allowed(ticket), contact)
+    out = schemas.ticket_out(ticket, svc.allowed(ticket), contact)
+    linked = svc.links(ticket.id)
+    out.links = schemas.Links(to=linked.to, by=linked.by)
+    return out
 
 
 def _version(if_match: str | None) -> int:

@@ -135,6 +135,11 @@ def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
         if deadline.provisional:  # counted over a year whose holidays are not published yet
             due += " (provisional: plain weekdays, no official schedule yet)"
         rows.append((f"deadline {deadline.kind}", due))
+    linked = service.links(ticket_id)
+    rows += [(f"{name} of", f"#{target}") for name, target in linked.to.items()]
+    for name, sources in linked.by.items():  # e.g. the repeats of an original (Art. 11)
+        listed = ", ".join(f"#{s}" for s in sources)
+        rows.append((f"{name} by", f"{listed} ({len(sources) + 1} citizens in the group)"))
     table = Table(title=f"ticket {ticket.id}", show_header=False)
     for label, value in rows:
         table.add_row(label, str(value))

@@ -21,7 +21,7 @@ from rich.table import Table
 from hotline import errors
 from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.engine import periods
-from hotline.persistence import db, reports
+from hotline.persistence import db, outcomes, reports
 from hotline.reports import assessment, charts
 from hotline.reports import documents as report_documents
 from hotline.reports import whistles as whistle_report
@@ -154,6 +154,30 @@ def report_whistles(
         labels = [r.stats.department for r in found.rows]
         values = [r.rate for r in found.rows]
         charts.bars(chart, f"in-time report rate, {found.period}", labels, values, "percent")
+
+
+@report_app.command("outcomes")
+@user_errors
+def report_outcomes(
+    period: PeriodOption,
+    field: Annotated[
+        str | None,
+        typer.Option(help="Count by this field of the events too, e.g. reason_code (Art. 11)."),
+    ] = None,
+    trigger: Annotated[
+        list[str] | None, typer.Option(help="Only these triggers (repeat the option).")
+    ] = None,
+    fmt: FormatOption = Format.table,
+    db_url: DbOption = db.DEFAULT_URL,
+) -> None:
+    """Events of a period by trigger (and by a field's value): closings by Art. 11 reason code,
+    objections filed, confirmed and rejected (Art. 12)."""
+    service = open_service(db_url)
+    zone = service.compiled(loader.DEFAULT).calendar.timezone
+    start, end = periods.parse(period).instants(zone)
+    found = outcomes.count(service.store, start, end, field, trigger or ())
+    rows = [{"trigger": o.trigger, field or "value": o.value, "count": o.count} for o in found]
+    _emit({"period": period, "field": field, "rows": rows}, fmt, f"outcomes, {period}")
 
 
 @report_app.command("adjust")

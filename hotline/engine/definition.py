@@ -25,7 +25,9 @@ from hotline.engine import durations
 from hotline.errors import InvalidField
 
 Duration = Annotated[durations.Span, BeforeValidator(durations.parse), PlainSerializer(str)]
-FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
+FieldType = Literal[
+    "str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum", "ticket"
+]  # ticket: the id of an existing ticket, linked both ways (e.g. a repeat's original)
 CategoryKind = Literal["consultation", "emergency", "utility", "ordinary", "complex"]
 UnitKind = Literal["street", "township", "district", "department", "utility", "city"]
 ANY_STATE = "*"

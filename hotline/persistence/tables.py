@@ -145,6 +145,18 @@ class DeadlineRow(SQLModel, table=True):
     claimed_until: datetime | None = _time(default=None)
 
 
+class TicketLinkRow(SQLModel, table=True):
+    """A ticket naming another in a ``ticket`` field (a repeat and its original, Art. 11)."""
+
+    __tablename__ = "ticket_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    field: str
+    target_id: int = Field(foreign_key="tickets.id", index=True)  # the group, read both ways
+    created_at: datetime = _time()
+
+
 class FiringRow(SQLModel, table=True):
     """One fired rung of a deadline; the unique pair makes a second firing impossible."""
 

@@ -7,6 +7,7 @@ the histories read like a real week at a street office. Everything goes through 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,6 +78,18 @@ def _kept(unit: str) -> list[Step]:
     ]
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A field value naming the ticket of another (earlier) scenario, by its number."""
+
+    number: int
+
+
+def _repeat_of(original: int) -> list[Step]:
+    told = {"repeat_of": Scenario(original), "reason": "no new facts; told the progress"}
+    return [("merge_repeat", told, 5 * M)]
+
+
 def _whistled(street: str, departments: list[str]) -> list[Step]:
     """吹哨报到: the street summons every unit the repair needs; all report the next morning."""
     reports = [
@@ -104,6 +117,8 @@ def _unresolved(unit: str) -> list[Step]:
     return [_dispatch(unit), *rounds * 3, close]
 
 
+LOUDSPEAKERS = 19  # the scenario the repeats below point to
+
 SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     (
         Intake("policy-consultation", "How to apply for a residence permit?"),
@@ -115,15 +130,21 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     ),
     (
         Intake("public-safety-hazard", "Smoke from a neighbour's flat", urgency="urgent"),
-        [("refer", {"to": "119", "reason": "fire emergency"}, 1 * M)],
+        [("refer", {"reason_code": "emergency", "to": "119", "reason": "fire"}, 1 * M)],
     ),
     (
-        Intake("noise", "Same karaoke noise as yesterday"),
-        [("merge_repeat", {"repeat_of": 1, "reason": "no new facts; told the progress"}, 4 * M)],
+        Intake("noise", "Wants the hotline to pick a soundproofing company"),
+        [("decline", {"reason_code": "outside-government", "reason": "a market choice"}, 4 * M)],
     ),
     (
         Intake("market-regulation", "Wants the hotline to sue a shop"),
-        [("decline", {"reason": "a matter for the courts"}, 5 * M)],
+        [
+            (
+                "refer",
+                {"reason_code": "legal-channel", "to": "district court", "reason": "a lawsuit"},
+                5 * M,
+            )
+        ],
     ),
     (
         Intake("water-supply", "No water since this morning", channel="app"),
@@ -174,6 +195,9 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
         [_dispatch("power-company"), *_handle("lamps replaced")],
     ),
     (Intake("noise", "Loudspeakers at the square every evening"), []),
+    # Two more citizens about the same loudspeakers (Art. 11 repeats): one group of three.
+    (Intake("noise", "Square dancing music too loud"), _repeat_of(LOUDSPEAKERS)),
+    (Intake("noise", "Music at the square again"), _repeat_of(LOUDSPEAKERS)),
     (
         Intake("water-supply", "Water leaking from the main under our building"),
         _whistled(
@@ -229,6 +253,9 @@ def run(service: Service, clock: FrozenClock) -> list[Ticket]:
             tickets[number] = service.submit(intake, actor="operator-017")
             continue
         trigger, fields, _ = steps[index]
+        fields = {
+            k: tickets[v.number].id if isinstance(v, Scenario) else v for k, v in fields.items()
+        }
         ticket = tickets[number]
         actor = ticket.lead_unit if trigger in UNIT_TRIGGERS else fields.get("department")
         tickets[number] = service.fire(ticket.id, trigger, fields, actor=actor or "centre")

@@ -71,7 +71,8 @@ class Planner:
         if kind == "consultation" and rng.random() < 0.8:
             return [(rng.uniform(2, 15) * timedelta(minutes=1), "answer", {"answer": "answered"})]
         if rng.random() < 0.04:
-            return [(0.2 * H, "decline", {"reason": "outside government"})]
+            why = {"reason_code": "outside-government", "reason": "pointed to the market"}
+            return [(0.2 * H, "decline", why)]
         unit = self.definition.category(intake.category).unit or rng.choice(self.streets)
         route = "via_district" if unit in self.streets and rng.random() < 0.43 else "direct"
         wait = rng.uniform(2, 8) if rng.random() < 0.05 else rng.uniform(0.1, 1.5)  # some late

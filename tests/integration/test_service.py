@@ -32,7 +32,7 @@ def test_every_demo_path_ends_where_the_workflow_says(service, clock):
     tickets = demo.run(service, clock)
 
     states = Counter(t.state for t in tickets)
-    assert states == {"closed": 17, "dispatched": 3, "callback": 1, "received": 1}
+    assert states == {"closed": 19, "dispatched": 3, "callback": 1, "received": 1}
     burst_main = [
         e.payload["level"] for e in service.history(tickets[-1].id) if e.trigger == "escalate"
     ]

@@ -23,6 +23,7 @@ from hotline.engine.definition import Measure
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
 from hotline.errors import (
+    CommandError,
     GuardRejected,
     IllegalTransition,
     InvalidField,
@@ -191,9 +192,9 @@ def closing(deadline: Deadline, status: str, at: datetime) -> Deadline:
     ("trigger", "fields"),
     [
         ("answer", {"answer": "the subsidy is applied for at the street office"}),
-        ("refer", {"to": "110", "reason": "a crime in progress"}),
+        ("refer", {"reason_code": "emergency", "to": "110", "reason": "a crime in progress"}),
         ("merge_repeat", {"repeat_of": 7}),
-        ("decline", {"reason": "a dispute between private parties"}),
+        ("decline", {"reason_code": "outside-government", "reason": "a private dispute"}),
     ],
 )
 def test_a_received_ticket_can_be_closed_without_dispatch(reach, fire, trigger, fields):
@@ -209,6 +210,26 @@ def test_a_received_ticket_can_be_closed_without_dispatch(reach, fire, trigger, 
     (event,) = decision.events
     assert (event.trigger, event.from_state, event.to_state) == (trigger, "received", "closed")
     assert event.payload == {**fields, "met": {"intake": {"late": False}}}  # met in time
+    assert decision.links == ((("repeat_of", 7),) if trigger == "merge_repeat" else ())
+
+
+@pytest.mark.parametrize(
+    ("trigger", "fields"),
+    [
+        ("refer", {"to": "110", "reason": "no code"}),
+        ("decline", {"reason": "no code"}),
+        ("decline", {"reason_code": "repeat", "reason": "not a decline's kind"}),
+    ],
+)
+def test_closings_without_dispatch_need_an_art_11_reason_code(reach, fire, trigger, fields):
+    with pytest.raises(CommandError, match="reason_code"):
+        fire(reach(), trigger, fields)
+
+
+def test_a_repeat_cannot_name_itself(reach, fire):
+    ticket = reach()
+    with pytest.raises(InvalidField, match="cannot name itself"):
+        fire(ticket, "merge_repeat", {"repeat_of": ticket.id})
 
 
 # The handling round.
