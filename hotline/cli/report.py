@@ -167,16 +167,26 @@ def report_outcomes(
     trigger: Annotated[
         list[str] | None, typer.Option(help="Only these triggers (repeat the option).")
     ] = None,
+    by_unit: Annotated[
+        bool, typer.Option("--by-unit", help="Also by the unit holding the ticket at the time.")
+    ] = False,
     fmt: FormatOption = Format.table,
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
-    """Events of a period by trigger (and by a field's value): closings by Art. 11 reason code,
-    objections filed, confirmed and rejected (Art. 12)."""
+    """Events of a period by trigger (by a field's value, by unit): closings by Art. 11 reason
+    code (--field reason_code), objections filed, confirmed and rejected per unit (Art. 12:
+    --trigger return --trigger confirm_objection --trigger reject_objection --by-unit)."""
     service = open_service(db_url)
     zone = service.compiled(loader.DEFAULT).calendar.timezone
     start, end = periods.parse(period).instants(zone)
-    found = outcomes.count(service.store, start, end, field, trigger or ())
-    rows = [{"trigger": o.trigger, field or "value": o.value, "count": o.count} for o in found]
+    found = outcomes.count(service.store, start, end, field, trigger or (), by_unit)
+    rows = [
+        {"trigger": o.trigger}
+        | ({field: o.value} if field else {})
+        | ({"unit": o.unit} if by_unit else {})
+        | {"count": o.count}
+        for o in found
+    ]
     _emit({"period": period, "field": field, "rows": rows}, fmt, f"outcomes, {period}")
 
 

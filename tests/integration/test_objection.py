@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from hotline.errors import GuardRejected, MissingField
+from hotline.persistence import outcomes
 
 DISPATCH = ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
 OBJECT = {"reason": "the building is on the Chaowai side of the road"}
@@ -79,3 +80,24 @@ def test_an_objection_may_be_filed_in_a_second_round_and_sent_back_to_dispatch(s
     ruled = service.fire(ticket.id, "confirm_objection", {"reason": "unclear"}, actor="centre")
 
     assert (ruled.state, ruled.lead_unit) == ("received", None)
+
+
+def test_objections_are_counted_per_unit_filed_confirmed_and_rejected(service, new_ticket, clock):
+    start = clock.now()
+    for ruling in ("confirm_objection", "reject_objection", "reject_objection"):
+        ticket = new_ticket("road-damage", steps=[DISPATCH])
+        service.fire(ticket.id, "return", OBJECT, actor="street-jianwai")
+        fields = {
+            "reason": "ruled",
+            **({"lead_unit": "street-chaowai"} if "confirm" in ruling else {}),
+        }
+        service.fire(ticket.id, ruling, fields, actor="centre")
+    triggers = ("return", "confirm_objection", "reject_objection")
+
+    found = outcomes.count(service.store, start, start + 24 * H, triggers=triggers, by_unit=True)
+
+    assert {(o.trigger, o.unit): o.count for o in found} == {
+        ("return", "street-jianwai"): 3,
+        ("reject_objection", "street-jianwai"): 2,
+        ("confirm_objection", "street-jianwai"): 1,  # counted against the unit that objected
+    }
