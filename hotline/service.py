@@ -13,7 +13,7 @@ from typing import Any
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, provisional, webhooks
+from hotline.engine import escalation, provisional, rounds, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
@@ -282,6 +282,11 @@ class Service:
     def links(self, ticket_id: int) -> ticket_links.Linked:
         """The tickets ``ticket_id`` names (its original, for a repeat) and those naming it."""
         return ticket_links.of(self.store, ticket_id)
+
+    def rounds(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """Each handling round's record (opinion, callback answers…), from the history."""
+        definition = self.compiled(ticket.definition, ticket.definition_version).definition
+        return rounds.record(definition, self.store.events(ticket.id))
 
     def allowed(self, ticket: Ticket) -> list[str]:
         """Triggers the ticket's definition allows from its current state."""

@@ -99,6 +99,12 @@ class TicketOut(BaseModel):
     )
     contact: Contact | None = None
     links: Links | None = Field(default=None, description="Shown on a single ticket, not lists.")
+    rounds: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Each handling round's record (再派件): round, unit, and the definition's "
+        "round_record fields (opinion, resolved, satisfaction) with when each was given. "
+        "Shown on a single ticket, not lists.",
+    )
     created_at: datetime | None
     updated_at: datetime | None
 

@@ -152,6 +152,7 @@ def _out(
     out = schemas.ticket_out(ticket, svc.allowed(ticket), contact)
     linked = svc.links(ticket.id)
     out.links = schemas.Links(to=linked.to, by=linked.by)
+    out.rounds = svc.rounds(ticket)
     return out
 
 

@@ -26,6 +26,7 @@ def check(definition: Definition, handlers: Collection[str]) -> list[Problem]:
         *_reachability(definition),
         *_kpi_problems(definition),
         *_unit_problems(definition),
+        *_round_problems(definition),
         *_whistle_problems(definition, handlers),
     ]
 
@@ -117,6 +118,15 @@ def _shadowed_transitions(definition: Definition) -> Iterator[Problem]:
                         ("transitions", i, "fields"),
                     )
             earlier[(t.trigger, source)].append(t)
+
+
+def _round_problems(definition: Definition) -> Iterator[Problem]:
+    declared = {name for t in definition.transitions for name in t.fields}
+    for i, name in enumerate(definition.round_record):
+        if name not in declared:
+            yield Problem(
+                f"round_record names {name!r}, a field no transition declares", ("round_record", i)
+            )
 
 
 def _deadline_problems(definition: Definition) -> Iterator[Problem]:

@@ -190,6 +190,7 @@ class Definition(_Strict):
     initial: str = "received"
     final: str = "closed"
     round_limit: int = Field(default=3, ge=1)
+    round_record: tuple[str, ...] = ()  # event fields that make a handling round's record
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
     kpi: KpiSettings = KpiSettings()

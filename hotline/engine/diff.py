@@ -12,7 +12,16 @@ from typing import Any
 
 from hotline.engine.definition import DeadlineRule, Definition, TransitionSpec
 
-_SETTINGS = ("title", "calendar", "initial", "final", "round_limit", "urgencies", "channels")
+_SETTINGS = (
+    "title",
+    "calendar",
+    "initial",
+    "final",
+    "round_limit",
+    "round_record",
+    "urgencies",
+    "channels",
+)
 _TRANSITION_PARTS = ("dest", "before", "after", "clock", "extends")
 _RULE_PARTS = ("within", "measure", "closed_by", "remind_at", "on_due", "notify", "escalate")
 

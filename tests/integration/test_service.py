@@ -239,3 +239,29 @@ def test_running_tickets_stay_on_their_definition_version(service, new_ticket):
 def test_unknown_category_at_intake_is_refused(service):
     with pytest.raises(errors.InvalidField, match="unknown category 'weather'"):
         service.submit(Intake("weather"))
+
+
+def test_every_round_keeps_its_opinion_and_callback_answers(service, new_ticket):
+    # 再派件、再处置、再验收: a re-dispatched ticket keeps each round's record, not only the last
+    ticket = new_ticket(steps=[DISPATCH, REPLY, ("start_callback", {}), CALLBACK_NO])
+    service.fire(ticket.id, "reply", {"opinion": "repaired on the second visit"})
+    service.fire(ticket.id, "start_callback")
+    ticket = service.fire(ticket.id, *CALLBACK_YES)
+
+    rounds = [{k: v for k, v in r.items() if not k.endswith("_at")} for r in service.rounds(ticket)]
+
+    assert rounds[0] == {
+        "round": 1,
+        "unit": "street-jianwai",
+        "opinion": REPLY[1]["opinion"],
+        "resolved": CALLBACK_NO[1]["resolved"],
+        "satisfaction": CALLBACK_NO[1]["satisfaction"],
+    }
+    assert rounds[1] == {
+        "round": 2,
+        "unit": "street-jianwai",
+        "opinion": "repaired on the second visit",
+        "resolved": True,
+        "satisfaction": CALLBACK_YES[1]["satisfaction"],
+    }
+    assert len(rounds) == 2
