@@ -127,7 +127,11 @@ def test_extension_moves_the_due_time_and_keeps_the_time_used(service, store, ne
     due = store.deadlines(ticket.id)[-1].due_at
     clock.advance(5 * H)
 
-    service.fire(ticket.id, "extend", {"by": "12h", "reason": "parts", "approver": "li"})
+    service.fire(
+        ticket.id,
+        "extend",
+        {"by": "12h", "reason": "parts", "approver": "li", "explained": "told by phone"},
+    )
 
     [handling] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
     assert handling.due_at == due + 12 * H

@@ -133,7 +133,11 @@ def test_concurrent_writers_without_a_version_are_retried_not_lost(service, new_
     threads = [
         threading.Thread(target=write, args=("respond", {})),
         threading.Thread(
-            target=write, args=("extend", {"by": "1d", "reason": "r", "approver": "a"})
+            target=write,
+            args=(
+                "extend",
+                {"by": "1d", "reason": "r", "approver": "a", "explained": "told by phone"},
+            ),
         ),
     ]
     for thread in threads:

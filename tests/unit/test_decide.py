@@ -933,7 +933,8 @@ def test_replying_while_paused_meets_the_paused_deadline(reach, fire, stored):
 
 
 def extension(by: str) -> Step:
-    return ("extend", {"by": by, "reason": "the owners' meeting is next week", "approver": "li"})
+    why = {"reason": "the owners' meeting is next week", "explained": "told by phone"}
+    return ("extend", {"by": by, **why, "approver": "li"})
 
 
 @pytest.mark.parametrize(
