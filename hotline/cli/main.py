@@ -136,7 +136,11 @@ def show(ticket_id: int, db_url: DbOption = db.DEFAULT_URL) -> None:
             due += " (provisional: plain weekdays, no official schedule yet)"
         rows.append((f"deadline {deadline.kind}", due))
     for entry in service.rounds(ticket):  # 再派件: every round's own record
-        shown = {k: v for k, v in entry.items() if k != "round" and not k.endswith("_at")}
+        shown = {
+            k: v
+            for k, v in entry.items()
+            if k != "round" and not k.endswith("_at") and v is not None
+        }
         rows.append((f"round {entry['round']}", ", ".join(f"{k}: {v}" for k, v in shown.items())))
     linked = service.links(ticket_id)
     rows += [(f"{name} of", f"#{target}") for name, target in linked.to.items()]

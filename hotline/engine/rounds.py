@@ -35,7 +35,8 @@ def record(definition: Definition, events: Sequence[Event]) -> list[dict[str, An
                 current[f"{name}_at"] = event.occurred_at.isoformat()
         if (event.trigger, event.from_state, event.to_state) in boundaries:
             rounds.append({"round": current["round"] + 1, "unit": current["unit"]})
-    return rounds
+    recorded = any(name in r for r in rounds for name in definition.round_record)
+    return rounds if recorded else []  # nothing handled yet: no round to show
 
 
 def _boundaries(definition: Definition) -> set[tuple[str, str | None, str]]:
