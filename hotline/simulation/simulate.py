@@ -197,5 +197,14 @@ def _fire(
     try:
         service.fire(ticket_id, trigger, fields | moments, actor="simulate")
     except CommandError:
-        return False
+        return _taken_already(service, ticket_id, trigger)
     return True
+
+
+def _taken_already(service: Service, ticket_id: int, trigger: str) -> bool:
+    """Whether a due deadline already moved the ticket where ``trigger`` leads (Art. 23: the
+    callback a citizen would have asked for early started by itself at expiry)."""
+    ticket = service.get(ticket_id)
+    definition = service.compiled(ticket.definition, ticket.definition_version).definition
+    arrived = any(t.trigger == trigger and t.dest == ticket.state for t in definition.transitions)
+    return arrived and trigger not in service.allowed(ticket)
