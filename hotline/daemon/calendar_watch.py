@@ -21,6 +21,7 @@ def check(service: Service) -> int:
     for found in calendars.coverage(today):
         if found.warning:
             log.warning(
+                "%s",
                 found.warning,
                 extra={
                     "action": "calendar_ending",

@@ -7,6 +7,7 @@ is counted on plain weekdays, marked provisional, and recomputed once the year i
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from importlib.resources import files
 
@@ -14,6 +15,7 @@ import pytest
 
 from hotline.admin import audit
 from hotline.clock import FrozenClock
+from hotline.daemon import calendar_watch
 from hotline.engine import provisional
 from hotline.service import Intake, Service
 from hotline.workflows import calendars
@@ -122,3 +124,17 @@ def _rebuilt_handling(service: Service, ticket_id: int):
     assert rebuilt is not None
     found = next(d for d in rebuilt.deadlines if d.kind == "handling")
     return found.evolve(id=handling(service, ticket_id).id)
+
+
+def test_the_daemon_warns_in_its_log_and_recounts_once_the_year_is_added(
+    service, store, clock, tmp_path, monkeypatch, caplog
+):
+    ticket_id = complex_ticket(service)
+    with caplog.at_level(logging.WARNING, logger="hotline.daemon"):
+        assert calendar_watch.check(service) == 0
+    [warning] = [r for r in caplog.records if getattr(r, "action", None) == "calendar_ending"]
+    assert (warning.calendar, warning.days_left) == ("beijing", 17)
+
+    publish_2027(tmp_path, monkeypatch)
+    assert calendar_watch.check(service) == 1  # the same process reads the calendar again
+    assert not handling(service, ticket_id).provisional
