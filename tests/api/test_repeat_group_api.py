@@ -11,7 +11,8 @@ def test_the_original_lists_its_repeats_and_a_repeat_names_its_original(client, 
 
     body = client.get(f"/api/v1/tickets/{original['id']}", headers=auth["operator"]).json()
     assert body["links"] == {"to": {}, "by": {"repeat_of": [repeat["id"]]}}
-    assert response.json()["links"] == {"to": {"repeat_of": original["id"]}, "by": {}}
+    body = client.get(f"/api/v1/tickets/{repeat['id']}", headers=auth["operator"]).json()
+    assert body["links"] == {"to": {"repeat_of": original["id"]}, "by": {}}
 
 
 def test_a_repeat_of_an_unknown_ticket_is_a_clear_422(submit, fire):
