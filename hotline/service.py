@@ -13,13 +13,15 @@ from typing import Any, TypeVar
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, webhooks
+from hotline.engine import escalation, provisional, rounds, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.handlers import webhook
 from hotline.persistence import delivery
+from hotline.persistence import links as ticket_links
+from hotline.persistence import provisional as provisional_deadlines
 from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.due import Claim
 from hotline.persistence.sql import Decide, NewTicket, SqlStore
@@ -77,11 +79,16 @@ class Service(ServiceVerbs):
         """A stored definition version (the newest if None), parsed and compiled once."""
         if version is None:
             version = self.store.latest_definition_version(name)
-        if (name, version) not in self._compiled:
+        found = self._compiled.get((name, version))  # another thread may reload_calendars
+        if found is None:
             version, source = self.store.definition_source(name, version)
-            compiled = loader.compile_source(source, version, f"{name}@{version}")
-            self._compiled[(name, version)] = compiled
-        return self._compiled[(name, version)]
+            found = loader.compile_source(source, version, f"{name}@{version}")
+            self._compiled[(name, version)] = found
+        return found
+
+    def reload_calendars(self) -> None:
+        """Forget compiled definitions, so their calendars are read again (a year was added)."""
+        self._compiled.clear()
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -114,8 +121,10 @@ class Service(ServiceVerbs):
         subscriptions = self.subscriptions.active()  # read before the write transaction opens
 
         def decide_on(ticket: Ticket) -> Decision:
-            decision = decide_submit(compiled, ticket, actor, now)
-            decided.append(webhooks.amend(decision, subscriptions, webhook.NAME))
+            submitted = decide_submit(compiled, ticket, actor, now)
+            decided.append(
+                webhooks.amend(provisional.note(compiled, submitted), subscriptions, webhook.NAME)
+            )
             return decided[-1]
 
         ticket = self.store.create(new, decide_on, now)
@@ -148,8 +157,20 @@ class Service(ServiceVerbs):
 
     def _apply(self, ticket_id: int, command: Command) -> Decision:
         now = self.clock.now()
-        decision = self._write(ticket_id, lambda c, t: decide(c, t, command, now))
+
+        def decider(compiled: CompiledDefinition, ticket: Ticket) -> Decision:
+            return self._linked(decide(compiled, ticket, command, now))
+
+        decision = self._write(ticket_id, decider)
         assert decision is not None, "a command always decides or raises"
+        return decision
+
+    def _linked(self, decision: Decision) -> Decision:
+        """Refuse a decision naming a ticket that does not exist, before anything is written."""
+        unknown = set(ticket_links.missing(self.store, (target for _, target in decision.links)))
+        for name, target in decision.links:
+            if target in unknown:
+                raise errors.InvalidField(name, f"no ticket {target}: name an existing ticket")
         return decision
 
     def fire_deadline(self, claim: Claim) -> Decision | None:
@@ -222,6 +243,18 @@ class Service(ServiceVerbs):
 
         self._write(payload["ticket_id"], refuse, guard=delivery.park(message_id, now, error))
 
+    def recompute_provisional(self) -> int:
+        """Count every provisional deadline again on the calendars as they are now (a year's
+        schedule was added to a calendar file or came with a package upgrade); each ticket that
+        changes gets a ``deadlines_recomputed`` event in the same transaction. Return how many
+        tickets changed."""
+        now = self.clock.now()
+        changed = 0
+        for ticket_id in provisional_deadlines.ticket_ids(self.store):
+            decided = self._write(ticket_id, lambda c, t: provisional.recompute(c, t, now))
+            changed += decided is not None
+        return changed
+
     def _write(self, ticket_id: int, decider: Decider, **options: Any) -> Decision | None:
         """One transaction on a ticket: decide, add webhook deliveries, write, then tell the
         listeners; ``options`` go to ``store.update`` (``fired_by``, ``guard``)."""
@@ -257,7 +290,8 @@ class Service(ServiceVerbs):
             if compiled is None:
                 raise _NotCompiled(ticket.definition, ticket.definition_version)
             decision = decider(compiled, ticket)
-            return webhooks.amend(decision, subscriptions, webhook.NAME) if decision else None
+            amended = provisional.note(compiled, decision) if decision else None
+            return webhooks.amend(amended, subscriptions, webhook.NAME) if amended else None
 
         return decide_on
 
@@ -273,6 +307,15 @@ class Service(ServiceVerbs):
 
     def history(self, ticket_id: int) -> list[Event]:
         return self.store.events(ticket_id)
+
+    def links(self, ticket_id: int) -> ticket_links.Linked:
+        """The tickets ``ticket_id`` names (its original, for a repeat) and those naming it."""
+        return ticket_links.of(self.store, ticket_id)
+
+    def rounds(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """Each handling round's record (opinion, callback answers…), from the history."""
+        definition = self.compiled(ticket.definition, ticket.definition_version).definition
+        return rounds.record(definition, self.store.events(ticket.id))
 
     def allowed(self, ticket: Ticket) -> list[str]:
         """Triggers the ticket's definition allows from its current state."""

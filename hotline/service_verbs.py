@@ -15,6 +15,7 @@ from hotline.persistence import (
     backlog,
     gauges,
     history,
+    outcomes,
     queries,
     replicas,
     reports,
@@ -25,7 +26,7 @@ from hotline.persistence import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from hotline.clock import Clock
     from hotline.engine.access import Principal
@@ -160,6 +161,18 @@ class ServiceVerbs:
         return reports.add_adjustment(
             self.store, unit, day, points, reason, approver, self.clock.now()
         )
+
+    def count_outcomes(
+        self,
+        start: datetime,
+        end: datetime,
+        field: str | None = None,
+        triggers: Sequence[str] = (),
+        by_unit: bool = False,
+    ) -> list[outcomes.Outcome]:
+        """Events between ``start`` and ``end`` by trigger (and a field's value, and the unit
+        holding the ticket at the time): Art. 11 reason codes, Art. 12 objections."""
+        return outcomes.count(self.store, start, end, field, triggers, by_unit)
 
     def replicas_seen(self, since: datetime) -> list[replicas.Replica]:
         """Daemon replicas whose heartbeat was seen since ``since``."""

@@ -61,6 +61,20 @@ class DeadlineOut(BaseModel):
     state: str
     status: str
     due_at: datetime
+    provisional: bool = Field(
+        default=False,
+        description="Counted on plain weekdays over a year whose official holiday schedule is not "
+        "published yet; recomputed (with a `deadlines_recomputed` event) once it is.",
+    )
+
+
+class Links(BaseModel):
+    """Tickets this one names in a ``ticket`` field, and tickets naming it (Art. 11 repeats)."""
+
+    to: dict[str, int] = Field(description="field -> the ticket it names, e.g. repeat_of")
+    by: dict[str, list[int]] = Field(
+        description="field -> the tickets naming this one: its repeats (how many citizens asked)"
+    )
 
 
 class TicketOut(BaseModel):
@@ -84,6 +98,13 @@ class TicketOut(BaseModel):
         description="The latest whistle (吹哨报到), open or closed: who was summoned and answered."
     )
     contact: Contact | None = None
+    links: Links | None = Field(default=None, description="Shown on a single ticket, not lists.")
+    rounds: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Each handling round's record (再派件): round, unit, and the definition's "
+        "round_record fields (opinion, resolved, satisfaction) with when each was given. "
+        "Shown on a single ticket, not lists.",
+    )
     created_at: datetime | None
     updated_at: datetime | None
 
@@ -123,7 +144,13 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
         fields=dict(ticket.fields),
         allowed=allowed,
         deadlines=[
-            DeadlineOut(kind=d.kind, state=d.state, status=d.status, due_at=d.due_at)
+            DeadlineOut(
+                kind=d.kind,
+                state=d.state,
+                status=d.status,
+                due_at=d.due_at,
+                provisional=d.provisional,
+            )
             for d in ticket.deadlines
         ],
         whistle=ticket.whistle,

@@ -97,7 +97,11 @@ def get_ticket(
 ) -> schemas.TicketOut:
     """A ticket with its open deadlines, allowed triggers and masked contact; ETag: version."""
     ticket = deps.visible_ticket(svc, principal, ticket_id)
-    return _out(svc, ticket, response, _masked(svc, ticket_id))
+    out = _out(svc, ticket, response, _masked(svc, ticket_id))
+    linked = svc.links(ticket.id)  # read here only: a command's answer stays one ticket read
+    out.links = schemas.Links(to=linked.to, by=linked.by)
+    out.rounds = svc.rounds(ticket)
+    return out
 
 
 @router.post("/tickets/{ticket_id}/transitions/{trigger}", response_model=schemas.TicketOut)

@@ -47,8 +47,12 @@ def demo(db_url: DbOption = DEFAULT_DB) -> None:
     out.print(tickets.history_table(overdue.id, service.history(overdue.id)))
     whistled = next(t for t in done if t.whistle)  # the leaking main: 吹哨报到
     out.print(tickets.history_table(whistled.id, service.history(whistled.id)))
+    called = done[demo_script.STREET_LIGHTS]  # Art. 23: the callback started at expiry
+    out.print(tickets.history_table(called.id, service.history(called.id)))
+    original = done[demo_script.LOUDSPEAKERS]  # Art. 11: the original of a repeat group
     out.print(
-        f"Next: hotline show {redone.id} · hotline history {redone.id} · "
+        f"Next: hotline show {redone.id} (rounds) · hotline show {original.id} (repeat group) · "
+        f"hotline report outcomes --period {clock.now():%Y-%m} --field reason_code · "
         "hotline tickets --state dispatched · hotline whistles --stats"
     )
 

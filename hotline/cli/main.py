@@ -10,6 +10,7 @@ import typer
 
 from hotline.cli import (
     audit,
+    calendar,
     daemon,
     report,
     serve,
@@ -26,7 +27,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-for group in (tickets, daemon, workflow, audit, whistle, report, simulate, token, serve, status):
+for group in (
+    tickets,
+    daemon,
+    workflow,
+    audit,
+    whistle,
+    report,
+    simulate,
+    token,
+    serve,
+    status,
+    calendar,
+):
     group.register(app)
 
 

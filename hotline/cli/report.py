@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import errors, reports
+from hotline import errors, reports, workflows
 from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
 from hotline.engine import periods
 
@@ -163,6 +163,40 @@ def report_whistles(
         labels = [r.stats.department for r in found.rows]
         values = [r.rate for r in found.rows]
         charts.bars(chart, f"in-time report rate, {found.period}", labels, values, "percent")
+
+
+@report_app.command("outcomes")
+@user_errors
+def report_outcomes(
+    period: PeriodOption,
+    field: Annotated[
+        str | None,
+        typer.Option(help="Count by this field of the events too, e.g. reason_code (Art. 11)."),
+    ] = None,
+    trigger: Annotated[
+        list[str] | None, typer.Option(help="Only these triggers (repeat the option).")
+    ] = None,
+    by_unit: Annotated[
+        bool, typer.Option("--by-unit", help="Also by the unit holding the ticket at the time.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+    db_url: DbOption = DEFAULT_DB,
+) -> None:
+    """Events of a period by trigger (by a field's value, by unit): closings by Art. 11 reason
+    code (--field reason_code), objections filed, confirmed and rejected per unit (Art. 12:
+    --trigger return --trigger confirm_objection --trigger reject_objection --by-unit)."""
+    service = open_service(db_url)
+    zone = service.compiled(workflows.DEFAULT).calendar.timezone
+    start, end = periods.parse(period).instants(zone)
+    found = service.count_outcomes(start, end, field, trigger or (), by_unit)
+    rows = [
+        {"trigger": o.trigger}
+        | ({field: o.value} if field else {})
+        | ({"unit": o.unit} if by_unit else {})
+        | {"count": o.count}
+        for o in found
+    ]
+    _emit({"period": period, "field": field, "rows": rows}, fmt, f"outcomes, {period}")
 
 
 @report_app.command("adjust")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from hotline.cli import calendar
 from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
 from hotline.clock import SystemClock
 
@@ -39,6 +40,10 @@ def status(
         service.close()
     out.print(_replicas_table(seen, now, timedelta(seconds=alive_within)))
     out.print(_backlog_table(counts))
+    from hotline.workflows import calendars
+
+    out.print(calendar.coverage_table(calendars.coverage(now.date())))
+    calendar.warn(now.date())
 
 
 def _state(replica: replicas.Replica, now: datetime, alive_within: timedelta) -> str:

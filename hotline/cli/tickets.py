@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from hotline.cli import audit
+from hotline.cli import audit, calendar
 from hotline.cli.common import (
     DEFAULT_DB,
     DbOption,
@@ -31,9 +31,14 @@ def register(app: typer.Typer) -> None:
 
 def init(db_url: DbOption = DEFAULT_DB) -> None:
     """Create the database or upgrade it, and publish the shipped workflows."""
-    published = migrated_service(db_url).install_shipped()
+    service = migrated_service(db_url)
+    published = service.install_shipped()
     names = ", ".join(f"{name}@{version}" for name, version in published)
     out.print(f"database ready: {db_url} (workflows: {names})")
+    recomputed = service.recompute_provisional()  # a package upgrade may bring a new year
+    if recomputed:
+        out.print(f"recomputed the provisional deadlines of {recomputed} ticket(s)")
+    calendar.warn(service.clock.now().date())
 
 
 def submit(
@@ -96,7 +101,22 @@ def show(ticket_id: int, db_url: DbOption = DEFAULT_DB) -> None:
         ("allowed", ", ".join(service.allowed(ticket)) or "-"),
     ]
     for deadline in service.pending_deadlines(ticket_id):
-        rows.append((f"deadline {deadline.kind}", f"due {deadline.due_at:%Y-%m-%d %H:%M} UTC"))
+        due = f"due {deadline.due_at:%Y-%m-%d %H:%M} UTC"
+        if deadline.provisional:  # counted over a year whose holidays are not published yet
+            due += " (provisional: plain weekdays, no official schedule yet)"
+        rows.append((f"deadline {deadline.kind}", due))
+    for entry in service.rounds(ticket):  # 再派件: every round's own record
+        shown = {
+            k: v
+            for k, v in entry.items()
+            if k != "round" and not k.endswith("_at") and v is not None
+        }
+        rows.append((f"round {entry['round']}", ", ".join(f"{k}: {v}" for k, v in shown.items())))
+    linked = service.links(ticket_id)
+    rows += [(f"{name} of", f"#{target}") for name, target in linked.to.items()]
+    for name, sources in linked.by.items():  # e.g. the repeats of an original (Art. 11)
+        listed = ", ".join(f"#{s}" for s in sources)
+        rows.append((f"{name} by", f"{listed} ({len(sources) + 1} citizens in the group)"))
     table = Table(title=f"ticket {ticket.id}", show_header=False)
     for label, value in rows:
         table.add_row(label, str(value))

@@ -10,7 +10,7 @@ replica's /metrics tells the truth.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 
 from hotline.engine.decision import Decision
 from hotline.persistence import gauges
+from hotline.workflows import calendars
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 TRANSITIONS = Counter(
@@ -73,4 +74,17 @@ class DatabaseCollector(Collector):
         for status, n in found.outbox_by_status.items():
             backlog.add_metric([status], n)
         lag.add_metric([], found.sweeper_lag)
-        yield from (by_state, backlog, lag)
+        yield from (by_state, backlog, lag, _calendar_coverage(found.now))
+
+
+def _calendar_coverage(now: datetime) -> Metric:
+    """Days left before each calendar's official schedule ends (alert below 60)."""
+    left = GaugeMetricFamily(
+        "hotline_calendar_coverage_days",
+        "Days from today to the last day a calendar's official holiday schedule covers; "
+        "deadlines past it are provisional (plain weekdays).",
+        labels=["calendar"],
+    )
+    for found in calendars.coverage(now.date()):
+        left.add_metric([found.name], found.days_left)
+    return left

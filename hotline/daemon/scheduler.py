@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from hotline.daemon import calendar_watch
 from hotline.daemon.heartbeat import Heartbeat, IdleWatch
 from hotline.daemon.relay import Relay
 from hotline.daemon.sweeper import Sweeper
@@ -59,6 +60,7 @@ class Daemon:
             self.relay.relay, "interval", seconds=self.relay_every, id="relay", **common
         )
         self.heartbeat.schedule(self.scheduler, common)
+        self.scheduler.add_job(self._calendars, "interval", hours=24, id="calendars", **common)
         self.scheduler.start()
         log.info(
             "daemon %s started on %s",
@@ -75,6 +77,12 @@ class Daemon:
             self.scheduler.shutdown(wait=True)
         self.heartbeat.stop()
         log.info("daemon %s stopped", self.sweeper.owner, extra={"action": "stopped"})
+
+    def _calendars(self) -> None:
+        try:
+            calendar_watch.check(self.service)
+        except Exception:  # a calendar problem must never stop the daemon
+            log.exception("calendar check failed", extra={"action": "calendar_check_failed"})
 
     def _sweep(self) -> None:
         fired = self.sweeper.sweep()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from hotline.engine import durations, whistle_steps
-from hotline.engine.guards import Context
+from hotline.engine.guards import OBJECTION, Context
 from hotline.engine.ticket import Ticket
 from hotline.errors import InvalidField
 
@@ -34,6 +34,22 @@ def record_response(ticket: Ticket, ctx: Context) -> Ticket:
     """响应: remember that this round had its first contact, and when."""
     fields = {**ticket.fields, "responded_round": ticket.round, "responded_at": ctx.now.isoformat()}
     return ticket.evolve(fields=fields)
+
+
+def open_objection(ticket: Ticket, ctx: Context) -> Ticket:
+    """派单异议 (退单, Art. 12): the unit disputes the order; the centre rules on it. The ticket
+    stays with the unit meanwhile and its clock runs on."""
+    objection = {
+        "unit": ctx.ticket.lead_unit,
+        "reason": ctx.fields["reason"],
+        "at": ctx.now.isoformat(),
+    }
+    return ticket.evolve(fields={**ticket.fields, OBJECTION: objection})
+
+
+def close_objection(ticket: Ticket, ctx: Context) -> Ticket:
+    """The centre has ruled on the objection (confirmed or rejected: the event says which)."""
+    return ticket.evolve(fields={k: v for k, v in ticket.fields.items() if k != OBJECTION})
 
 
 def start_round(ticket: Ticket, ctx: Context) -> Ticket:
@@ -138,6 +154,8 @@ ACTIONS: dict[str, Action] = {
         reset_response,
         record_response,
         start_round,
+        open_objection,
+        close_objection,
         mark_excluded,
         open_whistle,
         record_report,

@@ -6,6 +6,9 @@ so ``1d`` on working time is one working day and lands at the same time of day.
 
 Which days are working days is injected (``workday``), so this module stays pure: the
 workflows layer feeds it China's official schedule (holidays and 调休 make-up days) and overrides.
+The schedule is published each November for the next year only: days after ``covered_until``
+count as plain weekdays, and a due time that lands there is *provisional* (recomputed once the
+year's schedule is known). A hotline never stops taking work because of a calendar.
 """
 
 from __future__ import annotations
@@ -22,15 +25,35 @@ Period = tuple[datetime, datetime]
 
 
 class Calendar:
-    """Working days and hours of one place; ``workday(date)`` may raise for an unknown year."""
+    """Working days and hours of one place.
+
+    ``covered_until`` is the last day whose working status is officially known (None: every
+    day is); ``workday`` answers plain weekdays after it.
+    """
 
     def __init__(
-        self, name: str, timezone: tzinfo, hours: Hours, workday: Callable[[date], bool]
+        self,
+        name: str,
+        timezone: tzinfo,
+        hours: Hours,
+        workday: Callable[[date], bool],
+        covered_until: date | None = None,
     ) -> None:
         if not hours:
             raise ValueError(f"calendar {name!r} has no working hours")
         self.name, self.timezone, self.hours, self.workday = name, timezone, hours, workday
+        self.covered_until = covered_until
         self.day_seconds = sum(end - start for start, end in hours) * 60
+
+    def provisional(self, instant: datetime, measure: Measure) -> bool:
+        """Whether a due time at ``instant`` was counted over days no official schedule covers."""
+        if measure is Measure.CALENDAR or self.covered_until is None:
+            return False
+        return instant.astimezone(self.timezone).date() > self.covered_until
+
+    def days_covered(self, today: date) -> int | None:
+        """Days from ``today`` to the last covered day (negative once past it; None: unbounded)."""
+        return None if self.covered_until is None else (self.covered_until - today).days
 
     def seconds(self, span: Span, measure: Measure) -> int:
         """How many clock seconds ``span`` is worth under ``measure``."""

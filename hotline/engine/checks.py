@@ -38,6 +38,7 @@ def check_local(definition: Definition, handlers: Collection[str]) -> list[Probl
         *_unknown_names(definition, handlers),
         *_shadowed_transitions(definition),
         *_kpi_problems(definition),
+        *_round_problems(definition),
         *_whistle_problems(definition, handlers),
         *consistency.duplicate_codes(definition),
         *consistency.supervision_cycles(definition),
@@ -143,8 +144,18 @@ def _shadowed_transitions(definition: Definition) -> Iterator[Problem]:
             earlier[(t.trigger, source)].append(t)
 
 
+def _round_problems(definition: Definition) -> Iterator[Problem]:
+    declared = {name for t in definition.transitions for name in t.fields}
+    for i, name in enumerate(definition.round_record):
+        if name not in declared:
+            yield Problem(
+                f"round_record names {name!r}, a field no transition declares", ("round_record", i)
+            )
+
+
 def _deadline_problems(definition: Definition) -> Iterator[Problem]:
     triggers = {t.trigger for t in definition.transitions}
+    kinds = {rule.kind for state in definition.states for rule in state.deadlines}
     categories = {c.code for c in definition.categories}
     allowed_from = allowed_triggers(definition)
     for s, state in enumerate(definition.states):
@@ -157,6 +168,11 @@ def _deadline_problems(definition: Definition) -> Iterator[Problem]:
                         f"unknown trigger {trigger!r} in closed_by of deadline {rule.kind!r}",
                         (*path, "closed_by", j),
                     )
+            if rule.until is not None and rule.until not in kinds:
+                yield Problem(
+                    f"unknown deadline kind {rule.until!r} in until of deadline {rule.kind!r}",
+                    (*path, "until"),
+                )
             if rule.on_due is not None and rule.on_due not in allowed:
                 yield Problem(
                     f"on_due trigger {rule.on_due!r} of deadline {rule.kind!r} is not "

@@ -99,16 +99,26 @@ def next_rung(ladder: tuple[Rung, ...], fired: set[str]) -> int:
 
 
 def open_for(
-    definition: Definition, calendar: Calendar, state: str, ticket: Ticket, now: datetime
+    definition: Definition,
+    calendar: Calendar,
+    state: str,
+    ticket: Ticket,
+    now: datetime,
+    left: tuple[Deadline, ...] = (),
 ) -> tuple[Deadline, ...]:
-    """The deadlines to open as ``ticket`` enters ``state`` at ``now``."""
+    """The deadlines to open as ``ticket`` enters ``state`` at ``now``; ``left``: those of the
+    state it leaves, as they were (a rule's ``until`` takes its due time from one of them)."""
     opened = []
     for rule in applicable(definition, state, ticket):
-        window = calendar.seconds(rule.within, rule.measure)
+        measure, window = rule.measure, calendar.seconds(rule.within, rule.measure)
+        inherited = next((d for d in left if d.open and d.kind == rule.until), None)
+        if inherited is not None:  # wall-clock seconds to the inherited due time, 0 if past
+            measure = Measure.CALENDAR
+            window = max(0, int((_due_at(inherited, calendar, now) - now).total_seconds()))
         fresh = Deadline(
             kind=rule.kind,
             state=state,
-            measure=rule.measure.value,
+            measure=measure.value,
             window=window,
             opened_at=now,
             due_at=now,
@@ -116,6 +126,14 @@ def open_for(
         )
         opened.append(schedule(fresh, rule, calendar))
     return tuple(opened)
+
+
+def _due_at(deadline: Deadline, calendar: Calendar, now: datetime) -> datetime:
+    """When ``deadline`` falls due; a paused one as if its clock restarted at ``now``."""
+    if deadline.running_since is not None:
+        return deadline.due_at
+    left = max(0, deadline.window - deadline.consumed)
+    return calendar.add(now, left, Measure(deadline.measure))
 
 
 def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Deadline:
@@ -130,7 +148,9 @@ def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Dead
 
     ladder = rungs(rule, calendar, deadline.window)
     fire_at = at(ladder[deadline.rung].offset) if deadline.rung < len(ladder) else None
-    return deadline.evolve(due_at=at(deadline.window), fire_at=fire_at)
+    due_at = at(deadline.window)
+    provisional = calendar.provisional(due_at, measure)
+    return deadline.evolve(due_at=due_at, fire_at=fire_at, provisional=provisional)
 
 
 def close(deadline: Deadline, status: str, now: datetime) -> Deadline:

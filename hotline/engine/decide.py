@@ -7,6 +7,7 @@ and writes the returned Decision in one transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ def decide(
     fields = compiled.validate_fields(ticket.state, command.trigger, given)
     check_classification(definition, fields.get("category"), fields.get("urgency"))
     check_units(definition, fields)
+    links = _links(compiled, ticket, command.trigger, fields)
     ctx = Context(ticket, fields, definition, now, compiled.calendar)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
 
@@ -59,7 +61,7 @@ def decide(
         handlers=spec.after,
         deadlines=changed,
     )
-    return _settle_whistle(decision, now)
+    return _settle_whistle(replace(decision, links=links) if links else decision, now)
 
 
 def decide_submit(
@@ -142,6 +144,19 @@ def record(
     )
 
 
+def _links(
+    compiled: CompiledDefinition, ticket: Ticket, trigger: str, fields: Mapping[str, Any]
+) -> tuple[tuple[str, int], ...]:
+    """The other tickets the command names; whether they exist is the service's to check."""
+    links = []
+    for name in compiled.reference_fields(ticket.state, trigger):
+        if name in fields:
+            if fields[name] == ticket.id:
+                raise InvalidField(name, f"ticket {ticket.id} cannot name itself")
+            links.append((name, int(fields[name])))
+    return tuple(links)
+
+
 def _with_fields(ticket: Ticket, fields: Mapping[str, Any]) -> Ticket:
     columns = {k: fields[k] for k in _COLUMNS if k in fields}
     if "co_units" in columns:
@@ -171,7 +186,8 @@ def _deadlines_after(
         closed = tuple(
             deadlines.close(d, "met" if d.kind in met else "cancelled", now) for d in own
         )
-        return closed + deadlines.open_for(definition, calendar, spec.dest, after, now)
+        opened = deadlines.open_for(definition, calendar, spec.dest, after, now, tuple(own))
+        return closed + opened
     changed = []
     for d in own:
         rule = deadlines.rule_for(definition, after, d)

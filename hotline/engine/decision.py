@@ -33,6 +33,8 @@ class Decision:
     deadlines: tuple[Deadline, ...] = ()
     outbox: tuple[OutboxMessage, ...] = ()
     firings: tuple[tuple[int, int, str], ...] = ()
+    # (field, ticket id) of every ``ticket`` field the command named: links to other tickets
+    links: tuple[tuple[str, int], ...] = ()
 
     def then(self, later: Decision) -> Decision:
         """This decision followed by ``later`` (decided on ``self.after``), as one write."""
@@ -46,4 +48,5 @@ class Decision:
             deadlines=(*changed.values(), *new),
             outbox=self.outbox + later.outbox,
             firings=self.firings + later.firings,
+            links=self.links + later.links,
         )

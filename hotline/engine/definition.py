@@ -42,7 +42,9 @@ Duration = Annotated[
     AfterValidator(_sane),
     PlainSerializer(str),
 ]
-FieldType = Literal["str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum"]
+FieldType = Literal[
+    "str", "text", "int", "float", "bool", "datetime", "duration", "list", "enum", "ticket"
+]  # ticket: the id of an existing ticket, linked both ways (e.g. a repeat's original)
 CategoryKind = Literal["consultation", "emergency", "utility", "ordinary", "complex"]
 UnitKind = Literal["street", "township", "district", "department", "utility", "city"]
 ANY_STATE = "*"
@@ -102,6 +104,10 @@ class DeadlineRule(_Strict):
     closed_by: tuple[str, ...] = ()  # triggers that meet the deadline without leaving the state
     remind_at: float | None = Field(default=None, gt=0, lt=1)  # share of the window
     on_due: str | None = None  # a trigger fired on the ticket when the deadline falls due
+    # Due when the ticket's deadline of this kind, closed as the state was entered, was due
+    # (Art. 23: the callback starts when the handling limit expires; at once if that passed);
+    # ``within`` applies when there was none.
+    until: str | None = None
     notify: str = "notify_unit"  # told of the reminder and of the missed due time
     escalate: tuple[Escalation, ...] = Field(default=(), max_length=MAX_ROUNDS)
 
@@ -201,6 +207,7 @@ class Definition(_Strict):
     initial: str = "received"
     final: str = "closed"
     round_limit: int = Field(default=3, ge=1, le=MAX_ROUNDS)
+    round_record: tuple[str, ...] = ()  # event fields that make a handling round's record
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
     kpi: KpiSettings = KpiSettings()

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
 )
 from pydantic import create_model as _create_model
@@ -34,6 +35,7 @@ _TYPES: dict[str, Any] = {
     "datetime": AwareDatetime,
     "list": Annotated[list[str], BeforeValidator(_split_commas)],
     "duration": Duration,
+    "ticket": Annotated[int, Field(gt=0)],
 }
 
 

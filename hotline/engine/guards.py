@@ -28,6 +28,7 @@ class Context:
 
 
 Guard = Callable[[Context], bool]
+OBJECTION = "objection"  # the ticket field holding a pending dispatch objection
 
 
 def both_yes(ctx: Context) -> bool:
@@ -70,6 +71,16 @@ def whistle_open(ctx: Context) -> bool:
     return ctx.ticket.whistle is not None and ctx.ticket.whistle.open
 
 
+def objection_open(ctx: Context) -> bool:
+    """A dispatch objection (派单异议, 退单) awaits the centre's ruling."""
+    return ctx.ticket.fields.get(OBJECTION) is not None
+
+
+def names_unit(ctx: Context) -> bool:
+    """The command names a lead unit (a confirmed objection re-routes the ticket to it)."""
+    return ctx.fields.get("lead_unit") is not None
+
+
 GUARDS: dict[str, Guard] = {
     guard.__name__: guard
     for guard in (
@@ -81,5 +92,7 @@ GUARDS: dict[str, Guard] = {
         clock_paused,
         clock_running,
         whistle_open,
+        objection_open,
+        names_unit,
     )
 }

@@ -89,6 +89,13 @@ class CompiledDefinition:
             dict.fromkeys(trigger for (source, trigger) in self._candidates if source == state)
         )
 
+    def reference_fields(self, state: str, trigger: str) -> list[str]:
+        """The fields of ``trigger`` from ``state`` that name another ticket (type ``ticket``)."""
+        specs = self._candidates.get((state, trigger), [])
+        return [
+            name for name, f in (specs[0].fields.items() if specs else ()) if f.type == "ticket"
+        ]
+
     def validate_fields(self, state: str, trigger: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The command's fields, validated against what ``trigger`` declares from ``state``."""
         self._require(state, trigger)

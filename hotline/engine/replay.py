@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from hotline.engine import escalation, migration
-from hotline.engine.decide import SUBMIT, decide, decide_submit
+from hotline.engine import escalation, migration, provisional
+from hotline.engine.decide import SUBMIT, decide, decide_submit, record
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
@@ -72,6 +72,8 @@ def _step(
         return _firing(ticket, event, compiled(version))
     if event.trigger == escalation.COMMAND_REFUSED:
         return _refused(ticket, event, compiled(version))
+    if provisional.is_note(event.trigger):  # a rebuild counts on today's calendar anyway
+        return record(ticket, ticket, event.trigger, actor, event.payload, now, event.from_state)
     return decide(compiled(version), ticket, Command(event.trigger, event.payload, actor), now)
 
 

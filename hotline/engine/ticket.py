@@ -32,6 +32,7 @@ class Deadline:
     fire_at: datetime | None = None  # None when no rung is left to fire
     rung: int = 0
     closed_at: datetime | None = None
+    provisional: bool = False  # due_at counted over a year without an official schedule
     id: int | None = None  # None until stored
 
     @property

@@ -37,6 +37,7 @@ DEADLINE_FIELDS = (
     "rung",
     "opened_at",
     "closed_at",
+    "provisional",
 )
 
 

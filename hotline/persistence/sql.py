@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, StaleVersion, UnknownTicket
-from hotline.persistence import definitions, due, outbox, rows, whistles
+from hotline.persistence import definitions, due, links, outbox, rows, whistles
 from hotline.persistence.rows import deadlines, events, firings, tickets
 
 OPEN = ("pending", "paused")
@@ -257,6 +257,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
         conn.execute(events.insert(), [rows.event_values(e) for e in decision.events])
         self._write_deadlines(conn, decision)
         whistles.write(conn, decision)
+        links.write(conn, decision)
         now = after.updated_at
         if decision.firings:
             conn.execute(

@@ -117,6 +117,13 @@ class DeadlineRow(SQLModel, table=True):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_deadlines_ticket_status", "ticket_id", "status"),
+        # The few deadlines counted over an unpublished year, recomputed when it is published.
+        sa.Index(
+            "ix_deadlines_provisional",
+            "ticket_id",
+            sqlite_where=sa.text("provisional AND status IN ('pending', 'paused')"),
+            postgresql_where=sa.text("provisional AND status IN ('pending', 'paused')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -133,8 +140,21 @@ class DeadlineRow(SQLModel, table=True):
     rung: int = 0
     opened_at: datetime = _time()
     closed_at: datetime | None = _time(default=None)
+    provisional: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     claimed_by: str | None = None
     claimed_until: datetime | None = _time(default=None)
+
+
+class TicketLinkRow(SQLModel, table=True):
+    """A ticket naming another in a ``ticket`` field (a repeat and its original, Art. 11)."""
+
+    __tablename__ = "ticket_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    field: str
+    target_id: int = Field(foreign_key="tickets.id", index=True)  # the group, read both ways
+    created_at: datetime = _time()
 
 
 class FiringRow(SQLModel, table=True):

@@ -7,6 +7,7 @@ the histories read like a real week at a street office. Everything goes through 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,8 +31,10 @@ def _handle(opinion: str) -> list[Step]:
 
 
 def _callback(resolved: bool, satisfaction: str) -> list[Step]:
+    """回访 an hour after the reply, early at the citizen's request (Art. 23 would otherwise
+    start it when the unit's time limit expires: see the street-lights ticket)."""
     answers = {"resolved": resolved, "satisfaction": satisfaction}
-    return [("start_callback", {}, 20 * H), ("record_callback", answers, 15 * M)]
+    return [("start_callback", {}, 1 * H), ("record_callback", answers, 15 * M)]
 
 
 def _solved(unit: str, opinion: str, satisfaction: str = "satisfied") -> list[Step]:
@@ -50,14 +53,41 @@ def _redo(unit: str) -> list[Step]:
 
 
 def _returned(first: str, second: str) -> list[Step]:
-    """退单: the first unit disputes jurisdiction, the centre dispatches to the right one."""
+    """退单 (Art. 12): the first unit objects; the centre confirms and re-routes the ticket."""
+    objection = {"reason": "the road belongs to the next street"}
+    ruling = {"lead_unit": second, "reason": "the street map agrees"}
     return [
         _dispatch(first),
-        ("return", {"reason": "the road belongs to the next street"}, 2 * H),
-        _dispatch(second),
+        ("return", objection, 2 * H),
+        ("confirm_objection", ruling, 1 * H),
         *_handle("pothole filled"),
         *_callback(True, "satisfied"),
     ]
+
+
+def _kept(unit: str) -> list[Step]:
+    """退单 rejected: the unit keeps the ticket; its clock never stopped."""
+    objection = {"reason": "the bins belong to the market, not the street"}
+    ruling = {"reason": "the pavement by the market is the street's"}
+    return [
+        _dispatch(unit),
+        ("return", objection, 2 * H),
+        ("reject_objection", ruling, 1 * H),
+        *_handle("bins emptied, collection added"),
+        *_callback(True, "satisfied"),
+    ]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A field value naming the ticket of another (earlier) scenario, by its number."""
+
+    number: int
+
+
+def _repeat_of(original: int) -> list[Step]:
+    told = {"repeat_of": Scenario(original), "reason": "no new facts; told the progress"}
+    return [("merge_repeat", told, 5 * M)]
 
 
 def _whistled(street: str, departments: list[str]) -> list[Step]:
@@ -87,6 +117,9 @@ def _unresolved(unit: str) -> list[Step]:
     return [_dispatch(unit), *rounds * 3, close]
 
 
+STREET_LIGHTS = 18  # replied, never called back by hand: the callback starts at expiry
+LOUDSPEAKERS = 19  # the scenario the repeats below point to
+
 SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     (
         Intake("policy-consultation", "How to apply for a residence permit?"),
@@ -98,15 +131,21 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     ),
     (
         Intake("public-safety-hazard", "Smoke from a neighbour's flat", urgency="urgent"),
-        [("refer", {"to": "119", "reason": "fire emergency"}, 1 * M)],
+        [("refer", {"reason_code": "emergency", "to": "119", "reason": "fire"}, 1 * M)],
     ),
     (
-        Intake("noise", "Same karaoke noise as yesterday"),
-        [("merge_repeat", {"repeat_of": 1, "reason": "no new facts; told the progress"}, 4 * M)],
+        Intake("noise", "Wants the hotline to pick a soundproofing company"),
+        [("decline", {"reason_code": "outside-government", "reason": "a market choice"}, 4 * M)],
     ),
     (
         Intake("market-regulation", "Wants the hotline to sue a shop"),
-        [("decline", {"reason": "a matter for the courts"}, 5 * M)],
+        [
+            (
+                "refer",
+                {"reason_code": "legal-channel", "to": "district court", "reason": "a lawsuit"},
+                5 * M,
+            )
+        ],
     ),
     (
         Intake("water-supply", "No water since this morning", channel="app"),
@@ -131,7 +170,7 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
     ),
     (
         Intake("sanitation", "Overflowing bins by the market"),
-        _returned("street-jianwai", "street-chaowai"),
+        _kept("street-jianwai"),
     ),
     (
         Intake("wage-arrears", "Unpaid wages at a building site"),
@@ -157,6 +196,9 @@ SCENARIOS: Sequence[tuple[Intake, list[Step]]] = [
         [_dispatch("power-company"), *_handle("lamps replaced")],
     ),
     (Intake("noise", "Loudspeakers at the square every evening"), []),
+    # Two more citizens about the same loudspeakers (Art. 11 repeats): one group of three.
+    (Intake("noise", "Square dancing music too loud"), _repeat_of(LOUDSPEAKERS)),
+    (Intake("noise", "Music at the square again"), _repeat_of(LOUDSPEAKERS)),
     (
         Intake("water-supply", "Water leaking from the main under our building"),
         _whistled(
@@ -212,6 +254,9 @@ def run(service: Service, clock: FrozenClock) -> list[Ticket]:
             tickets[number] = service.submit(intake, actor="operator-017")
             continue
         trigger, fields, _ = steps[index]
+        fields = {
+            k: tickets[v.number].id if isinstance(v, Scenario) else v for k, v in fields.items()
+        }
         ticket = tickets[number]
         actor = ticket.lead_unit if trigger in UNIT_TRIGGERS else fields.get("department")
         tickets[number] = service.fire(ticket.id, trigger, fields, actor=actor or "centre")

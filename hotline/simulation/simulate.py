@@ -71,7 +71,8 @@ class Planner:
         if kind == "consultation" and rng.random() < 0.8:
             return [(rng.uniform(2, 15) * timedelta(minutes=1), "answer", {"answer": "answered"})]
         if rng.random() < 0.04:
-            return [(0.2 * H, "decline", {"reason": "outside government"})]
+            why = {"reason_code": "outside-government", "reason": "pointed to the market"}
+            return [(0.2 * H, "decline", why)]
         unit = self.definition.category(intake.category).unit or rng.choice(self.streets)
         route = "via_district" if unit in self.streets and rng.random() < 0.43 else "direct"
         wait = rng.uniform(2, 8) if rng.random() < 0.05 else rng.uniform(0.1, 1.5)  # some late
@@ -79,7 +80,8 @@ class Planner:
         if unit in self.streets and rng.random() < 0.03:
             other = rng.choice([s for s in self.streets if s != unit] or [unit])
             plan += [(rng.uniform(1, 4) * H, "return", {"reason": "not our jurisdiction"})]
-            plan += [(0.5 * H, "dispatch", {"lead_unit": other, "route": route})]
+            ruling = {"lead_unit": other, "reason": "the map shows the other street"}
+            plan += [(0.5 * H, "confirm_objection", ruling)]
             unit = other
         if rng.random() < 0.02:
             why = {"approver": "leader", "reason": "arbitration"}
@@ -195,5 +197,14 @@ def _fire(
     try:
         service.fire(ticket_id, trigger, fields | moments, actor="simulate")
     except CommandError:
-        return False
+        return _taken_already(service, ticket_id, trigger)
     return True
+
+
+def _taken_already(service: Service, ticket_id: int, trigger: str) -> bool:
+    """Whether a due deadline already moved the ticket where ``trigger`` leads (Art. 23: the
+    callback a citizen would have asked for early started by itself at expiry)."""
+    ticket = service.get(ticket_id)
+    definition = service.compiled(ticket.definition, ticket.definition_version).definition
+    arrived = any(t.trigger == trigger and t.dest == ticket.state for t in definition.transitions)
+    return arrived and trigger not in service.allowed(ticket)

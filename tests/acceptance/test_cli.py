@@ -88,11 +88,13 @@ def test_demo_prints_the_tickets_and_one_redispatched_history(hotline):
     code, out, _ = hotline("demo")
 
     assert code == 0
-    assert "22 demo tickets" in out and "history of ticket" in out
+    assert "24 demo tickets" in out and "history of ticket" in out
     assert "escalate" in out  # the burst main nobody answered
     assert "whistle_report" in out and "whistle_closed" in out  # the leaking main (吹哨报到)
     assert "双是" in out and "双否" in out and "剔除" in out
     assert "callback → re-dispatched" in out
+    started = [line for line in out.splitlines() if "start_callback" in line]
+    assert any("deadline" in line for line in started)  # Art. 23: started at expiry
 
 
 def test_workflow_validate_accepts_the_shipped_definition(hotline):

@@ -51,7 +51,7 @@ def test_an_invalid_definition_is_refused_with_every_problem_and_nothing_is_stor
     code, _, err = hotline("workflow", "publish", str(broken))
 
     assert code == 1
-    assert "6 problem(s)" in err and "unknown state 'dispatchd'" in err and "'fax'" in err
+    assert "7 problem(s)" in err and "unknown state 'dispatchd'" in err and "'fax'" in err
     _, listed, _ = hotline("workflow", "list")
     assert "beijing-12345@1" in listed and "@2" not in listed
 

@@ -141,7 +141,7 @@ service.compiled("beijing-12345")
 print("ready", flush=True)
 sys.stdin.readline()
 for n in range(count):
-    fields = {"by": "1h", "reason": f"{worker}-{n}", "approver": "li"}
+    fields = {"by": "1h", "reason": f"{worker}-{n}", "approver": "li", "explained": "sms"}
     service.fire(ticket, "extend", fields, actor=worker)
 print("done", flush=True)
 """

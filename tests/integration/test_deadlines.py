@@ -72,14 +72,55 @@ def test_leaving_the_state_cancels_its_deadlines(service, store, new_ticket, clo
     assert statuses["handling"] == "met"
 
 
-def test_the_callback_starts_by_itself_when_its_time_is_up(service, new_ticket, clock):
+def test_an_early_reply_is_called_back_when_the_handling_limit_expires(
+    service, store, new_ticket, clock
+):
+    # Art. 23: the callback follows the unit's time limit, not the reply
+    ticket = new_ticket(steps=[DISPATCH])
+    [handling] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
+    clock.advance(2 * H)
+    service.fire(ticket.id, "reply", {"opinion": "fixed"})
+    sweeper = Sweeper(service, owner="test")
+
+    clock.set(handling.due_at - timedelta(minutes=1))
+    sweeper.sweep()
+    assert service.get(ticket.id).state == "handled"  # a day after the reply is not the rule
+
+    clock.set(handling.due_at)
+    sweeper.sweep()
+    assert service.get(ticket.id).state == "callback"
+    last = service.history(ticket.id)[-2:]
+    assert [(e.trigger, e.payload.get("deadline")) for e in last] == [
+        ("overdue", "callback_start"),
+        ("start_callback", None),
+    ]
+
+
+def test_an_unanswered_ticket_is_escalated_at_expiry_and_called_back_at_once_after_a_late_reply(
+    service, store, new_ticket, clock
+):
+    ticket = new_ticket(steps=[DISPATCH])
+    [handling] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
+    sweeper = Sweeper(service, owner="test")
+
+    # The handling limit expires with no reply: escalated, not called back
+    clock.set(handling.due_at)
+    sweeper.sweep()
+    assert service.get(ticket.id).state == "dispatched"
+    assert ("escalate", "handling", 1) in fired(service, ticket.id)
+
+    # The late reply starts the callback at the next sweep
+    clock.advance(3 * H)
+    service.fire(ticket.id, "reply", {"opinion": "fixed late"})
+    sweeper.sweep()
+    assert service.get(ticket.id).state == "callback"
+
+
+def test_the_citizen_may_ask_for_an_early_callback(service, new_ticket, clock):
     ticket = new_ticket(steps=[DISPATCH, ("reply", {"opinion": "fixed"})])
-    clock.advance(25 * H)
-
-    Sweeper(service, owner="test").sweep()
-
-    assert service.get(ticket.id).state == "callback"  # Art. 23
-    assert [e.trigger for e in service.history(ticket.id)][-2:] == ["overdue", "start_callback"]
+    ticket = service.fire(ticket.id, "start_callback", actor="operator")
+    assert ticket.state == "callback"
+    assert [d.kind for d in ticket.deadlines] == ["callback"]
 
 
 def test_extension_moves_the_due_time_and_keeps_the_time_used(service, store, new_ticket, clock):
@@ -87,7 +128,11 @@ def test_extension_moves_the_due_time_and_keeps_the_time_used(service, store, ne
     due = store.deadlines(ticket.id)[-1].due_at
     clock.advance(5 * H)
 
-    service.fire(ticket.id, "extend", {"by": "12h", "reason": "parts", "approver": "li"})
+    service.fire(
+        ticket.id,
+        "extend",
+        {"by": "12h", "reason": "parts", "approver": "li", "explained": "told by phone"},
+    )
 
     [handling] = [d for d in store.deadlines(ticket.id) if d.kind == "handling"]
     assert handling.due_at == due + 12 * H

@@ -46,7 +46,11 @@ def test_the_rebuilt_ticket_equals_the_live_one_at_every_step_of_a_long_history(
     step(1, "respond", {"method": "phone"})
     step(2, "pause", {"reason": "citizen away"})
     step(5, "resume")
-    step(1, "extend", {"by": "6h", "reason": "parts", "approver": "leader"})
+    step(
+        1,
+        "extend",
+        {"by": "6h", "reason": "parts", "approver": "leader", "explained": "told by phone"},
+    )
     step(22)  # the 80 % reminder of the extended window fires
     step(0.5, "reply", {"opinion": "pipe fixed"})
     step(25)  # the callback starts by itself when its time is up (Art. 23)

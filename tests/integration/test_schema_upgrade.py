@@ -49,8 +49,12 @@ def written_at_baseline(
         for name in tables:
             model, columns = SQLModel.metadata.tables[name], baseline.tables[name].c
             rows = read.execute(sa.select(model)).mappings()  # typed by the model's columns
+            # Insert through the model's types, but only the baseline's columns (a later
+            # column's default must not be written into a table that lacks it).
+            kept = [sa.Column(c.name, c.type) for c in model.c if c.name in columns]
+            table = sa.Table(name, sa.MetaData(), *kept)
             write.execute(
-                model.insert(), [{k: v for k, v in r.items() if k in columns} for r in rows]
+                table.insert(), [{k: v for k, v in r.items() if k in columns} for r in rows]
             )
             if old.dialect.name == "postgresql":  # ids were given: move the sequence past them
                 write.exec_driver_sql(

@@ -32,7 +32,7 @@ def test_every_demo_path_ends_where_the_workflow_says(service, clock):
     tickets = demo.run(service, clock)
 
     states = Counter(t.state for t in tickets)
-    assert states == {"closed": 17, "dispatched": 3, "callback": 1, "received": 1}
+    assert states == {"closed": 19, "dispatched": 3, "callback": 1, "received": 1}
     burst_main = [
         e.payload["level"] for e in service.history(tickets[-1].id) if e.trigger == "escalate"
     ]
@@ -44,6 +44,11 @@ def test_every_demo_path_ends_where_the_workflow_says(service, clock):
     assert all(p.in_time for p in whistled.whistle.participants)
     for ticket in tickets:
         assert broken_links(service.history(ticket.id)) == []
+    triggers = Counter(e.trigger for t in tickets for e in service.history(t.id))
+    assert (triggers["confirm_objection"], triggers["reject_objection"]) == (1, 1)  # Art. 12
+    [called] = [t for t in tickets if t.state == "callback"]  # Art. 23: started at expiry
+    last = service.history(called.id)[-1]
+    assert (last.trigger, last.actor) == ("start_callback", "deadline")
 
 
 def test_unsatisfied_callback_redispatches_to_same_unit_and_keeps_every_round(service, new_ticket):
@@ -128,7 +133,11 @@ def test_concurrent_writers_without_a_version_are_retried_not_lost(service, new_
     threads = [
         threading.Thread(target=write, args=("respond", {})),
         threading.Thread(
-            target=write, args=("extend", {"by": "1d", "reason": "r", "approver": "a"})
+            target=write,
+            args=(
+                "extend",
+                {"by": "1d", "reason": "r", "approver": "a", "explained": "told by phone"},
+            ),
         ),
     ]
     for thread in threads:
@@ -199,6 +208,7 @@ def test_state_change_closes_old_deadlines_and_opens_new_ones(service, store, ne
     assert rows[("handling", "pending")].due_at == clock.now().replace(day=3)  # 24 h, utility
     service.fire(ticket.id, "respond", {})
     service.fire(ticket.id, "return", {"reason": "not ours"})
+    service.fire(ticket.id, "confirm_objection", {"reason": "not theirs indeed"})
     statuses = {d.kind: d.status for d in store.deadlines(ticket.id, status=None)}
     assert statuses["response"] == "met" and statuses["handling"] == "cancelled"
 
@@ -233,3 +243,29 @@ def test_running_tickets_stay_on_their_definition_version(service, new_ticket):
 def test_unknown_category_at_intake_is_refused(service):
     with pytest.raises(errors.InvalidField, match="unknown category 'weather'"):
         service.submit(Intake("weather"))
+
+
+def test_every_round_keeps_its_opinion_and_callback_answers(service, new_ticket):
+    # 再派件、再处置、再验收: a re-dispatched ticket keeps each round's record, not only the last
+    ticket = new_ticket(steps=[DISPATCH, REPLY, ("start_callback", {}), CALLBACK_NO])
+    service.fire(ticket.id, "reply", {"opinion": "repaired on the second visit"})
+    service.fire(ticket.id, "start_callback")
+    ticket = service.fire(ticket.id, *CALLBACK_YES)
+
+    rounds = [{k: v for k, v in r.items() if not k.endswith("_at")} for r in service.rounds(ticket)]
+
+    assert rounds[0] == {
+        "round": 1,
+        "unit": "street-jianwai",
+        "opinion": REPLY[1]["opinion"],
+        "resolved": CALLBACK_NO[1]["resolved"],
+        "satisfaction": CALLBACK_NO[1]["satisfaction"],
+    }
+    assert rounds[1] == {
+        "round": 2,
+        "unit": "street-jianwai",
+        "opinion": "repaired on the second visit",
+        "resolved": True,
+        "satisfaction": CALLBACK_YES[1]["satisfaction"],
+    }
+    assert len(rounds) == 2

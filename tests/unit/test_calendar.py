@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from importlib.resources import files
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,9 +60,29 @@ def test_elapsed_working_time_is_the_inverse_of_add(beijing):
     assert beijing.elapsed(at("2025-10-01 09:00"), at("2025-10-08 18:00"), WORKING) == 0
 
 
-def test_an_unknown_year_is_an_error_not_a_guess(beijing):
-    with pytest.raises(CalendarError, match="no official schedule for 2031"):
-        add(beijing, "2031-01-06 09:00", "1d")
+def test_an_unpublished_year_counts_plain_weekdays_and_is_provisional(beijing):
+    # The package knows 2026, not 2027 (published each November): no error, no guessed holiday.
+    assert beijing.covered_until == date(2026, 12, 31)
+    due = add(beijing, "2026-12-31 09:00", "2d")  # Thu: Fri 01-01 counts as a plain weekday
+    assert due == at("2027-01-01 18:00")
+    assert beijing.provisional(due, WORKING)
+    assert not beijing.provisional(at("2026-12-31 18:00"), WORKING)
+    assert not beijing.provisional(due, CALENDAR)  # wall-clock hours need no schedule
+
+
+def test_a_year_listed_in_a_calendar_directory_extends_the_coverage(tmp_path, monkeypatch):
+    shipped = (files("hotline.workflows") / "calendars" / "beijing.yaml").read_text("utf-8")
+    text = shipped.replace("holidays: []", "holidays: [2027-01-01]").replace(
+        "years: []", "years: [2027]"
+    )
+    (tmp_path / "beijing.yaml").write_text(text, "utf-8")
+    monkeypatch.setenv(calendars.DIRECTORY_VARIABLE, str(tmp_path))
+    beijing = calendars.load("beijing")
+    assert beijing.covered_until == date(2027, 12, 31)
+    due = add(beijing, "2026-12-31 09:00", "2d")  # New Year's Day is off now
+    assert due == at("2027-01-04 18:00")
+    assert not beijing.provisional(due, WORKING)
+    assert beijing.days_covered(date(2027, 11, 1)) == 60
 
 
 def test_calendar_time_counts_every_hour(beijing):

@@ -23,6 +23,7 @@ from hotline.engine.definition import Measure
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
 from hotline.errors import (
+    CommandError,
     GuardRejected,
     IllegalTransition,
     InvalidField,
@@ -191,9 +192,9 @@ def closing(deadline: Deadline, status: str, at: datetime) -> Deadline:
     ("trigger", "fields"),
     [
         ("answer", {"answer": "the subsidy is applied for at the street office"}),
-        ("refer", {"to": "110", "reason": "a crime in progress"}),
+        ("refer", {"reason_code": "emergency", "to": "110", "reason": "a crime in progress"}),
         ("merge_repeat", {"repeat_of": 7}),
-        ("decline", {"reason": "a dispute between private parties"}),
+        ("decline", {"reason_code": "outside-government", "reason": "a private dispute"}),
     ],
 )
 def test_a_received_ticket_can_be_closed_without_dispatch(reach, fire, trigger, fields):
@@ -209,6 +210,26 @@ def test_a_received_ticket_can_be_closed_without_dispatch(reach, fire, trigger, 
     (event,) = decision.events
     assert (event.trigger, event.from_state, event.to_state) == (trigger, "received", "closed")
     assert event.payload == {**fields, "met": {"intake": {"late": False}}}  # met in time
+    assert decision.links == ((("repeat_of", 7),) if trigger == "merge_repeat" else ())
+
+
+@pytest.mark.parametrize(
+    ("trigger", "fields"),
+    [
+        ("refer", {"to": "110", "reason": "no code"}),
+        ("decline", {"reason": "no code"}),
+        ("decline", {"reason_code": "repeat", "reason": "not a decline's kind"}),
+    ],
+)
+def test_closings_without_dispatch_need_an_art_11_reason_code(reach, fire, trigger, fields):
+    with pytest.raises(CommandError, match="reason_code"):
+        fire(reach(), trigger, fields)
+
+
+def test_a_repeat_cannot_name_itself(reach, fire):
+    ticket = reach()
+    with pytest.raises(InvalidField, match="cannot name itself"):
+        fire(ticket, "merge_repeat", {"repeat_of": ticket.id})
 
 
 # The handling round.
@@ -362,12 +383,22 @@ def test_a_second_response_in_the_same_round_is_refused(ticket_factory, walk, fi
 # 退单 and redispatch.
 
 
-def test_a_returned_ticket_goes_back_to_received_without_units(ticket_factory, fire):
+OBJECT = ("return", {"reason": "the building belongs to Haidian"})
+CONFIRM = ("confirm_objection", {"reason": "checked the map: Haidian"})
+
+
+def test_a_confirmed_objection_sends_the_ticket_back_to_received_without_units(
+    ticket_factory, fire
+):
     ticket = ticket_factory(
         state="dispatched", lead_unit="chaoyang-housing", co_units=("street-chaowai",)
     )
 
-    decision = fire(ticket, "return", {"reason": "the building belongs to Haidian"})
+    filed = fire(ticket, *OBJECT)
+    assert filed.after.state == "dispatched"  # an objection does not take effect by itself
+    assert filed.after.lead_unit == "chaoyang-housing"
+    assert [m.handler for m in filed.outbox] == ["notify_centre"]
+    decision = fire(filed.after, *CONFIRM)
 
     assert decision.after.state == "received"
     assert decision.after.lead_unit is None
@@ -380,7 +411,9 @@ def test_a_return_cancels_the_units_deadlines_and_restarts_intake(reach, fire):
     deadlines = by_kind(ticket.deadlines)
     at = T0 + timedelta(hours=1)
 
-    decision = fire(ticket, "return", {"reason": "the building belongs to Haidian"}, at=at)
+    filed = fire(ticket, *OBJECT, at=at - timedelta(minutes=30))
+    assert filed.deadlines == ()  # the clock runs on while the centre reviews
+    decision = fire(filed.after, *CONFIRM, at=at)
 
     assert closed(decision) == {"response": "cancelled", "handling": "cancelled"}
     assert set(decision.deadlines) >= {
@@ -400,9 +433,9 @@ def test_a_returned_ticket_can_be_dispatched_to_another_unit(ticket_factory, wal
     ticket = ticket_factory()
     to_haidian = ("dispatch", {"lead_unit": "haidian-housing", "route": "direct"})
 
-    decisions = walk(ticket, DISPATCH, ("return", {"reason": "not ours"}), to_haidian)
+    decisions = walk(ticket, DISPATCH, OBJECT, CONFIRM, to_haidian)
 
-    assert states(decisions) == ["dispatched", "received", "dispatched"]
+    assert states(decisions) == ["dispatched", "dispatched", "received", "dispatched"]
     assert decisions[-1].after.lead_unit == "haidian-housing"
 
 
@@ -410,12 +443,10 @@ def test_the_unit_a_returned_ticket_is_dispatched_to_can_respond(ticket_factory,
     ticket = ticket_factory()
     to_haidian = ("dispatch", {"lead_unit": "haidian-housing", "route": "direct"})
 
-    decisions = walk(
-        ticket, DISPATCH, RESPOND, ("return", {"reason": "not ours"}), to_haidian, RESPOND
-    )
+    decisions = walk(ticket, DISPATCH, RESPOND, OBJECT, CONFIRM, to_haidian, RESPOND)
 
     redispatched, responded = decisions[-2:]
-    assert "responded_round" not in decisions[2].after.fields  # the return forgot the response
+    assert "responded_round" not in decisions[3].after.fields  # the return forgot the response
     assert closed(responded) == {"response": "met"}
     (met,) = responded.deadlines
     assert met.opened_at == redispatched.events[0].occurred_at  # Haidian's own response clock
@@ -729,7 +760,21 @@ def test_reply_meets_handling_and_cancels_an_unmet_response(reach, fire):
     }
     (callback_start,) = decision.after.deadlines
     assert opened(decision) == {"callback_start": callback_start}
-    assert (callback_start.measure, callback_start.due_at) == ("calendar", at + timedelta(days=1))
+    # Art. 23: the callback starts when the handling limit expires, not a day after the reply
+    assert (callback_start.measure, callback_start.due_at) == (
+        "calendar",
+        deadlines["handling"].due_at,
+    )
+
+
+def test_a_reply_after_the_handling_limit_starts_the_callback_at_once(reach, fire):
+    ticket = reach(DISPATCH)
+    late = by_kind(ticket.deadlines)["handling"].due_at + timedelta(hours=5)
+
+    decision = fire(ticket, *REPLY, at=late)
+
+    (callback_start,) = decision.after.deadlines
+    assert (callback_start.window, callback_start.due_at, callback_start.fire_at) == (0, late, late)
 
 
 def test_reply_after_a_response_marks_handling_met(reach, fire):
@@ -888,7 +933,8 @@ def test_replying_while_paused_meets_the_paused_deadline(reach, fire, stored):
 
 
 def extension(by: str) -> Step:
-    return ("extend", {"by": by, "reason": "the owners' meeting is next week", "approver": "li"})
+    why = {"reason": "the owners' meeting is next week", "explained": "told by phone"}
+    return ("extend", {"by": by, **why, "approver": "li"})
 
 
 @pytest.mark.parametrize(

@@ -245,3 +245,17 @@ def test_compiling_a_definition_loads_the_calendar_it_names() -> None:
     assert (shipped.version, shipped.calendar.name) == (7, "beijing")
     assert shipped.calendar.day_seconds == 8 * 3600  # 09:00-12:00 and 13:00-18:00
     assert mini.calendar.name == "calendar-hours"  # the default: every hour counts
+
+
+def test_a_round_record_field_no_transition_declares_is_named():
+    text = loader.shipped_text().replace(
+        "round_record: [opinion, resolved, satisfaction]", "round_record: [opinion, verdict]"
+    )
+    with pytest.raises(DefinitionError, match="round_record names 'verdict'"):
+        loader.parse(text)
+
+
+def test_an_until_naming_no_deadline_kind_is_named():
+    text = loader.shipped_text().replace("until: handling", "until: handlin")
+    with pytest.raises(DefinitionError, match="unknown deadline kind 'handlin'"):
+        loader.parse(text)

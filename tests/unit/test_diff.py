@@ -62,8 +62,10 @@ def test_a_removed_transition_and_deadline_rule_are_named():
         ),
         (
             "  - trigger: decline\n    source: received\n    dest: closed\n"
-            "    description: outside government, unlawful, or would expose secrets or privacy\n"
-            "    fields:\n      reason: {type: text, required: true}\n",
+            "    description: would expose secrets or privacy, outside government, or unlawful\n"
+            "    fields:\n      reason_code:\n        type: enum\n"
+            "        values: [secrets-privacy, outside-government, unlawful]\n"
+            "        required: true\n      reason: {type: text, required: true}\n",
             "",
         ),
         ("merge_repeat, decline]", "merge_repeat]"),
