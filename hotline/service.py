@@ -13,7 +13,7 @@ from typing import Any
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, webhooks
+from hotline.engine import escalation, limits, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
@@ -89,6 +89,7 @@ class Service:
         definition: str = loader.DEFAULT,
     ) -> Ticket:
         """Take in a new ticket; the same ``idempotency_key`` twice returns the same ticket."""
+        _check_intake(intake)
         compiled = self.compiled(definition)
         _check_channel(compiled, intake.channel)
         now = self.clock.now()
@@ -130,6 +131,7 @@ class Service:
         Without it, a conflicting concurrent write is retried on the fresh ticket a bounded
         number of times.
         """
+        limits.check_fields(fields or {})
         command = Command(trigger, dict(fields or {}), actor, expected_version)
         attempts = 1 if expected_version is not None else self.retries
         for attempt in range(attempts):
@@ -250,6 +252,23 @@ class Service:
     def allowed(self, ticket: Ticket) -> list[str]:
         """Triggers the ticket's definition allows from its current state."""
         return self.compiled(ticket.definition, ticket.definition_version).allowed(ticket.state)
+
+
+def _check_intake(intake: Intake) -> None:
+    """Refuse what no store can hold, by name, before anything is written."""
+    texts = {
+        "category": intake.category,
+        "summary": intake.summary,
+        "urgency": intake.urgency,
+        "channel": intake.channel,
+        "contact.name": intake.contact_name,
+        "contact.phone": intake.contact_phone,
+        "contact.address": intake.contact_address,
+    }
+    for name, text in texts.items():
+        if text is not None:
+            limits.check_text(text, name)
+    limits.check_fields(intake.fields)
 
 
 def _check_channel(compiled: CompiledDefinition, channel: str) -> None:

@@ -182,10 +182,10 @@ def _after(cursor: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text[:1] == "t" and text[1:].isdigit():
+        if text[:1] == "t" and text[1:].isdigit() and int(text[1:]) <= deps.MAX_ID:
             return int(text[1:])
     except (ValueError, UnicodeDecodeError):
         pass
     raise Problem(
-        400, "invalid-cursor", f"cursor {cursor!r} is not one this API handed out", field="cursor"
+        422, "invalid-cursor", f"cursor {cursor!r} is not one this API handed out", field="cursor"
     )

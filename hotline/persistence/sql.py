@@ -21,6 +21,7 @@ from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, StaleVersion, UnknownTicket
 from hotline.persistence import definitions, outbox, rows, schedule, whistles
 from hotline.persistence.rows import deadlines, events, firings, tickets
+from hotline.persistence.tables import MAX_ID
 
 OPEN = ("pending", "paused")
 
@@ -193,6 +194,8 @@ class SqlStore(definitions.DefinitionVerbs, schedule.ScheduleVerbs, outbox.Outbo
 
     def contact(self, ticket_id: int) -> dict[str, str | None]:
         """The complainant's personal data, kept apart from the engine and the history."""
+        if not 0 < ticket_id <= MAX_ID:
+            raise UnknownTicket(ticket_id)
         with self.reading() as conn:
             row = conn.execute(
                 sa.select(
@@ -236,6 +239,8 @@ class SqlStore(definitions.DefinitionVerbs, schedule.ScheduleVerbs, outbox.Outbo
         return rows.ticket(row) if row else None
 
     def _load(self, conn: sa.Connection, ticket_id: int, for_update: bool = False) -> Ticket:
+        if not 0 < ticket_id <= MAX_ID:
+            raise UnknownTicket(ticket_id)  # a bigger id overflows PostgreSQL's column
         query = LOAD_TICKET.with_for_update() if for_update else LOAD_TICKET
         row = conn.execute(query, {"b_id": ticket_id}).first()
         if row is None:
