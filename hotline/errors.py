@@ -10,6 +10,7 @@
     ├── AlreadyFired             a deadline rung was fired by someone else first
     ├── CalendarError            a date the business calendar cannot place (unknown year)
     ├── StaleVersion             the ticket changed since the caller read it (.expected, .actual)
+    ├── KeyReused                a client's idempotency key came with another request (.key)
     └── NotFound (LookupError)
         ├── UnknownTicket        (.ticket_id)
         └── UnknownDefinition    (.name, .version)
@@ -93,6 +94,17 @@ class StaleVersion(HotlineError):
         super().__init__(
             f"ticket {ticket_id} is at version {actual}, not {expected}: "
             "someone else changed it; reload and try again"
+        )
+
+
+class KeyReused(HotlineError):
+    """A client's idempotency key came again with a different request (IETF Idempotency-Key)."""
+
+    def __init__(self, key: str, ticket_id: int) -> None:
+        self.key, self.ticket_id = key, ticket_id
+        super().__init__(
+            f"idempotency key {key!r} was first used for ticket {ticket_id} with a different"
+            " request; send a new key for a new request"
         )
 
 

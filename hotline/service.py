@@ -6,8 +6,10 @@ load (store) -> decide (engine, pure) -> write state + history + deadlines + out
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -88,8 +90,13 @@ class Service:
         idempotency_key: str | None = None,
         definition: str = loader.DEFAULT,
     ) -> Ticket:
-        """Take in a new ticket; the same ``idempotency_key`` twice returns the same ticket."""
+        """Take in a new ticket; the same ``idempotency_key`` from the same ``actor`` with the
+        same request returns the first ticket, with another request raises KeyReused."""
         _check_intake(intake)
+        if idempotency_key is not None:
+            limits.check_text(idempotency_key, "idempotency_key", limit=200)
+            if not idempotency_key.strip():
+                raise errors.InvalidField("idempotency_key", "must not be empty")
         compiled = self.compiled(definition)
         _check_channel(compiled, intake.channel)
         now = self.clock.now()
@@ -106,6 +113,8 @@ class Service:
             contact_phone=intake.contact_phone,
             contact_address=intake.contact_address,
             idempotency_key=idempotency_key,
+            idempotency_client=actor,
+            idempotency_digest=_digest(intake, definition) if idempotency_key else None,
         )
         decided: list[Decision] = []
 
@@ -269,6 +278,13 @@ def _check_intake(intake: Intake) -> None:
         if text is not None:
             limits.check_text(text, name)
     limits.check_fields(intake.fields)
+
+
+def _digest(intake: Intake, definition: str) -> str:
+    """What identifies a request for its idempotency key: every value of the intake."""
+    values = {**asdict(intake), "fields": dict(intake.fields), "definition": definition}
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_channel(compiled: CompiledDefinition, channel: str) -> None:

@@ -40,10 +40,12 @@ class Policy:
         token = credentials.credentials if credentials else await _api_key(request)
         if not token:
             raise _unauthorized("this route needs an API token (Authorization: Bearer …)")
-        store = request.app.state.service.store
-        principal = await run_in_threadpool(tokens.verify, store, token)
+        service = request.app.state.service
+        principal = await run_in_threadpool(
+            tokens.verify, service.store, token, service.clock.now()
+        )
         if principal is None:
-            raise _unauthorized("the API token is unknown or revoked")
+            raise _unauthorized("the API token is unknown, revoked or expired")
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(r.value for r in self.roles))
             raise Problem(

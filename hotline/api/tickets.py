@@ -36,7 +36,13 @@ def submit(
     svc: Svc,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.TicketOut:
-    """Take in a ticket (受理). A repeated ``Idempotency-Key`` returns the first ticket."""
+    """Take in a ticket (受理). A repeated ``Idempotency-Key`` (keys are the token's own) with
+    the same body returns the first ticket; with another body it is refused with 422; an empty
+    one with 400."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise Problem(
+            400, "invalid-idempotency-key", "Idempotency-Key is empty", field="Idempotency-Key"
+        )
     c = body.contact
     intake = Intake(
         body.category,

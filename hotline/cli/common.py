@@ -7,16 +7,17 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
 from hotline import errors
+from hotline.cli import terminal
 from hotline.clock import Clock
 from hotline.engine import access
 from hotline.persistence.sql import SqlStore
 from hotline.service import Service
 
-out = Console()
-err = Console(stderr=True)
+out = terminal.SafeConsole()
+err = terminal.SafeConsole(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[
@@ -52,7 +53,8 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except errors.HotlineError as error:
-            err.print(f"[red]Error:[/red] {error}", markup=True, highlight=False)
+            # The message may quote stored text: escaped, it is never read as markup.
+            err.print(f"[red]Error:[/red] {escape(str(error))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from hotline import errors
+from hotline.cli import terminal
 from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.engine import periods
 from hotline.persistence import db, reports
@@ -221,7 +221,7 @@ def _emit(document: dict[str, Any], fmt: Format, title: str) -> None:
     table = Table(*columns, title=title)
     for record in records:
         table.add_row(*("-" if v is None else str(v) for v in record.values()))
-    Console(width=1000).print(table)  # as wide as it needs: numbers are never cut
+    terminal.SafeConsole(width=1000).print(table)  # as wide as it needs: numbers are never cut
 
 
 def _chart_rates(found: assessment.RatesReport, path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hotline import errors
@@ -118,7 +119,8 @@ def workflow_show(ref: RefArgument = loader.DEFAULT, db_url: DbOption = db.DEFAU
     name, version = parse_ref(ref)
     compiled = open_service(db_url).compiled(name, version)
     definition = compiled.definition
-    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {definition.title}")
+    title = escape(definition.title)
+    out.print(f"[bold]{definition.name}@{compiled.version}[/bold] {title}", markup=True)
     table = Table("trigger", "from", "to", "guards", "fields")
     for t in definition.transitions:
         guards = [*t.conditions, *(f"not {g}" for g in t.unless)]

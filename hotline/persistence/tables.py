@@ -87,7 +87,10 @@ class TicketRow(SQLModel, table=True):
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_address: str | None = None
+    # The client's key, scoped to the client (see ``service.scoped_key``), and a digest of the
+    # request it first came with: a repeat with another request is refused, not answered.
     idempotency_key: str | None = Field(default=None, unique=True)
+    idempotency_digest: str | None = None
     seq: int = 0
     head_hash: str = ""
     created_at: datetime = _time()
@@ -273,6 +276,7 @@ class ApiTokenRow(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     created_at: datetime = _time()
     revoked_at: datetime | None = _time(default=None)
+    expires_at: datetime | None = _time(default=None)
 
 
 class AccessLogRow(SQLModel, table=True):

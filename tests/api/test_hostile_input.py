@@ -161,3 +161,60 @@ def test_dates_at_the_ends_of_the_calendar_are_answered(client, auth, submit, ed
         "/api/v1/tickets", params={"created_after": edge}, headers=auth["operator"]
     ).json()
     assert [t["id"] for t in after["items"]] == ([ticket["id"]] if edge[:4] == "0001" else [])
+
+
+def test_an_empty_idempotency_key_is_a_400_and_later_submits_still_work(client, auth, store):
+    headers = {**auth["operator"], "Idempotency-Key": ""}
+    response = client.post("/api/v1/tickets", json={"category": "noise"}, headers=headers)
+    assert _problem(response, 400)["field"] == "Idempotency-Key"
+    assert _count(store) == 0
+    for _ in range(2):
+        again = client.post("/api/v1/tickets", json={"category": "noise"}, headers=auth["operator"])
+        assert again.status_code == 201
+
+
+def test_a_key_repeated_with_another_body_is_refused_naming_key_and_ticket(client, auth, store):
+    headers = {**auth["operator"], "Idempotency-Key": "call-7"}
+    first = client.post("/api/v1/tickets", json={"category": "noise"}, headers=headers)
+    same = client.post("/api/v1/tickets", json={"category": "noise"}, headers=headers)
+    assert first.status_code == 201 and same.json()["id"] == first.json()["id"]
+    other = client.post(
+        "/api/v1/tickets", json={"category": "noise", "summary": "another"}, headers=headers
+    )
+    problem = _problem(other, 422)
+    assert (problem["key"], problem["ticket_id"]) == ("call-7", first.json()["id"])
+    assert "call-7" in problem["detail"] and str(first.json()["id"]) in problem["detail"]
+    assert _count(store) == 1
+
+
+def test_keys_are_scoped_to_the_client_that_sent_them(client, auth, service, store):
+    from hotline.engine.access import Role
+    from hotline.persistence import tokens
+
+    other = tokens.create(service.store, "app-2", Role.OPERATOR, None, service.clock.now())
+    body = {"category": "noise", "summary": "same words"}
+    mine = client.post(
+        "/api/v1/tickets", json=body, headers={**auth["operator"], "Idempotency-Key": "k"}
+    )
+    theirs = client.post(
+        "/api/v1/tickets",
+        json=body,
+        headers={"Authorization": f"Bearer {other}", "Idempotency-Key": "k"},
+    )
+    assert theirs.status_code == 201 and theirs.json()["id"] != mine.json()["id"]
+    assert _count(store) == 2
+
+
+def test_an_expired_token_is_refused_with_401(client, service, clock):
+    from datetime import timedelta
+
+    from hotline.engine.access import Role
+    from hotline.persistence import tokens
+
+    now = service.clock.now()
+    token = tokens.create(service.store, "temp", Role.AUDITOR, None, now, now + timedelta(days=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+    clock.advance(timedelta(days=1))
+    refused = client.get("/api/v1/tickets", headers=headers)
+    assert "expired" in _problem(refused, 401)["detail"]
