@@ -27,7 +27,7 @@ class DefinitionSummary(BaseModel):
 
 
 class DraftIn(Strict):
-    source: str = Field(max_length=500_000, description="The definition's YAML text.")
+    source: str = Field(max_length=200_000, description="The definition's YAML text.")
 
 
 class Validated(BaseModel):

@@ -218,3 +218,58 @@ def test_an_expired_token_is_refused_with_401(client, service, clock):
     clock.advance(timedelta(days=1))
     refused = client.get("/api/v1/tickets", headers=headers)
     assert "expired" in _problem(refused, 401)["detail"]
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(client, auth):
+    async def chunks():
+        for _ in range(12):
+            yield b"x" * 100_000
+
+    response = client.post(
+        "/api/v1/tickets",
+        content=chunks(),
+        headers={**auth["operator"], "Content-Type": "application/json"},
+    )
+    assert "limit" in _problem(response, 413)["detail"]
+
+
+def test_a_chunked_body_under_the_limit_is_read_whole(client, auth):
+    async def chunks():
+        yield b'{"category": "noise",'
+        yield b' "summary": "in two chunks"}'
+
+    response = client.post(
+        "/api/v1/tickets",
+        content=chunks(),
+        headers={**auth["operator"], "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201 and response.json()["summary"] == "in two chunks"
+
+
+def test_a_definition_draft_has_a_smaller_body_limit(client, auth):
+    source = "name: x\n" + "# padding\n" * 30_000
+    response = client.post(
+        "/api/v1/definitions/validate", json={"source": source}, headers=auth["admin"]
+    )
+    assert "256000" in _problem(response, 413)["detail"]
+
+
+def test_server_errors_are_counted_in_the_latency_histogram(app, auth):
+    import anyio
+    import httpx
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+
+    async def call():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://h") as http:
+            failed = await http.get("/boom")
+            scraped = await http.get("/metrics")
+        return failed, scraped
+
+    failed, scraped = anyio.run(call)
+    assert failed.status_code == 500
+    assert 'route="/boom",status="500"' in scraped.text
