@@ -273,3 +273,16 @@ def test_server_errors_are_counted_in_the_latency_histogram(app, auth):
     failed, scraped = anyio.run(call)
     assert failed.status_code == 500
     assert 'route="/boom",status="500"' in scraped.text
+
+
+def test_the_docs_load_nothing_from_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text.replace(
+        "https://swagger.io", ""
+    )
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs-assets/{asset}" in page.text
+        assert client.get(f"/docs-assets/{asset}").status_code == 200
+    redoc = client.get("/redoc")
+    assert "/docs-assets/redoc.standalone.js" in redoc.text and "fonts.googleapis" not in redoc.text
