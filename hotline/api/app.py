@@ -15,6 +15,7 @@ from hotline.api import (
     docs,
     middleware,
     open311,
+    openapi,
     privacy,
     problems,
     tickets,
@@ -61,6 +62,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
         service.committed.append(metrics.count_transitions)
     problems.install(app)
     docs.install(app)
+    openapi.install(app)
     for module in (tickets, whistles, privacy, definitions, webhooks, open311, metrics_route):
         app.include_router(module.router)
     app.include_router(report_routes.router)
