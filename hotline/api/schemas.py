@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hotline.engine import limits
+from hotline.engine import access, limits
 from hotline.engine.ticket import Event, Ticket
 from hotline.engine.whistle import Whistle
 from hotline.errors import InvalidField
@@ -110,7 +110,12 @@ class EventOut(BaseModel):
     hash: str
 
 
-def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = None) -> TicketOut:
+def ticket_out(
+    ticket: Ticket, allowed: list[str], contact: Contact | None = None, private: bool = False
+) -> TicketOut:
+    """The ticket as sent; ``private``: for a caller without personal-data rights, phone and
+    ID-card numbers in its free text masked."""
+    text = access.mask_values if private else _as_is
     return TicketOut(
         id=ticket.id,
         definition=ticket.definition,
@@ -121,11 +126,11 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
         category=ticket.category,
         urgency=ticket.urgency,
         channel=ticket.channel,
-        summary=limits.readable(ticket.summary),
+        summary=text(limits.readable(ticket.summary)),
         lead_unit=ticket.lead_unit,
         co_units=list(ticket.co_units),
         excluded=ticket.excluded,
-        fields=limits.readable(dict(ticket.fields)),
+        fields=text(limits.readable(dict(ticket.fields))),
         allowed=allowed,
         deadlines=[
             DeadlineOut(kind=d.kind, state=d.state, status=d.status, due_at=d.due_at)
@@ -138,15 +143,20 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
     )
 
 
-def event_out(e: Event) -> EventOut:
+def event_out(e: Event, private: bool = False) -> EventOut:
+    text = access.mask_values if private else _as_is
     return EventOut(
         seq=e.seq,
         trigger=e.trigger,
         from_state=e.from_state,
         to_state=e.to_state,
         actor=e.actor,
-        payload=limits.readable(dict(e.payload)),
+        payload=text(limits.readable(dict(e.payload))),
         occurred_at=e.occurred_at,
         prev_hash=e.prev_hash,
         hash=e.hash,
     )
+
+
+def _as_is(value: Any) -> Any:
+    return value

@@ -57,7 +57,7 @@ def submit(
     options = {"definition": body.definition} if body.definition else {}
     ticket = svc.submit(intake, principal.name, idempotency_key, **options)
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return _out(svc, ticket, response, _masked(svc, ticket.id))
+    return _out(svc, ticket, response, principal, _masked(svc, ticket.id))
 
 
 @router.get("/tickets", response_model=schemas.TicketPage)
@@ -93,7 +93,8 @@ def list_tickets(
     next_cursor = _cursor(page[-1].id) if len(page) == limit else None
     shown = [t for t in page if access.visible(principal, t)]
     return schemas.TicketPage(
-        items=[schemas.ticket_out(t, svc.allowed(t)) for t in shown], next_cursor=next_cursor
+        items=[schemas.ticket_out(t, svc.allowed(t), private=_private(principal)) for t in shown],
+        next_cursor=next_cursor,
     )
 
 
@@ -103,7 +104,7 @@ def get_ticket(
 ) -> schemas.TicketOut:
     """A ticket with its open deadlines, allowed triggers and masked contact; ETag: version."""
     ticket = deps.visible_ticket(svc, principal, ticket_id)
-    return _out(svc, ticket, response, _masked(svc, ticket_id))
+    return _out(svc, ticket, response, principal, _masked(svc, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/transitions/{trigger}", response_model=schemas.TicketOut)
@@ -135,14 +136,14 @@ def fire(
     if overreach := access.on_behalf(principal, ticket, trigger, body.fields):
         raise Problem(403, "acting-for-another-unit", overreach.rule, field=overreach.field)
     ticket = svc.fire(ticket_id, trigger, body.fields, principal.name, expected)
-    return _out(svc, ticket, response)
+    return _out(svc, ticket, response, principal)
 
 
 @router.get("/tickets/{ticket_id}/history", response_model=list[schemas.EventOut])
 def history(ticket_id: TicketId, principal: Reader, svc: Svc) -> list[schemas.EventOut]:
     """The ticket's hash-chained history, oldest first."""
     deps.visible_ticket(svc, principal, ticket_id)
-    return [schemas.event_out(e) for e in svc.history(ticket_id)]
+    return [schemas.event_out(e, _private(principal)) for e in svc.history(ticket_id)]
 
 
 def _masked(svc: Service, ticket_id: int) -> schemas.Contact:
@@ -152,10 +153,19 @@ def _masked(svc: Service, ticket_id: int) -> schemas.Contact:
 
 
 def _out(
-    svc: Service, ticket: Ticket, response: Response, contact: schemas.Contact | None = None
+    svc: Service,
+    ticket: Ticket,
+    response: Response,
+    principal: Principal,
+    contact: schemas.Contact | None = None,
 ) -> schemas.TicketOut:
     response.headers["ETag"] = f'"{ticket.version}"'
-    return schemas.ticket_out(ticket, svc.allowed(ticket), contact)
+    return schemas.ticket_out(ticket, svc.allowed(ticket), contact, _private(principal))
+
+
+def _private(principal: Principal) -> bool:
+    """Does the caller get free text with its phone and ID-card numbers masked?"""
+    return not access.sees_personal_data(principal)
 
 
 def _version(if_match: str | None) -> int:

@@ -286,3 +286,18 @@ def test_the_docs_load_nothing_from_a_cdn(client):
         assert client.get(f"/docs-assets/{asset}").status_code == 200
     redoc = client.get("/redoc")
     assert "/docs-assets/redoc.standalone.js" in redoc.text and "fonts.googleapis" not in redoc.text
+
+
+def test_numbers_in_free_text_are_masked_for_roles_without_personal_data_rights(
+    client, auth, submit
+):
+    ticket = submit(summary="call 13812345678, ID 11010119900307123X")
+    for role in ("supervisor", "auditor"):
+        got = client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth[role]).json()
+        assert got["summary"] == "call 138****5678, ID 110***********123X"
+        listed = client.get("/api/v1/tickets", headers=auth[role]).json()["items"][0]
+        assert "13812345678" not in listed["summary"]
+        history = client.get(f"/api/v1/tickets/{ticket['id']}/history", headers=auth[role])
+        assert "13812345678" not in history.text
+    mine = client.get(f"/api/v1/tickets/{ticket['id']}", headers=auth["operator"]).json()
+    assert mine["summary"] == "call 13812345678, ID 11010119900307123X"
