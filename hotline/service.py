@@ -20,7 +20,7 @@ from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
-from hotline.persistence import delivery
+from hotline.persistence import delivery, schedule
 from hotline.persistence import webhooks as subscriptions
 from hotline.persistence.schedule import Claim
 from hotline.persistence.sql import Decide, NewTicket, SqlStore
@@ -159,10 +159,13 @@ class Service:
 
     def fire_deadline(self, claim: Claim) -> Decision | None:
         """Fire one claimed deadline rung in its own transaction; None if it was not due any
-        more (met, moved, or fired by another sweeper)."""
+        more (met, moved, fired by another sweeper, or its claim taken over by one)."""
         try:
             return self._write(
-                claim.ticket_id, self._firing(claim, self.clock.now()), fired_by=claim.owner
+                claim.ticket_id,
+                self._firing(claim, self.clock.now()),
+                fired_by=claim.owner,
+                guard=schedule.still_claimed(claim),
             )
         except errors.AlreadyFired:
             return None
@@ -172,7 +175,9 @@ class Service:
         on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
         now = self.clock.now()
         updates = [(c.ticket_id, self._deciding(self._firing(c, now))) for c in claims]
-        decisions = self.store.update_each(updates, fired_by=claims[0].owner if claims else None)
+        owner = claims[0].owner if claims else None
+        guard = schedule.still_claimed(*claims)
+        decisions = self.store.update_each(updates, fired_by=owner, guard=guard)
         self._committed(*(d for d in decisions if d is not None))
         return decisions
 
@@ -180,9 +185,12 @@ class Service:
     def _firing(claim: Claim, now: datetime) -> Decider:
         return lambda c, t: escalation.decide_firing(c, t, claim.id, claim.rung, now)
 
-    def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
+    def fire_command(
+        self, message_id: int, payload: Mapping[str, Any], owner: str | None = None
+    ) -> Decision | None:
         """Apply the command an outbox message carries (``fire_command``), exactly once: the
-        message is marked delivered in the command's transaction; None if it already was.
+        message is marked delivered in the command's transaction; None if it already was, or
+        if it is no longer claimed by ``owner`` (the relay holding it, if given).
 
         A command the engine refuses (CommandError) is parked as dead at once, with a
         ``command_refused`` event in the ticket's history in the same transaction, and the
@@ -195,12 +203,12 @@ class Service:
             seen.append(ticket)
             return escalation.fire_command(compiled, ticket, payload, now)
 
-        guard = delivery.consume(message_id, now)
+        guard = delivery.consume(message_id, now, owner)
         try:
             return self._write(payload["ticket_id"], fire, guard=guard)
         except errors.CommandError as refused:
             error = f"{type(refused).__name__}: {refused}"
-            self._refused(message_id, payload, error, seen[-1].version, now)
+            self._refused(message_id, payload, error, seen[-1].version, now, owner)
             raise
 
     def _refused(
@@ -210,6 +218,7 @@ class Service:
         error: str,
         refused_at: int,
         now: datetime,
+        owner: str | None = None,
     ) -> None:
         """Record the refusal and park the message dead, in one transaction (``refused_at``:
         the ticket version that was refused)."""
@@ -220,7 +229,8 @@ class Service:
                 raise errors.StaleVersion(ticket.id, refused_at, ticket.version)
             return refusal
 
-        self._write(payload["ticket_id"], refuse, guard=delivery.park(message_id, now, error))
+        parked = delivery.park(message_id, now, error, owner)
+        self._write(payload["ticket_id"], refuse, guard=parked)
 
     def _write(self, ticket_id: int, decider: Decider, **options: Any) -> Decision | None:
         """One transaction on a ticket: decide, add webhook deliveries, write, then tell the

@@ -149,10 +149,13 @@ class SqlStore(definitions.DefinitionVerbs, schedule.ScheduleVerbs, outbox.Outbo
             return decision
 
     def update_each(
-        self, updates: Sequence[tuple[int, Decide]], fired_by: str | None = None
+        self,
+        updates: Sequence[tuple[int, Decide]],
+        fired_by: str | None = None,
+        guard: Guard | None = None,
     ) -> list[Decision | None]:
         """``update`` for each (ticket id, decide) in order, all in one transaction: all are
-        written or, if any raises, none.
+        written or, if any raises, none. A ``guard`` returning False raises AlreadyFired.
 
         The tickets are locked up front in id order, so that replicas committing batches that
         share a ticket wait for each other instead of deadlocking.
@@ -160,6 +163,8 @@ class SqlStore(definitions.DefinitionVerbs, schedule.ScheduleVerbs, outbox.Outbo
         ids = sorted({ticket_id for ticket_id, _ in updates})
         with self._firing_conflicts(), self.writing() as conn:
             conn.execute(LOCK_TICKETS, {"b_ids": ids}).all()
+            if guard is not None and not guard(conn):
+                raise AlreadyFired("a claim of this batch was taken over by another replica")
             decisions = []
             for ticket_id, decide in updates:
                 decisions.append(decide(self._load(conn, ticket_id)))
