@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hotline import errors
+from hotline import clock, errors
 from hotline.cli import terminal
 from hotline.cli.common import DbOption, open_service, out, user_errors
 from hotline.engine import periods
@@ -198,7 +198,7 @@ def _instant(text: str | None) -> datetime | None:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise errors.HotlineError(f"--as-of {text!r}: write an ISO date or instant") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return clock.utc(at) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _emit_rates(found: assessment.RatesReport, fmt: Format, title: str) -> None:

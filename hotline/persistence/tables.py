@@ -9,13 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from hotline import clock
+
 # The largest id an id column holds on every backend (PostgreSQL INTEGER; SQLite holds more):
 # ids above it cannot exist, so the store answers "unknown" for them instead of failing.
 MAX_ID = 2**31 - 1
-# Instants whose UTC value falls outside datetime's range (year 1 at +14:00, year 9999 at
-# -12:00) lie before or after every stored time: a query bound is clamped to the range's end.
-EARLIEST = datetime.min.replace(tzinfo=UTC)
-LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,10 +30,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: Hotline stores aware UTC only")
-        try:
-            value = value.astimezone(UTC)
-        except OverflowError:
-            value = EARLIEST if value.year == 1 else LATEST
+        value = clock.utc(value)  # a query bound beyond year 1..9999 in UTC is clamped
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:

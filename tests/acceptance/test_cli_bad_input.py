@@ -86,3 +86,17 @@ def test_a_token_lifetime_is_shown_in_the_list(ready):
     _, out, _ = ready("token", "list")
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
     assert "never" in rows["forever"] and "never" not in rows["temp"]
+
+
+@pytest.mark.parametrize("edge", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_times_at_the_ends_of_the_calendar_are_answered(ready, edge):
+    ready("submit", "--category", "noise")
+    for args in (
+        ["history", "1", "--at", edge],
+        ["audit", "export", "--since", edge],
+        ["report", "rates", "--period", "2026-03", "--as-of", edge],
+    ):
+        code, out, err = ready(*args)
+        assert "Traceback" not in err and code in (0, 1), (args, err)
+        assert code == 0 or err.startswith("Error:"), (args, err)
+    assert "did not exist yet" in ready("history", "1", "--at", "0001-01-01T00:00:00+14:00")[2]
