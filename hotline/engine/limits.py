@@ -87,8 +87,7 @@ def _check(value: Any, path: str, depth: int, nodes: list[int]) -> None:
             raise InvalidField(path, "must be a finite number (not NaN, Infinity or 1e400)")
     elif isinstance(value, Mapping | list | tuple):
         _check_container(value, path, depth, nodes)
-    else:
-        raise InvalidField(path, f"a {type(value).__name__} is not a JSON value")
+    # Other values (a datetime a Python caller passes) are the definition's field types' to judge.
 
 
 def _check_container(value: Any, path: str, depth: int, nodes: list[int]) -> None:
