@@ -11,12 +11,10 @@ import pytest
 from hotline import errors, handlers
 from hotline.daemon.scheduler import Relay
 from hotline.persistence import delivery
-from hotline.service import Intake
 
 DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})
 MINUTE = timedelta(minutes=1)
 H = timedelta(hours=1)
-AUTO_EXTEND = "command: {trigger: extend, fields: {by: 1h, reason: auto, approver: system}}}"
 
 
 @pytest.fixture
@@ -58,28 +56,6 @@ def test_a_stale_relay_does_not_mark_another_relays_message_delivered(
     delivery.delivered(store, [message.id], clock.now(), owner="slow")
     row = next(m for m in store.outbox() if m.id == message.id)
     assert (row.status, row.claimed_by, row.attempts) == ("pending", "quick", 0)
-
-
-@pytest.fixture
-def command_message(service, store, clock):
-    """An `extend` command of an escalation, claimed by a slow relay whose lease then ran out."""
-    source = store.definition_source("beijing-12345")[1].replace(
-        "{level: 3, after: 24h, notify: notify_city}",
-        "{level: 3, after: 24h, notify: notify_city, " + AUTO_EXTEND,
-    )
-    service.publish(source)
-    ticket = service.submit(Intake("water-supply"))
-    service.fire(ticket.id, *DISPATCH)
-    clock.advance(48 * H)
-    from hotline.daemon.scheduler import Sweeper
-
-    Sweeper(service, owner="sweeper").sweep()
-    slow = store.claim_outbox(clock.now(), 100, "slow", MINUTE)
-    [command] = [
-        m for m in slow if m.handler == "fire_command" and m.payload["trigger"] == "extend"
-    ]
-    clock.advance(2 * MINUTE)
-    return ticket, command
 
 
 def test_a_stale_relay_neither_applies_nor_refuses_a_command_taken_over(
