@@ -6,6 +6,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def utc(at: datetime) -> datetime:
+    """``at`` (aware) in UTC; an instant whose UTC value falls outside datetime's range (year 1
+    at +14:00, year 9999 at -12:00) lies before or after every stored time, so it is clamped to
+    the start or end of time instead of failing."""
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        return (
+            datetime.min.replace(tzinfo=UTC) if at.year == 1 else datetime.max.replace(tzinfo=UTC)
+        )
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""

@@ -11,6 +11,7 @@
     ├── CalendarError            a date the business calendar cannot place (unknown year)
     ├── StaleVersion             the ticket changed since the caller read it (.expected, .actual)
     ├── Busy                     a wait for a lock or statement ran out; nothing was written
+    ├── KeyReused                a client's idempotency key came with another request (.key)
     └── NotFound (LookupError)
         ├── UnknownTicket        (.ticket_id)
         └── UnknownDefinition    (.name, .version)
@@ -104,6 +105,17 @@ class Busy(HotlineError):
     def __init__(self, why: str) -> None:
         self.why = why
         super().__init__(f"the database is busy: {why}; nothing was written, try again")
+
+
+class KeyReused(HotlineError):
+    """A client's idempotency key came again with a different request (IETF Idempotency-Key)."""
+
+    def __init__(self, key: str, ticket_id: int) -> None:
+        self.key, self.ticket_id = key, ticket_id
+        super().__init__(
+            f"idempotency key {key!r} was first used for ticket {ticket_id} with a different"
+            " request; send a new key for a new request"
+        )
 
 
 class NotFound(HotlineError, LookupError):

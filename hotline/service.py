@@ -6,20 +6,22 @@ load (store) -> decide (engine, pure) -> write state + history + deadlines + out
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, provisional, rounds, webhooks
+from hotline.engine import escalation, limits, provisional, rounds, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.handlers import webhook
-from hotline.persistence import delivery
+from hotline.persistence import delivery, due
 from hotline.persistence import links as ticket_links
 from hotline.persistence import provisional as provisional_deadlines
 from hotline.persistence import webhooks as subscriptions
@@ -99,7 +101,13 @@ class Service(ServiceVerbs):
         idempotency_key: str | None = None,
         definition: str = loader.DEFAULT,
     ) -> Ticket:
-        """Take in a new ticket; the same ``idempotency_key`` twice returns the same ticket."""
+        """Take in a new ticket; the same ``idempotency_key`` from the same ``actor`` with the
+        same request returns the first ticket, with another request raises KeyReused."""
+        _check_intake(intake)
+        if idempotency_key is not None:
+            limits.check_text(idempotency_key, "idempotency_key", limit=200)
+            if not idempotency_key.strip():
+                raise errors.InvalidField("idempotency_key", "must not be empty")
         compiled = self.compiled(definition)
         _check_channel(compiled, intake.channel)
         now = self.clock.now()
@@ -116,6 +124,8 @@ class Service(ServiceVerbs):
             contact_phone=intake.contact_phone,
             contact_address=intake.contact_address,
             idempotency_key=idempotency_key,
+            idempotency_client=actor,
+            idempotency_digest=_digest(intake, definition) if idempotency_key else None,
         )
         decided: list[Decision] = []
         subscriptions = self.subscriptions.active()  # read before the write transaction opens
@@ -145,6 +155,7 @@ class Service(ServiceVerbs):
         Without it, a conflicting concurrent write is retried on the fresh ticket a bounded
         number of times.
         """
+        limits.check_fields(fields or {})
         command = Command(trigger, dict(fields or {}), actor, expected_version)
         attempts = 1 if expected_version is not None else self.retries
         for attempt in range(attempts):
@@ -175,10 +186,13 @@ class Service(ServiceVerbs):
 
     def fire_deadline(self, claim: Claim) -> Decision | None:
         """Fire one claimed deadline rung in its own transaction; None if it was not due any
-        more (met, moved, or fired by another sweeper)."""
+        more (met, moved, fired by another sweeper, or its claim taken over by one)."""
         try:
             return self._write(
-                claim.ticket_id, self._firing(claim, self.clock.now()), fired_by=claim.owner
+                claim.ticket_id,
+                self._firing(claim, self.clock.now()),
+                fired_by=claim.owner,
+                guard=due.still_claimed(claim),
             )
         except errors.AlreadyFired:
             return None
@@ -188,10 +202,11 @@ class Service(ServiceVerbs):
         on AlreadyFired or any error nothing is written, and the caller fires them one by one)."""
         now = self.clock.now()
         owner = claims[0].owner if claims else None
+        guard = due.still_claimed(*claims)
 
         def write() -> list[Decision | None]:
             updates = [(c.ticket_id, self._deciding(self._firing(c, now))) for c in claims]
-            return self.store.update_each(updates, fired_by=owner)
+            return self.store.update_each(updates, fired_by=owner, guard=guard)
 
         decisions = self._with_warm_caches(write)
         self._committed(*(d for d in decisions if d is not None))
@@ -201,9 +216,12 @@ class Service(ServiceVerbs):
     def _firing(claim: Claim, now: datetime) -> Decider:
         return lambda c, t: escalation.decide_firing(c, t, claim.id, claim.rung, now)
 
-    def fire_command(self, message_id: int, payload: Mapping[str, Any]) -> Decision | None:
+    def fire_command(
+        self, message_id: int, payload: Mapping[str, Any], owner: str | None = None
+    ) -> Decision | None:
         """Apply the command an outbox message carries (``fire_command``), exactly once: the
-        message is marked delivered in the command's transaction; None if it already was.
+        message is marked delivered in the command's transaction; None if it already was, or
+        if it is no longer claimed by ``owner`` (the relay holding it, if given).
 
         A command the engine refuses (CommandError) is parked as dead at once, with a
         ``command_refused`` event in the ticket's history in the same transaction, and the
@@ -216,12 +234,12 @@ class Service(ServiceVerbs):
             seen.append(ticket)
             return escalation.fire_command(compiled, ticket, payload, now)
 
-        guard = delivery.consume(message_id, now)
+        guard = delivery.consume(message_id, now, owner)
         try:
             return self._write(payload["ticket_id"], fire, guard=guard)
         except errors.CommandError as refused:
             error = f"{type(refused).__name__}: {refused}"
-            self._refused(message_id, payload, error, seen[-1].version, now)
+            self._refused(message_id, payload, error, seen[-1].version, now, owner)
             raise
 
     def _refused(
@@ -231,6 +249,7 @@ class Service(ServiceVerbs):
         error: str,
         refused_at: int,
         now: datetime,
+        owner: str | None = None,
     ) -> None:
         """Record the refusal and park the message dead, in one transaction (``refused_at``:
         the ticket version that was refused)."""
@@ -241,7 +260,8 @@ class Service(ServiceVerbs):
                 raise errors.StaleVersion(ticket.id, refused_at, ticket.version)
             return refusal
 
-        self._write(payload["ticket_id"], refuse, guard=delivery.park(message_id, now, error))
+        parked = delivery.park(message_id, now, error, owner)
+        self._write(payload["ticket_id"], refuse, guard=parked)
 
     def recompute_provisional(self) -> int:
         """Count every provisional deadline again on the calendars as they are now (a year's
@@ -328,6 +348,30 @@ class _NotCompiled(Exception):  # noqa: N818  (a signal to the service, never se
     def __init__(self, name: str, version: int) -> None:
         super().__init__(f"{name}@{version} is not compiled yet")
         self.name, self.version = name, version
+
+
+def _check_intake(intake: Intake) -> None:
+    """Refuse what no store can hold, by name, before anything is written."""
+    texts = {
+        "category": intake.category,
+        "summary": intake.summary,
+        "urgency": intake.urgency,
+        "channel": intake.channel,
+        "contact.name": intake.contact_name,
+        "contact.phone": intake.contact_phone,
+        "contact.address": intake.contact_address,
+    }
+    for name, text in texts.items():
+        if text is not None:
+            limits.check_text(text, name)
+    limits.check_fields(intake.fields)
+
+
+def _digest(intake: Intake, definition: str) -> str:
+    """What identifies a request for its idempotency key: every value of the intake."""
+    values = {**asdict(intake), "fields": dict(intake.fields), "definition": definition}
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_channel(compiled: CompiledDefinition, channel: str) -> None:

@@ -111,9 +111,12 @@ class ServiceVerbs:
 
     # -- tokens and personal data -------------------------------------------------------------
 
-    def create_token(self, name: str, role: str, unit: str | None) -> str:
-        """A new API token, returned once (only its hash is stored)."""
-        return tokens.create(self.store, name, role, unit, self.clock.now())
+    def create_token(
+        self, name: str, role: str, unit: str | None, expires_at: datetime | None = None
+    ) -> str:
+        """A new API token, returned once (only its hash is stored); refused after
+        ``expires_at`` if given."""
+        return tokens.create(self.store, name, role, unit, self.clock.now(), expires_at)
 
     def revoke_token(self, name: str) -> None:
         tokens.revoke(self.store, name, self.clock.now())
@@ -123,8 +126,8 @@ class ServiceVerbs:
         return tokens.listed(self.store)
 
     def verify_token(self, token: str) -> Principal | None:
-        """Who holds ``token``, or None if it is unknown or revoked."""
-        return tokens.verify(self.store, token)
+        """Who holds ``token``, or None if it is unknown, revoked or expired."""
+        return tokens.verify(self.store, token, self.clock.now())
 
     def record_access(self, principal: Principal, ticket_id: int, reason: str) -> None:
         """Log an unmasked read of a ticket's personal data: who, when and why."""

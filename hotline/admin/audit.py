@@ -162,12 +162,36 @@ def read_seal(path: Path) -> Seal:
 
 
 def as_of(service: Service, ticket_id: int, at: datetime | None) -> Ticket | None:
-    """The ticket as it was at ``at`` (now if None), rebuilt from its events alone."""
+    """The ticket as it was at ``at`` (now if None), rebuilt from its events alone.
+
+    A history that does not verify is refused (HistoryTampered), never shown: each event must
+    match its own hash and follow the one before (an edited payload), and the chain must end
+    at the head the ticket row recorded (its last events deleted)."""
     current = service.get(ticket_id)
     events = service.history(ticket_id)
+    if problems := chain.broken_links(events):
+        raise HistoryTampered(ticket_id, _first_broken(events), problems)
+    if problems := chain.broken_head(events, current.seq, current.head_hash):
+        raise HistoryTampered(ticket_id, current.seq, problems)
     version = replay.first_version(events, current.definition_version)
     compiled = lambda v: service.compiled(current.definition, v)  # noqa: E731
     return replay.rebuild(events, current.definition, version, compiled, at)
+
+
+class HistoryTampered(replay.ReplayMismatch):
+    """A ticket's history fails verification, so no state is rebuilt from it."""
+
+    def __init__(self, ticket_id: int, seq: int, problems: list[str]) -> None:
+        super().__init__(ticket_id, seq, "; ".join(problems))
+        self.problems = problems
+
+
+def _first_broken(events: list[Event]) -> int:
+    """The seq of the first event whose link or content does not verify."""
+    return next(
+        (e.seq for i, e in enumerate(events) if chain.broken_links(events[: i + 1])),
+        events[-1].seq if events else 0,
+    )
 
 
 def export(service: Service, since: datetime) -> Iterator[Event]:

@@ -12,8 +12,10 @@ from prometheus_client import CollectorRegistry
 
 from hotline.api import (
     definitions,
+    docs,
     middleware,
     open311,
+    openapi,
     privacy,
     problems,
     tickets,
@@ -45,13 +47,22 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
 
-    app = FastAPI(title="Hotline", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Hotline",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.service = service
     app.state.metrics = CollectorRegistry(auto_describe=True)
     app.state.metrics.register(metrics.DatabaseCollector(service.read_gauges))
     if metrics.count_transitions not in service.committed:
         service.committed.append(metrics.count_transitions)
     problems.install(app)
+    docs.install(app)
+    openapi.install(app)
     for module in (tickets, whistles, privacy, definitions, webhooks, open311, metrics_route):
         app.include_router(module.router)
     app.include_router(report_routes.router)

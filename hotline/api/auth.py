@@ -42,7 +42,7 @@ class Policy:
         service = request.app.state.service
         principal = await run_in_threadpool(service.verify_token, token)
         if principal is None:
-            raise _unauthorized("the API token is unknown or revoked")
+            raise _unauthorized("the API token is unknown, revoked or expired")
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(r.value for r in self.roles))
             raise Problem(

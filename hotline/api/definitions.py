@@ -52,7 +52,7 @@ def get_definition(
     name: Annotated[str, Path(pattern=deps.CODE)],
     principal: Anyone,
     svc: Svc,
-    version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+    version: Annotated[int | None, Query(ge=1, le=deps.MAX_ID)] = None,
 ) -> dict[str, Any]:
     """A stored definition (newest version unless ``version``): states, transitions, fields,
     categories, units, and its YAML source."""

@@ -10,9 +10,13 @@ from hotline import errors
 from hotline.engine import access
 from hotline.engine.access import Principal
 from hotline.engine.ticket import Ticket
+from hotline.persistence import MAX_ID
 from hotline.service import Service
 
-TicketId = Annotated[int, Path(ge=1, le=2**62, description="The ticket's id.")]
+# Ids are bounded by what the id columns hold on every store (PostgreSQL INTEGER): a bigger
+# one is a clear 422, never an overflow in the database.
+TicketId = Annotated[int, Path(ge=1, le=MAX_ID, description="The ticket's id.")]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Codes (states, units, categories, channels, triggers) are plain names: this keeps odd bytes
 # away from the database and gives a clear 422 instead.
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"

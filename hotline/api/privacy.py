@@ -38,7 +38,7 @@ def contact(
 def access_log(
     principal: Annotated[Principal, Depends(allow(Role.AUDITOR, Role.ADMIN))],
     svc: Svc,
-    ticket_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    ticket_id: Annotated[int | None, Query(ge=1, le=deps.MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[tokens.Access]:
     """Who read personal data unmasked, when and why, newest first."""

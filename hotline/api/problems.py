@@ -77,6 +77,10 @@ def from_hotline(error: errors.HotlineError) -> Problem:
         case errors.DefinitionError():
             problems = [{"line": p.line, "message": p.message} for p in error.problems]
             return Problem(422, "invalid-definition", detail, problems=problems)
+        case errors.KeyReused():
+            return Problem(
+                422, "idempotency-key-reused", detail, key=error.key, ticket_id=error.ticket_id
+            )
         case errors.NotFound():
             return Problem(404, "not-found", detail)
         case errors.Busy():

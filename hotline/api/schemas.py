@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hotline.engine import access, limits
 from hotline.engine.ticket import Event, Ticket
 from hotline.engine.whistle import Whistle
+from hotline.errors import InvalidField
 
 Text = Field(default="", max_length=10_000)
 
@@ -18,10 +20,13 @@ class Strict(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refuse it here, naming it, rather than fail there.
-        if "\x00" in repr(data):
-            raise ValueError("text must not contain NUL characters")
+    def _storable(cls, data: Any) -> Any:
+        # NUL, lone surrogates and NaN pass JSON parsing but no store or encoder: refuse them
+        # here, naming the member, rather than fail there.
+        try:
+            limits.check_values(data, "body")
+        except InvalidField as error:
+            raise ValueError(str(error)) from None
         return data
 
 
@@ -126,7 +131,12 @@ class EventOut(BaseModel):
     hash: str
 
 
-def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = None) -> TicketOut:
+def ticket_out(
+    ticket: Ticket, allowed: list[str], contact: Contact | None = None, private: bool = False
+) -> TicketOut:
+    """The ticket as sent; ``private``: for a caller without personal-data rights, phone and
+    ID-card numbers in its free text masked."""
+    text = access.mask_values if private else _as_is
     return TicketOut(
         id=ticket.id,
         definition=ticket.definition,
@@ -137,11 +147,11 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
         category=ticket.category,
         urgency=ticket.urgency,
         channel=ticket.channel,
-        summary=ticket.summary,
+        summary=text(limits.readable(ticket.summary)),
         lead_unit=ticket.lead_unit,
         co_units=list(ticket.co_units),
         excluded=ticket.excluded,
-        fields=dict(ticket.fields),
+        fields=text(limits.readable(dict(ticket.fields))),
         allowed=allowed,
         deadlines=[
             DeadlineOut(
@@ -160,15 +170,20 @@ def ticket_out(ticket: Ticket, allowed: list[str], contact: Contact | None = Non
     )
 
 
-def event_out(e: Event) -> EventOut:
+def event_out(e: Event, private: bool = False) -> EventOut:
+    text = access.mask_values if private else _as_is
     return EventOut(
         seq=e.seq,
         trigger=e.trigger,
         from_state=e.from_state,
         to_state=e.to_state,
         actor=e.actor,
-        payload=dict(e.payload),
+        payload=text(limits.readable(dict(e.payload))),
         occurred_at=e.occurred_at,
         prev_hash=e.prev_hash,
         hash=e.hash,
     )
+
+
+def _as_is(value: Any) -> Any:
+    return value

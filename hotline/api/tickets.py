@@ -36,7 +36,13 @@ def submit(
     svc: Svc,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> schemas.TicketOut:
-    """Take in a ticket (受理). A repeated ``Idempotency-Key`` returns the first ticket."""
+    """Take in a ticket (受理). A repeated ``Idempotency-Key`` (keys are the token's own) with
+    the same body returns the first ticket; with another body it is refused with 422; an empty
+    one with 400."""
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise Problem(
+            400, "invalid-idempotency-key", "Idempotency-Key is empty", field="Idempotency-Key"
+        )
     c = body.contact
     intake = Intake(
         body.category,
@@ -51,7 +57,7 @@ def submit(
     options = {"definition": body.definition} if body.definition else {}
     ticket = svc.submit(intake, principal.name, idempotency_key, **options)
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return _out(svc, ticket, response, _masked(svc, ticket.id))
+    return _out(svc, ticket, response, principal, _masked(svc, ticket.id))
 
 
 @router.get("/tickets", response_model=schemas.TicketPage)
@@ -87,7 +93,8 @@ def list_tickets(
     next_cursor = _cursor(page[-1].id) if len(page) == limit else None
     shown = [t for t in page if access.visible(principal, t)]
     return schemas.TicketPage(
-        items=[schemas.ticket_out(t, svc.allowed(t)) for t in shown], next_cursor=next_cursor
+        items=[schemas.ticket_out(t, svc.allowed(t), private=_private(principal)) for t in shown],
+        next_cursor=next_cursor,
     )
 
 
@@ -97,7 +104,7 @@ def get_ticket(
 ) -> schemas.TicketOut:
     """A ticket with its open deadlines, allowed triggers and masked contact; ETag: version."""
     ticket = deps.visible_ticket(svc, principal, ticket_id)
-    out = _out(svc, ticket, response, _masked(svc, ticket_id))
+    out = _out(svc, ticket, response, principal, _masked(svc, ticket_id))
     linked = svc.links(ticket.id)  # read here only: a command's answer stays one ticket read
     out.links = schemas.Links(to=linked.to, by=linked.by)
     out.rounds = svc.rounds(ticket)
@@ -133,14 +140,14 @@ def fire(
     if overreach := access.on_behalf(principal, ticket, trigger, body.fields):
         raise Problem(403, "acting-for-another-unit", overreach.rule, field=overreach.field)
     ticket = svc.fire(ticket_id, trigger, body.fields, principal.name, expected)
-    return _out(svc, ticket, response)
+    return _out(svc, ticket, response, principal)
 
 
 @router.get("/tickets/{ticket_id}/history", response_model=list[schemas.EventOut])
 def history(ticket_id: TicketId, principal: Reader, svc: Svc) -> list[schemas.EventOut]:
     """The ticket's hash-chained history, oldest first."""
     deps.visible_ticket(svc, principal, ticket_id)
-    return [schemas.event_out(e) for e in svc.history(ticket_id)]
+    return [schemas.event_out(e, _private(principal)) for e in svc.history(ticket_id)]
 
 
 def _masked(svc: Service, ticket_id: int) -> schemas.Contact:
@@ -150,10 +157,19 @@ def _masked(svc: Service, ticket_id: int) -> schemas.Contact:
 
 
 def _out(
-    svc: Service, ticket: Ticket, response: Response, contact: schemas.Contact | None = None
+    svc: Service,
+    ticket: Ticket,
+    response: Response,
+    principal: Principal,
+    contact: schemas.Contact | None = None,
 ) -> schemas.TicketOut:
     response.headers["ETag"] = f'"{ticket.version}"'
-    return schemas.ticket_out(ticket, svc.allowed(ticket), contact)
+    return schemas.ticket_out(ticket, svc.allowed(ticket), contact, _private(principal))
+
+
+def _private(principal: Principal) -> bool:
+    """Does the caller get free text with its phone and ID-card numbers masked?"""
+    return not access.sees_personal_data(principal)
 
 
 def _version(if_match: str | None) -> int:
@@ -186,10 +202,10 @@ def _after(cursor: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text[:1] == "t" and text[1:].isdigit():
+        if text[:1] == "t" and text[1:].isdigit() and int(text[1:]) <= deps.MAX_ID:
             return int(text[1:])
     except (ValueError, UnicodeDecodeError):
         pass
     raise Problem(
-        400, "invalid-cursor", f"cursor {cursor!r} is not one this API handed out", field="cursor"
+        422, "invalid-cursor", f"cursor {cursor!r} is not one this API handed out", field="cursor"
     )

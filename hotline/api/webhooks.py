@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from hotline.api import deps
@@ -64,9 +64,7 @@ def list_webhooks(principal: Admin, svc: Svc) -> list[WebhookOut]:
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
-def remove(
-    webhook_id: Annotated[int, Path(ge=1, le=2**62)], principal: Admin, svc: Svc
-) -> Response:
+def remove(webhook_id: deps.RowId, principal: Admin, svc: Svc) -> Response:
     """Stop a subscription; deliveries still pending for it are dropped."""
     svc.remove_webhook(webhook_id)
     return Response(status_code=204)

@@ -14,7 +14,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline import errors
+from hotline import clock, errors
 from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
 from hotline.engine.ticket import Event
 
@@ -42,7 +42,7 @@ def parse_time(text: str) -> datetime:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise errors.HotlineError(f"{text!r} is not an ISO 8601 time (2026-03-02T09:30)") from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else clock.utc(at)
 
 
 @audit_app.command("verify")

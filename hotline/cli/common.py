@@ -12,20 +12,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from hotline import errors, persistence
+from hotline.cli import terminal
 from hotline.engine import access
 
 if TYPE_CHECKING:
     from hotline.clock import Clock
     from hotline.service import Service
 
-# Messages and tables carry user data (names, summaries, "[x]"): never read them as Rich
-# markup. A message that wants markup says so (markup=True) and escapes what it quotes.
-out = Console(markup=False)
-err = Console(stderr=True, markup=False)
+# Messages and tables carry user data (names, summaries, "[x]", ANSI escapes): never read them
+# as Rich markup, and show control characters as escapes. A message that wants markup says so
+# (markup=True) and escapes what it quotes.
+out = terminal.SafeConsole()
+err = terminal.SafeConsole(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_DB = persistence.DEFAULT_URL
@@ -62,6 +63,7 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except errors.HotlineError as error:
+            # The message may quote stored text: escaped, it is never read as markup.
             err.print(f"[red]Error:[/red] {escape(str(error))}", markup=True, highlight=False)
             raise typer.Exit(1) from None
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from hotline import errors, reports, workflows
+from hotline import clock, errors, reports, workflows
+from hotline.cli import terminal
 from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
 from hotline.engine import periods
 
@@ -242,7 +242,7 @@ def _instant(text: str | None) -> datetime | None:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise errors.HotlineError(f"--as-of {text!r}: write an ISO date or instant") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return clock.utc(at) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _emit_rates(found: assessment.RatesReport, fmt: Format, title: str) -> None:
@@ -267,7 +267,7 @@ def _emit(document: dict[str, Any], fmt: Format, title: str) -> None:
     table = Table(*columns, title=title)
     for record in records:
         table.add_row(*("-" if v is None else str(v) for v in record.values()))
-    Console(width=1000).print(table)  # as wide as it needs: numbers are never cut
+    terminal.SafeConsole(width=1000).print(table)  # as wide as it needs: numbers are never cut
 
 
 def _chart_rates(found: assessment.RatesReport, path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,6 +29,13 @@ def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {ROLES}.")],
     name: Annotated[str, typer.Option(help="Who holds it (unique), e.g. app-gateway.")],
     unit: Annotated[str | None, typer.Option(help="The unit code, for the unit role.")] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HOTLINE_TOKEN_EXPIRES",
+            help="Lifetime, e.g. 90d, 12h or 2w; refused with 401 after it (default: never).",
+        ),
+    ] = None,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
@@ -35,8 +43,10 @@ def token_create(
     known = _known_units(service)
     if unit is not None and unit not in known:
         raise errors.HotlineError(f"--unit {unit!r}: no such unit; known: {', '.join(known)}")
-    token = service.create_token(name, role, unit)
-    err.print(f"token {name!r} ({role}{f', unit {unit}' if unit else ''}): keep it now,")
+    expires_at = service.clock.now() + _lifetime(expires) if expires is not None else None
+    token = service.create_token(name, role, unit, expires_at)
+    until = f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    err.print(f"token {name!r} ({role}{f', unit {unit}' if unit else ''}{until}): keep it now,")
     err.print("it cannot be shown again.")
     out.print(token, highlight=False)
 
@@ -53,11 +63,28 @@ def token_revoke(name: str, db_url: DbOption = DEFAULT_DB) -> None:
 @user_errors
 def token_list(db_url: DbOption = DEFAULT_DB) -> None:
     """Tokens by name, role and unit (never the tokens themselves)."""
-    table = Table("name", "role", "unit", "created (UTC)", "revoked (UTC)")
-    for t in open_service(db_url).listed_tokens():
+    table = Table("name", "role", "unit", "created (UTC)", "expires (UTC)", "revoked (UTC)")
+    service = open_service(db_url)
+    now = service.clock.now()
+    for t in service.listed_tokens():
         revoked = f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
-        table.add_row(t.name, t.role, t.unit or "", f"{t.created_at:%Y-%m-%d %H:%M}", revoked)
+        expires = f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never"
+        if t.expires_at and t.expires_at <= now:
+            expires += " (expired)"
+        created = f"{t.created_at:%Y-%m-%d %H:%M}"
+        table.add_row(t.name, t.role, t.unit or "", created, expires, revoked)
     out.print(table)
+
+
+UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def _lifetime(text: str) -> timedelta:
+    """``90d``, ``12h``, ``2w`` as a duration; an error naming the text otherwise."""
+    number, unit = text.strip()[:-1], text.strip()[-1:]
+    if not (number.isascii() and number.isdigit() and unit in UNITS and 0 < int(number) < 10**5):
+        raise errors.HotlineError(f"--expires {text!r}: write a lifetime like 90d, 12h or 2w")
+    return int(number) * UNITS[unit]
 
 
 def _known_units(service: Service) -> list[str]:

@@ -45,7 +45,7 @@ class Relay:
             rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
             done = [row.id for row in rows if self._deliver(row, now)]
             # One commit for the batch's successes: a crash before it repeats them (keys).
-            delivery.delivered(self.service.store, done, now)
+            delivery.delivered(self.service.store, done, now, self.owner)
             delivered, failed = delivered + len(done), failed + len(rows) - len(done)
             if len(rows) < self.batch or self.stopping.is_set():  # a burst drains in one run
                 return delivered, failed
@@ -56,7 +56,7 @@ class Relay:
         already dead (``Service.fire_command``): a domain refusal is not transient."""
         try:
             if row.handler == FIRE_COMMAND:
-                self.service.fire_command(row.id, row.payload)
+                self.service.fire_command(row.id, row.payload, self.owner)
             else:
                 handlers.get(row.handler)(handlers.Message(row.handler, row.key, row.payload))
         except CommandError as refused:
@@ -87,5 +87,6 @@ class Relay:
         retry_at = None
         if row.attempts + 1 < self.max_attempts:
             retry_at = now + min(self.backoff * 2**row.attempts, timedelta(hours=1))
-        self.service.store.outbox_done(row.id, now, f"{type(error).__name__}: {error}", retry_at)
+        error_text = f"{type(error).__name__}: {error}"
+        self.service.store.outbox_done(row.id, now, error_text, retry_at, owner=self.owner)
         return False

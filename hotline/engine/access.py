@@ -8,6 +8,7 @@ access log).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,6 +58,12 @@ class Principal:
     name: str
     role: Role
     unit: str | None = None
+
+
+def sees_personal_data(principal: Principal | None) -> bool:
+    """May ``principal`` read free text unmasked? Only roles whose work needs the citizen's
+    contact (anonymous callers, supervisors, admins and auditors see ``mask_text``)."""
+    return principal is not None and principal.role in PERSONAL_DATA_ROLES
 
 
 def visible(principal: Principal, ticket: Ticket) -> bool:
@@ -143,11 +150,49 @@ def _runs_or_owns(unit: str, ticket: Ticket, task_no: object) -> bool:
 
 
 def mask(kind: str, value: str | None) -> str | None:
-    """Personal data as shown to most eyes: 138****5678, 张*, the first six characters."""
+    """Personal data as shown to most eyes: 138****5678, 张*, the first characters of the
+    address. Short values keep less, so that no value is ever shown whole."""
     if not value:
         return value
-    if kind == "phone" and len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    if kind == "phone":
+        return _mask_digits(value)
     if kind == "name":
-        return value[0] + "*" * (len(value) - 1)
-    return value[:6] + "…"
+        return value[0] + "*" * (len(value) - 1) if len(value) > 1 else "*"
+    return value[: min(6, len(value) // 2)] + "…"
+
+
+# A phone number in free text: a mobile (138 1234 5678, 138-1234-5678, +86 first or not), a
+# landline with its area code (010-65123456), or any run of seven digits or more. An ID-card
+# number (身份证号): 17 digits and a digit or X. Dates and times (2026-03-02) are left alone.
+PHONE_IN_TEXT = re.compile(
+    r"(?<![\dA-Za-z])(?:(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}"
+    r"|0\d{2,3}[-\s]?\d{7,8}|\d{7,})(?![\dA-Za-z])"
+)
+ID_CARD_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    """Free text (summary, opinion …) with the phone and ID-card numbers in it masked, for
+    every path that leaves the service without personal-data rights."""
+    text = ID_CARD_IN_TEXT.sub(lambda m: _mask_digits(m.group()), text)
+    return PHONE_IN_TEXT.sub(lambda m: _mask_digits(m.group()), text)
+
+
+def mask_values(value: Any) -> Any:
+    """``mask_text`` on every string inside ``value`` (an event payload, a ticket's fields)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: mask_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_values(v) for v in value]
+    return value
+
+
+def _mask_digits(value: str) -> str:
+    """Hide the digits (and X) of a number: 3 first and 4 last stay from 11 on, the last 2
+    from 7 on, none below; separators stay."""
+    places = [i for i, c in enumerate(value) if c.isdigit() or c in "Xx"]
+    n = len(places)
+    shown = set(places[:3] + places[-4:]) if n >= 11 else set(places[-2:]) if n >= 7 else set()
+    return "".join("*" if i in places and i not in shown else c for i, c in enumerate(value))

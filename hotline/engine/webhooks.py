@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hotline.engine import access
 from hotline.engine.decision import Decision, OutboxMessage
 from hotline.engine.ticket import Event
 
@@ -48,7 +49,9 @@ def message(subscription: Subscription, event: Event, handler: str) -> OutboxMes
 
 
 def body(event: Event) -> dict[str, Any]:
-    """What the receiver gets: the event as history keeps it (no personal data is in it)."""
+    """What the receiver gets: the event as history keeps it, with phone and ID-card numbers
+    in its free text masked (a receiver has no personal-data rights; ``hash`` is the stored
+    event's)."""
     return {
         "type": event.trigger,
         "ticket_id": event.ticket_id,
@@ -57,6 +60,6 @@ def body(event: Event) -> dict[str, Any]:
         "to_state": event.to_state,
         "actor": event.actor,
         "occurred_at": event.occurred_at.isoformat(),
-        "payload": dict(event.payload),
+        "payload": access.mask_values(dict(event.payload)),
         "hash": event.hash,
     }

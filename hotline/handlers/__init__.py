@@ -50,18 +50,29 @@ def get(name: str) -> Handler:
 
 def _notify(audience: str) -> Handler:
     def notify(message: Message) -> None:
-        p = message.payload
         log.info(
-            "notify %s: ticket %s %s (%s -> %s)",
+            "notify %s: %s",
             audience,
-            p.get("ticket_id"),
-            p.get("trigger"),
-            p.get("from"),
-            p.get("to"),
+            describe(message.payload),
             extra={"action": "notify", "audience": audience, "key": message.key},
         )
 
     return notify
+
+
+def describe(p: Mapping[str, Any]) -> str:
+    """One readable line for a notice: a transition's (trigger, from -> to) or a deadline's
+    (which deadline, level, due time, how late), whichever the payload carries."""
+    ticket = f"ticket {p.get('ticket_id')}"
+    if "deadline" in p:
+        level = f" level {p['level']}" if p.get("level") else ""
+        late = f", overdue {p['overdue_minutes']} min" if p.get("overdue_minutes") else ""
+        unit = f", unit {p['lead_unit']}" if p.get("lead_unit") else ""
+        where = f" (state {p.get('state')}{unit})"
+        return f"{ticket} deadline {p['deadline']}{level}, due {p.get('due_at')}{late}{where}"
+    if "trigger" in p:
+        return f"{ticket} {p['trigger']} ({p.get('from') or 'new'} -> {p.get('to')})"
+    return f"{ticket}: {', '.join(f'{k}={v}' for k, v in sorted(p.items()) if k != 'ticket_id')}"
 
 
 # Built-in notifications log one line each; deployments register real senders under these names.

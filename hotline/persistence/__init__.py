@@ -9,3 +9,6 @@ loading SQLAlchemy.
 """
 
 DEFAULT_URL = "sqlite:///hotline.db"
+# The largest id an id column holds on every backend (PostgreSQL INTEGER; SQLite holds more):
+# ids above it cannot exist, so the store answers "unknown" for them instead of failing.
+MAX_ID = 2**31 - 1

@@ -4,6 +4,7 @@ decision (``SqlStore``); its rungs are computed by ``hotline.engine.deadlines``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,23 @@ class Claim:
     due: datetime
     rung: int = 0
     owner: str | None = None  # the replica holding the lease; recorded on the firing row
+
+
+def still_claimed(*claims: Claim) -> Callable[[sa.Connection], bool]:
+    """A guard for ``SqlStore.update``: every claimed rung's deadline is still pending and
+    still claimed by the claim's owner. A sweeper whose lease ran out and whose rung another
+    sweeper took over writes nothing."""
+    ids = sorted({c.id for c in claims})
+    owners = {c.owner for c in claims}
+    held = sa.and_(deadlines.c.id.in_(ids), deadlines.c.status == "pending")
+    if None not in owners:  # a claim without an owner (a test's, a tool's) holds no lease
+        held = sa.and_(held, deadlines.c.claimed_by.in_(owners))
+
+    def guard(conn: sa.Connection) -> bool:
+        query = sa.select(sa.func.count()).select_from(deadlines).where(held)
+        return conn.execute(query).scalar_one() == len(ids)
+
+    return guard
 
 
 class DueVerbs(db.Database):

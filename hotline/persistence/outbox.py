@@ -75,8 +75,13 @@ class OutboxVerbs(db.Database):
         now: datetime,
         error: str | None = None,
         retry_at: datetime | None = None,
-    ) -> None:
-        """Record an attempt: delivered (no error), retried at ``retry_at``, or else dead."""
+        owner: str | None = None,
+    ) -> bool:
+        """Record an attempt: delivered (no error), retried at ``retry_at``, or else dead.
+
+        Only while the message is still pending and, given ``owner``, still claimed by it: a
+        relay whose lease ran out and whose message another relay took over (and delivered)
+        changes nothing. True if the attempt was recorded."""
         if error is None:
             values: dict[str, Any] = {"status": "delivered", "delivered_at": now}
         else:
@@ -86,10 +91,17 @@ class OutboxVerbs(db.Database):
                 "next_attempt_at": retry_at or now,
             }
         with self.writing() as conn:
-            conn.execute(
+            done = conn.execute(
                 outbox.update()
-                .where(outbox.c.id == message_id)
+                .where(still_held(message_id, owner))
                 .values(
                     attempts=outbox.c.attempts + 1, claimed_by=None, claimed_until=None, **values
                 )
             )
+        return done.rowcount == 1
+
+
+def still_held(message_id: int, owner: str | None) -> sa.ColumnElement[bool]:
+    """The message is still pending and, given ``owner``, still claimed by it."""
+    held = sa.and_(outbox.c.id == message_id, outbox.c.status == "pending")
+    return held if owner is None else sa.and_(held, outbox.c.claimed_by == owner)

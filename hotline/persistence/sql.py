@@ -8,6 +8,7 @@ Core on the sqlmodel tables), ``definitions``, ``schedule`` (deadline rungs) and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ import sqlalchemy as sa
 
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
-from hotline.errors import AlreadyFired, StaleVersion, UnknownTicket
-from hotline.persistence import definitions, due, links, outbox, rows, whistles
+from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownTicket
+from hotline.persistence import MAX_ID, definitions, due, links, outbox, rows, whistles
 from hotline.persistence.rows import deadlines, events, firings, tickets
 
 OPEN = ("pending", "paused")
@@ -58,7 +59,9 @@ class NewTicket:
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_address: str | None = None
-    idempotency_key: str | None = None
+    idempotency_key: str | None = None  # as the client sent it
+    idempotency_client: str = ""  # whose key it is: keys of different clients never meet
+    idempotency_digest: str | None = None  # of the request it came with
 
 
 Decide = Callable[[Ticket], Decision | None]
@@ -83,12 +86,12 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
     def create(self, new: NewTicket, decide: Decide, now: datetime) -> Ticket:
         """Insert a ticket and apply ``decide(ticket)`` in the same transaction.
 
-        With an idempotency key, a key already used returns that ticket and writes nothing.
+        With an idempotency key, a key the same client used before returns that ticket and
+        writes nothing; KeyReused if it came then with another request (another digest).
         """
-        if new.idempotency_key:
-            existing = self._by_key(new.idempotency_key)
-            if existing is not None:
-                return existing
+        key = _scoped(new)
+        if key is not None and (existing := self._by_key(key, new)) is not None:
+            return existing
         try:
             with self.writing() as conn:
                 ticket_id = conn.execute(
@@ -104,7 +107,8 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
                         contact_name=new.contact_name,
                         contact_phone=new.contact_phone,
                         contact_address=new.contact_address,
-                        idempotency_key=new.idempotency_key,
+                        idempotency_key=key,
+                        idempotency_digest=new.idempotency_digest,
                         created_at=now,
                         updated_at=now,
                         co_units=[],
@@ -116,7 +120,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
                 return decision.after
         except sa.exc.IntegrityError:
             # A concurrent submit with the same key won the race: return its ticket.
-            existing = self._by_key(new.idempotency_key) if new.idempotency_key else None
+            existing = self._by_key(key, new) if key is not None else None
             if existing is None:
                 raise
             return existing
@@ -144,10 +148,13 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             return decision
 
     def update_each(
-        self, updates: Sequence[tuple[int, Decide]], fired_by: str | None = None
+        self,
+        updates: Sequence[tuple[int, Decide]],
+        fired_by: str | None = None,
+        guard: Guard | None = None,
     ) -> list[Decision | None]:
         """``update`` for each (ticket id, decide) in order, all in one transaction: all are
-        written or, if any raises, none.
+        written or, if any raises, none. A ``guard`` returning False raises AlreadyFired.
 
         The tickets are locked up front in id order, so that replicas committing batches that
         share a ticket wait for each other instead of deadlocking.
@@ -155,6 +162,8 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
         ids = sorted({ticket_id for ticket_id, _ in updates})
         with self._firing_conflicts(), self.writing() as conn:
             conn.execute(LOCK_TICKETS, {"b_ids": ids}).all()
+            if guard is not None and not guard(conn):
+                raise AlreadyFired("a claim of this batch was taken over by another replica")
             decisions = []
             for ticket_id, decide in updates:
                 decisions.append(decide(self._load(conn, ticket_id)))
@@ -193,6 +202,8 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
 
     def contact(self, ticket_id: int) -> dict[str, str | None]:
         """The complainant's personal data, kept apart from the engine and the history."""
+        if not 0 < ticket_id <= MAX_ID:
+            raise UnknownTicket(ticket_id)
         with self.reading() as conn:
             row = conn.execute(
                 sa.select(
@@ -230,12 +241,18 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
                 raise AlreadyFired(str(error.orig)) from None
             raise
 
-    def _by_key(self, key: str) -> Ticket | None:
+    def _by_key(self, key: str, new: NewTicket) -> Ticket | None:
         with self.reading() as conn:
             row = conn.execute(sa.select(tickets).where(tickets.c.idempotency_key == key)).first()
-        return rows.ticket(row) if row else None
+        if row is None:
+            return None
+        if row.idempotency_digest not in (None, new.idempotency_digest):
+            raise KeyReused(new.idempotency_key or "", row.id)
+        return rows.ticket(row)
 
     def _load(self, conn: sa.Connection, ticket_id: int, for_update: bool = False) -> Ticket:
+        if not 0 < ticket_id <= MAX_ID:
+            raise UnknownTicket(ticket_id)  # a bigger id overflows PostgreSQL's column
         query = LOAD_TICKET.with_for_update() if for_update else LOAD_TICKET
         row = conn.execute(query, {"b_id": ticket_id}).first()
         if row is None:
@@ -293,3 +310,10 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             conn.execute(
                 deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), changed
             )
+
+
+def _scoped(new: NewTicket) -> str | None:
+    """The key as stored: the client's name and its key, so two clients' keys never meet."""
+    if new.idempotency_key is None:
+        return None
+    return json.dumps([new.idempotency_client, new.idempotency_key], ensure_ascii=False)

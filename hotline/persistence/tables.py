@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from hotline import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
@@ -24,7 +26,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: Hotline stores aware UTC only")
-        value = value.astimezone(UTC)
+        value = clock.utc(value)  # a query bound beyond year 1..9999 in UTC is clamped
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
@@ -76,7 +78,10 @@ class TicketRow(SQLModel, table=True):
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_address: str | None = None
+    # The client's key, scoped to the client (see ``service.scoped_key``), and a digest of the
+    # request it first came with: a repeat with another request is refused, not answered.
     idempotency_key: str | None = Field(default=None, unique=True)
+    idempotency_digest: str | None = None
     seq: int = 0
     head_hash: str = ""
     created_at: datetime = _time()
@@ -313,6 +318,7 @@ class ApiTokenRow(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     created_at: datetime = _time()
     revoked_at: datetime | None = _time(default=None)
+    expires_at: datetime | None = _time(default=None)
 
 
 class AccessLogRow(SQLModel, table=True):

@@ -39,8 +39,16 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(store: SqlStore, name: str, role: str, unit: str | None, now: datetime) -> str:
-    """Store a new token's hash and return the token (shown once, never stored)."""
+def create(
+    store: SqlStore,
+    name: str,
+    role: str,
+    unit: str | None,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> str:
+    """Store a new token's hash and return the token (shown once, never stored); it works
+    until it is revoked or, if ``expires_at`` is given, until then."""
     try:
         role_ = Role(role)
     except ValueError:
@@ -49,7 +57,17 @@ def create(store: SqlStore, name: str, role: str, unit: str | None, now: datetim
     if (role_ is Role.UNIT) != (unit is not None):
         raise errors.HotlineError("--unit is required for the unit role, and only for it")
     token = PREFIX + secrets.token_urlsafe(32)
-    values = {"name": name, "role": role_.value, "unit": unit, "created_at": now}
+    if expires_at is not None and expires_at <= now:
+        raise errors.HotlineError(
+            f"the expiry {expires_at:%Y-%m-%d %H:%M} UTC is not in the future"
+        )
+    values = {
+        "name": name,
+        "role": role_.value,
+        "unit": unit,
+        "created_at": now,
+        "expires_at": expires_at,
+    }
     try:
         with store.writing() as conn:
             conn.execute(tokens.insert().values(token_hash=digest(token), **values))
@@ -73,13 +91,16 @@ def revoke(store: SqlStore, name: str, now: datetime) -> None:
 def listed(store: SqlStore) -> list[sa.Row]:
     query = sa.select(tokens.c.name, tokens.c.role, tokens.c.unit, tokens.c.created_at)
     with store.reading() as conn:
-        return list(conn.execute(query.add_columns(tokens.c.revoked_at).order_by(tokens.c.id)))
+        columns = query.add_columns(tokens.c.revoked_at, tokens.c.expires_at)
+        return list(conn.execute(columns.order_by(tokens.c.id)))
 
 
-def verify(store: SqlStore, token: str) -> Principal | None:
-    """The principal behind an active token, or None."""
+def verify(store: SqlStore, token: str, now: datetime) -> Principal | None:
+    """The principal behind a token that is neither revoked nor expired at ``now``, or None."""
     query = sa.select(tokens).where(
-        tokens.c.token_hash == digest(token), tokens.c.revoked_at.is_(None)
+        tokens.c.token_hash == digest(token),
+        tokens.c.revoked_at.is_(None),
+        sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
     )
     with store.reading() as conn:
         row = conn.execute(query).first()

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
 
-from hotline.api.auth import api_routes, policy_of
-from hotline.engine.access import Role
 from hotline.persistence.sql import SqlStore
 
 
@@ -85,35 +81,4 @@ def test_definitions_are_listed_read_and_validated(client, auth):
     assert valid.json()["valid"] is True
 
 
-@pytest.fixture
-def caller(app, auth):
-    """Headers of a role each operation allows, so generated requests get past the policy."""
-    roles = {}
-    for route in api_routes(app.routes):
-        allowed = policy_of(route).roles
-        role = next((r for r in Role if allowed is None or r in allowed), Role.OPERATOR)
-        for method in route.methods:
-            roles[(method, route.path)] = auth[role.value]
-    return lambda case: roles[(case.method.upper(), case.path)]
-
-
-def test_generated_requests_never_get_a_server_error(app, caller):
-    # Given the app's own OpenAPI document (schemathesis's pytest plugin does not run under
-    # pytest 9, so its strategies are driven with hypothesis directly)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 18
-
-    # When a few generated requests are sent to every operation
-    for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-        )
-        def no_server_error(case):
-            response = case.call(headers=caller(case))
-            # Then none is a server error
-            assert response.status_code < 500, f"{case.method} {case.path}: {response.text}"
-
-        no_server_error()
+# Generated requests against every operation: tests/api/test_conformance.py.

@@ -14,14 +14,17 @@ import pytest
 import sqlalchemy as sa
 
 from hotline.admin import audit
+from hotline.daemon.sweeper import Sweeper
 from hotline.engine import history as chain
 from hotline.engine.replay import ReplayMismatch
 from hotline.persistence import history, migrations
 from hotline.persistence.db import normalise
+from hotline.persistence.rows import events
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
 
 DISPATCH = ("dispatch", {"lead_unit": "street-jianwai", "route": "direct"})
+H = timedelta(hours=1)
 REPLY = ("reply", {"opinion": "done"})
 
 
@@ -417,3 +420,69 @@ def test_a_seal_from_before_the_merkle_tree_still_verifies_after_init(old_url, c
     assert (new.legacy, new.previous, new.tickets) == (False, old.digest, 3)
     assert audit.verify(service, seal_file=tmp_path / "seal.json").ok
     store.close()
+
+
+# `history --at` checks links, contents and the ticket's head before it replays (issue 16).
+
+
+@pytest.fixture
+def overdue(service, new_ticket, clock):
+    """A utility ticket whose deadline fired (an `overdue` event) after dispatch."""
+    ticket = new_ticket(
+        "water-supply", steps=[("dispatch", {"lead_unit": "water-group", "route": "direct"})]
+    )
+    clock.advance(25 * H)
+    Sweeper(service, owner="test").sweep()
+    fired = [e for e in service.history(ticket.id) if "deadline" in e.payload]
+    assert fired
+    return ticket, fired[0]
+
+
+def test_an_edited_deadline_event_payload_is_refused(service, store, clock, overdue):
+    ticket, fired = overdue
+    edited = {**fired.payload, "overdue_minutes": 0}
+    with trigger_off(store) as conn:
+        conn.execute(
+            events.update()
+            .where(events.c.ticket_id == ticket.id, events.c.seq == fired.seq)
+            .values(payload=edited)
+        )
+    with pytest.raises(audit.HistoryTampered, match=f"at event {fired.seq} .*content"):
+        audit.as_of(service, ticket.id, clock.now())
+
+
+def test_a_deleted_last_event_is_refused(service, store, clock, overdue):
+    ticket, _ = overdue
+    last = service.history(ticket.id)[-1]
+    with trigger_off(store) as conn:
+        conn.execute(
+            events.delete().where(events.c.ticket_id == ticket.id, events.c.seq == last.seq)
+        )
+    with pytest.raises(audit.HistoryTampered, match="ticket's head"):
+        audit.as_of(service, ticket.id, clock.now() - 30 * H)
+
+
+def test_an_untouched_history_still_rebuilds(service, clock, overdue):
+    ticket, _ = overdue
+    assert audit.as_of(service, ticket.id, clock.now()).state == service.get(ticket.id).state
+
+
+def test_the_cli_refuses_a_tampered_history(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hotline.cli.main import app
+    from hotline.persistence.sql import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("HOTLINE_DB_URL", url)
+    runner = CliRunner()
+    runner.invoke(app, ["init"])
+    runner.invoke(app, ["submit", "--category", "noise"])
+    runner.invoke(app, ["fire", "1", "answer", "--set", "answer=told them"])
+    store = SqlStore(url)
+    with trigger_off(store) as conn:
+        conn.execute(events.delete().where(events.c.seq == 2))
+        assert conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one() == 1
+    store.close()
+    result = runner.invoke(app, ["history", "1", "--at", "2099-01-01T00:00:00Z"])
+    assert result.exit_code == 1 and "does not replay at event 2" in result.stderr

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hotline.admin import versions as versioning
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.service import Intake
 from hotline.workflows import loader
 

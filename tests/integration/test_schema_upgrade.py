@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from hotline.daemon.scheduler import Sweeper
+from hotline.daemon.sweeper import Sweeper
 from hotline.engine.history import broken_links
 from hotline.persistence import migrations
 from hotline.persistence.sql import SqlStore

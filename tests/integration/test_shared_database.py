@@ -16,7 +16,7 @@ from hotline.daemon.relay import Relay
 from hotline.daemon.sweeper import Sweeper
 from hotline.persistence import backlog, db, replicas, rows
 from hotline.persistence.tables import FiringRow
-from hotline.service import Intake, Service
+from hotline.service import Service
 
 DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})
 H = timedelta(hours=1)
@@ -47,25 +47,13 @@ def test_messages_a_dead_relay_had_claimed_are_delivered_after_its_lease_with_th
     assert {m.status for m in store.outbox()} == {"delivered"}
 
 
-def test_a_command_message_delivered_twice_changes_the_ticket_once(service, store, clock):
-    # Given an escalation whose level 3 sends an `extend` command through the outbox
-    source = store.definition_source("beijing-12345")[1].replace(
-        "{level: 3, after: 24h, notify: notify_city}",
-        "{level: 3, after: 24h, notify: notify_city, " + AUTO_EXTEND,
-    )
-    service.publish(source)
-
-    ticket = service.submit(Intake("water-supply"))
-    service.fire(ticket.id, *DISPATCH)
-    clock.advance(48 * H)
-    Sweeper(service, owner="sweeper").sweep()
-    slow = store.claim_outbox(clock.now(), 100, "slow-relay", MINUTE)
-    [command] = [
-        m for m in slow if m.handler == "fire_command" and m.payload["trigger"] == "extend"
-    ]
+def test_a_command_message_delivered_twice_changes_the_ticket_once(
+    service, store, clock, command_message
+):
+    # Given an escalation's `extend` command, claimed by a slow relay whose lease ran out
+    ticket, command = command_message
 
     # When another relay delivers it after the slow one's lease, and the slow one then does too
-    clock.advance(2 * MINUTE)
     Relay(service, owner="quick-relay").relay()
     late = service.fire_command(command.id, command.payload)
 
