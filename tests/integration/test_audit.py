@@ -383,7 +383,7 @@ def old_url(request, tmp_path):
 
 
 def legacy_seal(service, path):
-    """A seal as written before revision 0007: every ticket's head, in the row and the file."""
+    """A seal as written before revision 0010: every ticket's head, in the row and the file."""
     now = service.clock.now()
     heads = {str(h.ticket_id): [h.seq, h.hash] for h in history.heads(service.store)}
     ordered = sorted((int(k), v[0], v[1]) for k, v in heads.items())
@@ -399,7 +399,7 @@ def legacy_seal(service, path):
 def test_a_seal_from_before_the_merkle_tree_still_verifies_after_init(old_url, clock, tmp_path):
     # Given a database at revision 0006 with tickets and a seal of that release
     engine = sa.create_engine(normalise(old_url))
-    migrations.upgrade(engine, "0006")
+    migrations.upgrade(engine, "0009")
     engine.dispose()
     store = SqlStore(old_url)
     service = Service(store, clock)

@@ -1,7 +1,7 @@
 """rules: provisional deadlines (a year without an official schedule); links between tickets
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import hotline.persistence.tables
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -38,18 +38,20 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_links", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ticket_links_target_id"), ["target_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ticket_links_ticket_id"), ["ticket_id"], unique=False)
-    with op.batch_alter_table("deadlines", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("provisional", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.create_index(
-            "ix_deadlines_provisional",
-            ["ticket_id"],
-            unique=False,
-            sqlite_where=sa.text(_OPEN_PROVISIONAL),
-            postgresql_where=sa.text(_OPEN_PROVISIONAL),
-        )
-
+    # Plain ALTER TABLE, not a batch copy: SQLite cannot drop `deadlines` while firings point
+    # at it (foreign keys are on), and adding a column needs no copy.
+    op.add_column(
+        "deadlines",
+        sa.Column("provisional", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.create_index(
+        "ix_deadlines_provisional",
+        "deadlines",
+        ["ticket_id"],
+        unique=False,
+        sqlite_where=sa.text(_OPEN_PROVISIONAL),
+        postgresql_where=sa.text(_OPEN_PROVISIONAL),
+    )
 
 def downgrade() -> None:
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
