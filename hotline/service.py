@@ -13,7 +13,7 @@ from typing import Any
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, webhooks
+from hotline.engine import escalation, meanings, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
@@ -60,6 +60,7 @@ class Service:
         """Validate a definition's YAML and store it as the next version of its name."""
         definition = loader.parse(source, origin)
         version = self.store.publish_definition(definition.name, source, self.clock.now())
+        self._compiled = {k: c for k, c in self._compiled.items() if k[0] != definition.name}
         return definition.name, version
 
     def install_shipped(self) -> list[tuple[str, int]]:
@@ -76,8 +77,17 @@ class Service:
         if (name, version) not in self._compiled:
             version, source = self.store.definition_source(name, version)
             compiled = loader.compile_source(source, version, f"{name}@{version}")
-            self._compiled[(name, version)] = compiled
+            self._compiled[(name, version)] = self._with_meanings(compiled)
         return self._compiled[(name, version)]
+
+    def _with_meanings(self, compiled: CompiledDefinition) -> CompiledDefinition:
+        """A version stored before definitions declared meanings reads them from the newest."""
+        definition = compiled.definition
+        latest = self.store.latest_definition_version(definition.name)
+        if meanings.declares(definition) or latest == compiled.version:
+            return compiled
+        adopted = meanings.adopt(definition, self.compiled(definition.name, latest).definition)
+        return CompiledDefinition(adopted, compiled.version, compiled.calendar)
 
     # -- commands -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 from hotline.engine import deadlines, durations, history, whistle, whistle_steps
 from hotline.engine.actions import ACTIONS
 from hotline.engine.decision import Decision, OutboxMessage
-from hotline.engine.definition import Definition, TransitionSpec
+from hotline.engine.definition import ClockEffect, Definition, TransitionSpec
 from hotline.engine.guards import Context
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
@@ -177,9 +177,9 @@ def _deadlines_after(
         rule = deadlines.rule_for(definition, after, d)
         if d.kind in met:
             d = deadlines.close(d, "met", now)
-        elif rule and spec.clock == "pause":
+        elif rule and spec.clock is ClockEffect.PAUSE:
             d = deadlines.pause(d, calendar, now)
-        elif rule and spec.clock == "resume":
+        elif rule and spec.clock is ClockEffect.RESUME:
             d = deadlines.resume(d, rule, calendar, now)
         elif rule and d.kind in spec.extends:
             d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)

@@ -8,7 +8,7 @@ like the Machine it compiles to. Shapes are checked here; names and reachability
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
+from enum import StrEnum, auto
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -40,6 +40,41 @@ class Measure(StrEnum):
 
     CALENDAR = "calendar"  # wall-clock hours, nights and holidays included
     WORKING = "working"  # working time on the definition's calendar
+
+
+class ClockEffect(StrEnum):
+    """What a transition does to the ticket's running deadlines."""
+
+    PAUSE = auto()  # stop every running clock (waiting on the citizen)
+    RESUME = auto()  # restart them where they stopped
+
+
+class Performer(StrEnum):
+    """Who performs a transition: what the API's roles are checked against.
+
+    A unit token may fire a transition whose performers include its part in the ticket; the
+    centre's operator fires everything but what only a supervisor signs off; a supervisor fires
+    everything. ``system`` marks what a deadline or the engine fires by itself (an operator may
+    still fire it by hand).
+    """
+
+    OPERATOR = auto()  # the centre's operator (受理, 派单, 回访)
+    LEAD_UNIT = auto()  # the unit the ticket is dispatched to (主办)
+    CO_UNIT = auto()  # a co-handling unit (协办)
+    WHISTLING_UNIT = auto()  # the unit running the ticket's whistle (吹哨)
+    SUMMONED_DEPARTMENT = auto()  # a department the whistle summons (报到)
+    SUPERVISOR = auto()  # a leader signing off (剔除, closing unresolved)
+    SYSTEM = auto()  # fired by a deadline or the engine
+
+
+class Counts(StrEnum):
+    """What a transition counts for in the assessment (三率); see ``KpiSettings``."""
+
+    DISPATCH = auto()  # the ticket enters the assessment (派单)
+    RESPONSE = auto()  # first contact; late if it missed ``kpi.response_deadline`` (响应)
+    EXCLUSION = auto()  # out of the assessment (剔除)
+    REDISPATCH = auto()  # its destination is a re-handling round (再派件)
+    CALLBACK = auto()  # the callback's answers, read through ``kpi.answers`` (回访)
 
 
 class FieldSpec(_Strict):
@@ -111,11 +146,23 @@ class TransitionSpec(_Strict):
     before: tuple[str, ...] = ()  # engine actions on the ticket
     after: tuple[str, ...] = ()  # handlers run from the outbox after commit
     fields: dict[str, FieldSpec] = {}
-    clock: Literal["pause", "resume"] | None = None  # stop or restart the ticket's deadlines
+    clock: ClockEffect | None = None  # stop or restart the ticket's deadlines
     extends: tuple[str, ...] = ()  # deadline kinds moved by the command's ``by`` field
+    performer: tuple[Performer, ...] = (Performer.OPERATOR,)  # who may fire it
+    counts: tuple[Counts, ...] = ()  # what it counts for in the assessment
     description: str = ""
 
-    @field_validator("source", "conditions", "unless", "before", "after", "extends", mode="before")
+    @field_validator(
+        "source",
+        "conditions",
+        "unless",
+        "before",
+        "after",
+        "extends",
+        "performer",
+        "counts",
+        mode="before",
+    )
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
@@ -161,6 +208,22 @@ class KpiWeights(_Strict):
     satisfaction: float = Field(ge=0, le=1)
 
 
+class Answers(_Strict):
+    """Where a callback keeps its answers: the yes/no field for 解决, the field for 满意, and
+    which of its values is which level (satisfied 满意, basic 基本满意, unsatisfied 不满意)."""
+
+    resolved: str
+    satisfaction: str
+    levels: dict[str, Literal["satisfied", "basic", "unsatisfied"]]
+
+
+class RouteSpec(_Strict):
+    """The dispatch field and value that mean "forwarded via a district" (区级转派)."""
+
+    field: str
+    value: str
+
+
 class KpiSettings(_Strict):
     """How the three rates (三率) and the composite score are computed; see DOMAIN.md.
 
@@ -175,6 +238,9 @@ class KpiSettings(_Strict):
     basic_counts_as_satisfied: bool = True  # does 基本满意 make a callback 双是?
     denominator: Literal["callbacks", "assessed"] = "callbacks"
     counted_callback: Literal["last", "first"] = "last"
+    response_deadline: str | None = None  # the deadline kind a timely response meets
+    answers: Answers | None = None  # the fields of the transitions that count as callback
+    via_district: RouteSpec | None = None  # how a dispatch says it went through a district
 
 
 class Definition(_Strict):
