@@ -176,7 +176,7 @@ def demo(db_url: DbOption = db.DEFAULT_URL) -> None:
     service.install_shipped()
     tickets = demo_script.run(service, clock)
     out.print(_tickets_table(service, tickets, title=f"{len(tickets)} demo tickets in {db_url}"))
-    redone = next(t for t in tickets if t.round > 1 and t.state == "closed")
+    redone = next(t for t in tickets if t.round > 1 and _closed(service, t))
     out.print(_history_table(redone.id, service.history(redone.id)))
     overdue = tickets[-1]  # the burst main nobody replied to: reminded, then escalated (督办)
     out.print(_history_table(overdue.id, service.history(overdue.id)))
@@ -306,6 +306,13 @@ def _verdict(service: Service, ticket: Ticket) -> str:
     settings = service.compiled(ticket.definition, ticket.definition_version).definition.kpi
     resolved, satisfaction = bool(ticket.fields.get("resolved")), ticket.fields["satisfaction"]
     return kpi.verdict(resolved, satisfaction, settings).value
+
+
+def _closed(service: Service, ticket: Ticket) -> bool:
+    return (
+        ticket.state
+        == service.compiled(ticket.definition, ticket.definition_version).definition.final
+    )
 
 
 def _tickets_table(service: Service, found: list[Ticket], title: str | None = None) -> Table:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from hotline.engine import actions, guards, references
+from hotline.engine import actions, guards, references, whistle
 from hotline.engine.definition import ANY_STATE, Definition, TransitionSpec
 from hotline.errors import Problem
 
@@ -249,7 +249,7 @@ def _whistle_problems(definition: Definition, handlers: Collection[str]) -> Iter
     if definition.whistle.notify not in handlers:
         yield Problem(
             f"unknown handler {definition.whistle.notify!r} in whistle settings",
-            ("whistle", "notify"),
+            (whistle.KEY, "notify"),
         )
     for s, state in enumerate(definition.states):
         for d, rule in enumerate(state.deadlines):

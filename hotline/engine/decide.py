@@ -195,7 +195,7 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
     closed = whistle_steps.close(ticket, whistle.SETTLED_REASON, now)
     ended = tuple(d for d in closed.deadlines if not d.open)
     after = closed.evolve(deadlines=tuple(d for d in closed.deadlines if d.open))
-    payload = {"whistle": ticket.whistle.no, "reason": whistle.SETTLED_REASON}
+    payload = {whistle.KEY: ticket.whistle.no, "reason": whistle.SETTLED_REASON}
     settled = record(
         ticket, after, whistle.CLOSED, "system", payload, now, ticket.state, deadlines=ended
     )
@@ -232,5 +232,5 @@ def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> 
         "co_units": list(ticket.co_units),
     }
     if ticket.whistle and ticket.whistle.open:  # so a handler can tell the summoned departments
-        message["whistle"] = {"no": ticket.whistle.no, "missing": ticket.whistle.missing}
+        message[whistle.KEY] = {"no": ticket.whistle.no, "missing": ticket.whistle.missing}
     return message

@@ -247,11 +247,12 @@ class Definition(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = ""
     calendar: str = "calendar-hours"
-    initial: str = "received"
-    final: str = "closed"
+    initial: str  # the state a ticket is received in
+    final: str  # the state a ticket is closed in
     round_limit: int = Field(default=3, ge=1)
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
+    public_notes: tuple[str, ...] = ()  # fields shown to the public as status notes, first wins
     kpi: KpiSettings = KpiSettings()
     whistle: WhistleSettings = WhistleSettings()
     categories: tuple[Category, ...] = ()

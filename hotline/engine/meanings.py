@@ -38,8 +38,9 @@ def running(definition: Definition, action: str) -> str | None:
 def declares(definition: Definition) -> bool:
     """Does ``definition`` declare any meaning (a performer other than the default, a count)?"""
     default = (Performer.OPERATOR,)
+    kpi = definition.kpi
     return any(t.counts or t.performer != default for t in definition.transitions) or bool(
-        definition.kpi.answers or definition.kpi.response_deadline
+        kpi.answers or kpi.response_deadline or definition.public_notes
     )
 
 
@@ -65,7 +66,8 @@ def adopt(older: Definition, newer: Definition) -> Definition:
         key: getattr(newer.kpi, key) for key in ("response_deadline", "answers", "via_district")
     }
     kpi = older.kpi.model_copy(update=meaning)
-    return older.model_copy(update={"transitions": transitions, "kpi": kpi})
+    notes = older.public_notes or newer.public_notes
+    return older.model_copy(update={"transitions": transitions, "kpi": kpi, "public_notes": notes})
 
 
 def _counts_of(definition: Definition, trigger: str, dest: str | None) -> tuple[Counts, ...]:

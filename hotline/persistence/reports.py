@@ -149,7 +149,7 @@ def tally(
     assessed = sa.and_(pt.c.dispatched == 1, pt.c.excluded == 0)
     in_time = sa.and_(assessed, pt.c.responses > 0, pt.c.late == 0)
     rated = sa.and_(assessed, pt.c.callback.is_not(None))
-    answer = sa.case((rated, pt.c.callback % 10)).label("answer")
+    answer = sa.case((rated, pt.c.callback % 10)).label("answer_code")
     group = _key(pt, key, buckets).label("key")
     direct = sa.and_(pt.c.dispatched == 1, pt.c.via_district == 0)
     query = sa.select(
@@ -173,8 +173,8 @@ def tally(
 
 def _counts(row: Any) -> Counts:
     answers = ()
-    if row.answer is not None:
-        resolved, place = divmod(int(row.answer), 3)
+    if row.answer_code is not None:
+        resolved, place = divmod(int(row.answer_code), 3)
         answers = ((bool(resolved), SATISFACTION[place], row.received),)
     return Counts(
         received=row.received,
