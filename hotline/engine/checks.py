@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from hotline.engine import actions, guards, references, whistle
+from hotline.engine import actions, guards, meaning_checks, references, whistle
 from hotline.engine.definition import ANY_STATE, Definition, TransitionSpec
 from hotline.errors import Problem
 
@@ -27,6 +27,7 @@ def check(definition: Definition, handlers: Collection[str]) -> list[Problem]:
         *_kpi_problems(definition),
         *_unit_problems(definition),
         *_whistle_problems(definition, handlers),
+        *meaning_checks.check(definition),
     ]
 
 
