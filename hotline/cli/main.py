@@ -28,7 +28,8 @@ from hotline.cli.common import (
 )
 from hotline.clock import FrozenClock, SystemClock
 from hotline.daemon.scheduler import Daemon
-from hotline.engine import kpi
+from hotline.engine import kpi, meanings
+from hotline.engine.definition import Definition
 from hotline.engine.ticket import Event, Ticket
 from hotline.persistence import db
 from hotline.persistence.sql import SqlStore
@@ -301,18 +302,19 @@ def _left(delta: timedelta) -> str:
 
 def _verdict(service: Service, ticket: Ticket) -> str:
     """双是 / 非双是 / 双否 from the last callback answers, or "-" before any callback."""
-    if "satisfaction" not in ticket.fields:
+    definition = _definition(service, ticket)
+    resolved, level = meanings.answers_in(definition, ticket.fields)
+    if level is None:
         return "-"
-    settings = service.compiled(ticket.definition, ticket.definition_version).definition.kpi
-    resolved, satisfaction = bool(ticket.fields.get("resolved")), ticket.fields["satisfaction"]
-    return kpi.verdict(resolved, satisfaction, settings).value
+    return kpi.verdict(resolved, level, definition.kpi).value
 
 
 def _closed(service: Service, ticket: Ticket) -> bool:
-    return (
-        ticket.state
-        == service.compiled(ticket.definition, ticket.definition_version).definition.final
-    )
+    return ticket.state == _definition(service, ticket).final
+
+
+def _definition(service: Service, ticket: Ticket) -> Definition:
+    return service.compiled(ticket.definition, ticket.definition_version).definition
 
 
 def _tickets_table(service: Service, found: list[Ticket], title: str | None = None) -> Table:

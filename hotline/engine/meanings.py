@@ -8,7 +8,9 @@ to know a trigger by its name. The whistle's triggers are found by the engine ac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hotline.engine.definition import Counts, Definition, Performer
 
@@ -33,6 +35,19 @@ def destinations(definition: Definition, meaning: Counts) -> tuple[str, ...]:
 def running(definition: Definition, action: str) -> str | None:
     """The trigger whose transition runs the engine action ``action`` (e.g. ``open_whistle``)."""
     return next((t.trigger for t in definition.transitions if action in t.before), None)
+
+
+def answers_in(definition: Definition, fields: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """A callback's answers as (resolved, satisfied | basic | unsatisfied | None).
+
+    Read through ``kpi.answers``; a definition without it keeps its answers in fields named
+    ``resolved`` and ``satisfaction`` whose values are the levels themselves.
+    """
+    answers = definition.kpi.answers
+    if answers is None:
+        return bool(fields.get("resolved")), fields.get("satisfaction")
+    value = fields.get(answers.satisfaction)
+    return bool(fields.get(answers.resolved)), answers.levels.get(value) if value else None
 
 
 def declares(definition: Definition) -> bool:
