@@ -34,7 +34,7 @@ class Intake:
 
     category: str
     summary: str = ""
-    urgency: str = "normal"
+    urgency: str | None = None  # None: the definition's first urgency
     channel: str = "phone"
     contact_name: str | None = None
     contact_phone: str | None = None
@@ -107,7 +107,7 @@ class Service:
             definition_version=compiled.version,
             state=compiled.definition.initial,
             category=intake.category,
-            urgency=intake.urgency,
+            urgency=intake.urgency or next(iter(compiled.definition.urgencies), ""),
             channel=intake.channel,
             summary=intake.summary,
             fields=dict(intake.fields),

@@ -35,6 +35,7 @@ from hotline.persistence import db
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
 from hotline.simulation import demo as demo_script
+from hotline.workflows import loader
 
 app = typer.Typer(
     help="Hotline: a workflow engine for citizen-complaint hotlines (12345).",
@@ -67,7 +68,9 @@ def init(db_url: DbOption = db.DEFAULT_URL) -> None:
 def submit(
     category: Annotated[str, typer.Option(help="Category code from the definition.")],
     summary: Annotated[str, typer.Option(help="What the citizen asks for.")] = "",
-    urgency: str = "normal",
+    urgency: Annotated[
+        str | None, typer.Option(help="Urgency (default: the definition's first).")
+    ] = None,
     channel: str = "phone",
     name: Annotated[str | None, typer.Option(help="Complainant's name.")] = None,
     phone: Annotated[str | None, typer.Option(help="Complainant's phone.")] = None,
@@ -76,11 +79,16 @@ def submit(
         str | None, typer.Option(help="Idempotency key: repeats return the same ticket.")
     ] = None,
     actor: str = "operator",
+    workflow: Annotated[
+        str,
+        typer.Option(envvar="HOTLINE_WORKFLOW", help="The workflow definition the ticket follows."),
+    ] = loader.DEFAULT,
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """Take in a new ticket (受理)."""
     intake = Intake(category, summary, urgency, channel, name, phone, address)
-    ticket = open_service(db_url).submit(intake, actor=actor, idempotency_key=key)
+    service = open_service(db_url)
+    ticket = service.submit(intake, actor=actor, idempotency_key=key, definition=workflow)
     out.print(f"ticket {ticket.id} {ticket.state} (version {ticket.version})")
 
 
