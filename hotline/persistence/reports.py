@@ -40,6 +40,7 @@ class Scope:
     as_of: datetime
     unit: str | None = None
     category: str | None = None
+    definition: str | None = None  # only the tickets of this workflow (its rules apply)
 
 
 def _flag(condition: Any) -> Any:
@@ -120,6 +121,8 @@ def _per_ticket(scope: Scope, counted: str, read: Reading) -> sa.Subquery:
         query = query.where(t.lead_unit == scope.unit)
     if scope.category is not None:
         query = query.where(t.category == scope.category)
+    if scope.definition is not None:
+        query = query.where(t.definition_name == scope.definition)
     return query.subquery("per_ticket")
 
 
@@ -189,29 +192,39 @@ def _counts(row: Any) -> Counts:
     )
 
 
-def volumes(store: SqlStore, buckets: Sequence[Bucket]) -> dict[tuple[str, str], int]:
+def volumes(
+    store: SqlStore, buckets: Sequence[Bucket], definition: str | None = None
+) -> dict[tuple[str, str], int]:
     """Tickets received per (category, bucket): the growth of a demand type (每月一题)."""
     t = tickets.c
     bucket = sa.case(*[(t.created_at < end, name) for name, _, end in buckets]).label("bucket")
     query = (
         sa.select(t.category, bucket, sa.func.count().label("n"))
         .where(t.created_at >= buckets[0][1], t.created_at < buckets[-1][2])
+        .where(_of(definition))
         .group_by(t.category, bucket)
     )
     with store.reading() as conn:
         return {(r.category, r.bucket): r.n for r in conn.execute(query)}
 
 
-def spread(store: SqlStore, start: datetime, end: datetime) -> dict[str, int]:
+def spread(
+    store: SqlStore, start: datetime, end: datetime, definition: str | None = None
+) -> dict[str, int]:
     """How many distinct lead units each category's tickets went to (a cross-cutting demand)."""
     t = tickets.c
     query = (
         sa.select(t.category, sa.func.count(sa.distinct(t.lead_unit)).label("units"))
-        .where(t.created_at >= start, t.created_at < end)
+        .where(t.created_at >= start, t.created_at < end, _of(definition))
         .group_by(t.category)
     )
     with store.reading() as conn:
         return {r.category: r.units for r in conn.execute(query)}
+
+
+def _of(definition: str | None) -> Any:
+    """Tickets of ``definition`` (every ticket if None)."""
+    return sa.true() if definition is None else tickets.c.definition_name == definition
 
 
 def add_adjustment(

@@ -191,9 +191,10 @@ def hot_topics(
     counts = context.tally(scope, "category")
     earlier = Period(periods.shift(month.start, month.grain, -months_before), month.grain)
     history = Period(earlier.start, month.grain, months_before)
-    volumes = reports.volumes(service.store, history.buckets(month.grain, context.zone))
+    buckets = history.buckets(month.grain, context.zone)
+    volumes = reports.volumes(service.store, buckets, context.definition.name)
     labels = [label for label, _, _ in history.buckets(month.grain, context.zone)]
-    spread = reports.spread(service.store, start, end)
+    spread = reports.spread(service.store, start, end, context.definition.name)
     topics = []
     for code, c in counts.items():
         tally = kpi.verdicts(c, context.settings)
@@ -296,7 +297,8 @@ class _Context:
         self, scope: Scope, key: reports.Key, buckets: Sequence[reports.Bucket] = ()
     ) -> dict[str | None, kpi.Counts]:
         counted = self.settings.counted_callback
-        return reports.tally(self.store, scope, key, buckets, counted, read=self.reading)
+        mine = replace(scope, definition=self.definition.name)
+        return reports.tally(self.store, mine, key, buckets, counted, read=self.reading)
 
     def check_unit(self, unit: str | None) -> None:
         check_unit(self.definition, unit)
