@@ -14,7 +14,17 @@ import typer
 from rich.table import Table
 
 from hotline.api import server
-from hotline.cli import audit, report, serve, simulate, status, token, whistle, workflow
+from hotline.cli import (
+    audit,
+    published,
+    report,
+    serve,
+    simulate,
+    status,
+    token,
+    whistle,
+    workflow,
+)
 from hotline.cli.common import (
     BatchOption,
     DbOption,
@@ -46,6 +56,7 @@ workflow.register(app)
 audit.register(app)
 whistle.register(app)
 report.register(app)
+published.register(report.report_app)
 simulate.register(app)
 token.register(app)
 serve.register(app)

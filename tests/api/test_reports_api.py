@@ -120,6 +120,8 @@ BAD = [
     ("rates", {"period": "2022-01", "unit": "nowhere"}, "unit"),
     ("rates", {"period": "2022-01", "as_of": "2022-02-01T00:00"}, "query.as_of"),
     ("rates", {"period": "1900..2999"}, "period"),
+    ("rates", {"period": "2022-01", "rules": "0"}, "query.rules"),
+    ("rates", {"period": "2022-01", "rules": "9"}, "rules"),
     ("rates", {"period": "2022-01-01..2023-12-31", "by": "day"}, "period"),
     ("ranking", {"period": "year"}, "query.period"),
     ("ranking", {"as_of": "0001-01-01T00:00:00Z"}, "as_of"),
