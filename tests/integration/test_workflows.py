@@ -6,11 +6,14 @@ must not."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flavours import SHIPPED, Flavour
 
 from hotline.daemon.scheduler import Relay, Sweeper
+from hotline.engine.periods import parse as period
+from hotline.reports import assessment
 from hotline.service import Intake
 from hotline.workflows import loader
 
@@ -103,3 +106,29 @@ def _reason(flavour: Flavour, part: str) -> dict:
     definition = loader.parse(loader.shipped_text(flavour.name), flavour.name)
     spec = next(t for t in definition.transitions if t.trigger == flavour.t(part))
     return {name: "not ours" for name, field in spec.fields.items() if field.required}
+
+
+def test_the_readme_example_runs_a_ticket_and_is_assessed(service, clock):
+    # Given the complete example of the README's "Workflow definitions", published
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("One complete example", 1)[1].split("```yaml\n", 1)[1]
+    name, _ = service.publish(example.split("```", 1)[0], "README.md")
+    ticket = service.submit(Intake("any", "a pothole"), definition=name)
+
+    # When a ticket goes through it, answered glad and fixed
+    for trigger, fields in [
+        ("send", {"lead_unit": "crew-7", "path": "via_ward"}),
+        ("call_back", {}),
+        ("finish", {"notes": "filled"}),
+        ("ask", {}),
+        ("survey", {"fixed": True, "mood": "glad"}),
+    ]:
+        clock.advance(H)
+        ticket = service.fire(ticket.id, trigger, fields, actor="tester")
+
+    # Then it is closed, and counted as dispatched via a ward, responded, solved and satisfied
+    assert ticket.state == "shut"
+    month = period(f"{clock.now():%Y-%m}")
+    [row] = assessment.rates(service, month, definition=name, as_of=clock.now()).rows
+    assert (row.group, row.counts.via_district, row.counts.callbacks) == ("crew-7", 1, 1)
+    assert (row.rates.response, row.rates.resolution, row.rates.satisfaction) == (100, 100, 100)
