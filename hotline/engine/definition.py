@@ -247,8 +247,8 @@ class Definition(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = ""
     calendar: str = "calendar-hours"
-    initial: str  # the state a ticket is received in
-    final: str  # the state a ticket is closed in
+    initial: str  # the state a ticket is received in (default: the first declared)
+    final: str  # the state a ticket is closed in (default: the one no transition leaves)
     round_limit: int = Field(default=3, ge=1)
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
@@ -259,6 +259,24 @@ class Definition(_Strict):
     units: tuple[Unit, ...] = ()
     states: tuple[StateSpec, ...]
     transitions: tuple[TransitionSpec, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_ends(cls, data: Any) -> Any:
+        """Definitions stored before ``initial`` and ``final`` were required still load: the
+        first state declared, and the only state no transition leaves (``*`` aside)."""
+        if not isinstance(data, dict) or ("initial" in data and "final" in data):
+            return data
+        states = [s.get("name") for s in data.get("states") or () if isinstance(s, dict)]
+        left = set()
+        for t in data.get("transitions") or ():
+            source = t.get("source") if isinstance(t, dict) else None
+            left |= {source} if isinstance(source, str) else set(source or ())
+        ends = [name for name in states if name not in left]
+        defaults = {"initial": states[0] if states else None}
+        if len(ends) == 1:
+            defaults["final"] = ends[0]
+        return {**{k: v for k, v in defaults.items() if v is not None}, **data}
 
     def state(self, name: str) -> StateSpec:
         return next(s for s in self.states if s.name == name)
