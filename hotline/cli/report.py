@@ -133,6 +133,7 @@ def report_hot_topics(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
+    workflow: WorkflowOption = loader.DEFAULT,
     db_url: DbOption = db.DEFAULT_URL,
 ) -> None:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
@@ -144,7 +145,8 @@ def report_hot_topics(
         raise errors.HotlineError(
             f"--months-before {months_before}: must be from 1 to {MAX_BEFORE} months"
         )
-    topics = assessment.hot_topics(open_service(db_url), chosen, months_before, _instant(as_of))
+    service = open_service(db_url)
+    topics = assessment.hot_topics(service, chosen, months_before, _instant(as_of), workflow)
     document = report_documents.hot_topics(chosen.label, topics)
     _emit(document, fmt, f"每月一题 candidates, {chosen.label}")
     if chart:

@@ -122,6 +122,7 @@ BAD = [
     ("rates", {"period": "1900..2999"}, "period"),
     ("rates", {"period": "2022-01", "rules": "0"}, "query.rules"),
     ("rates", {"period": "2022-01", "rules": "9"}, "rules"),
+    ("ranking", {"workflow": "nowhere-311"}, "workflow"),
     ("rates", {"period": "2022-01-01..2023-12-31", "by": "day"}, "period"),
     ("ranking", {"period": "year"}, "query.period"),
     ("ranking", {"as_of": "0001-01-01T00:00:00Z"}, "as_of"),
