@@ -74,6 +74,23 @@ def test_a_whistle_closes_itself_once_every_department_reported(service, play, f
     assert play_on(service, ticket, [f.reply()]).state == f.s("handled")
 
 
+def test_a_decline_accepted_excuses_and_one_overruled_summons_again(service, play, flavour):
+    f = flavour
+    first, second = f.departments[:2]
+    ticket = play(steps=[f.dispatch(f.street), f.whistle([first, second])])
+    for department in (first, second):
+        decline = {"department": department, "reason": "not our matter"}
+        ticket = play_on(service, ticket, [(f.t("whistle_decline"), decline)])
+
+    accept = (f.t("whistle_accept_decline"), {"department": first})
+    overrule = (f.t("whistle_reject_decline"), {"department": second, "reason": "it is"})
+    ticket = play_on(service, ticket, [accept, overrule])
+
+    statuses = {p.department: p.status for p in ticket.whistle.participants}
+    assert statuses == {first: "excused", second: "summoned"}
+    assert not play_on(service, ticket, [f.report(second)]).whistle.open
+
+
 def test_an_overdue_utility_ticket_is_escalated_and_whistles_its_utility(
     service, play, flavour, clock
 ):
