@@ -11,13 +11,12 @@ whether the seal still matches the stored document (a changed row would break it
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from hotline import errors
+from hotline.engine import history
 from hotline.engine.periods import Period
 from hotline.persistence import snapshots
 from hotline.persistence.snapshots import Snapshot
@@ -32,8 +31,7 @@ def seal(snapshot: Snapshot) -> str:
     """The SHA-256 of the snapshot's sealed fields, as canonical JSON."""
     content = {key: getattr(snapshot, key) for key in SEALED}
     content["as_of"] = snapshot.as_of.isoformat()
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return history.canonical_hash(content)
 
 
 def publish(
