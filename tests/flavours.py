@@ -8,7 +8,7 @@ name (the rename test publishes the matching YAML copy).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hotline.workflows import loader
@@ -40,8 +40,6 @@ class Flavour:
     category: str  # an ordinary category
     utility_category: str
     consultation: str
-    urgent: str  # the urgency with the shorter response deadline
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def t(self, part: str) -> str:
         return self.triggers[part]
@@ -117,7 +115,6 @@ BEIJING = Flavour(
     category="noise",
     utility_category="water-supply",
     consultation="policy-consultation",
-    urgent="urgent",
 )
 
 CITY_311 = Flavour(
@@ -166,7 +163,6 @@ CITY_311 = Flavour(
     category="pothole",
     utility_category="water-main",
     consultation="city-info",
-    urgent="priority",
 )
 
 SHIPPED = (BEIJING, CITY_311)
