@@ -112,33 +112,18 @@ def on_behalf(
     unit = principal.unit
     if principal.role is not Role.UNIT or unit is None:
         return None
-    action = _whistle_action(definition, trigger)
-    if action == "open_whistle" and (fields.get("by") or ticket.lead_unit) != unit:
+    runs = meanings.actions(definition, trigger)
+    if "open_whistle" in runs and (fields.get("by") or ticket.lead_unit) != unit:
         return Overreach(
             "by", f"a unit whistles as itself: by (default: the lead unit) must be {unit!r}"
         )
     department = fields.get("department", unit)
-    if action in ("record_report", "record_decline") and department != unit:
+    if runs & {"record_report", "record_decline"} and department != unit:
         rule = "a summoned department answers only for itself"
         return Overreach("department", f"{rule}: {unit!r} may not answer for {department!r}")
-    if action == "finish_task" and not _runs_or_owns(unit, ticket, fields.get("task")):
+    if "finish_task" in runs and not _runs_or_owns(unit, ticket, fields.get("task")):
         return Overreach("task", "a task is marked done by the whistling unit or by its owner")
     return None
-
-
-def _whistle_action(definition: Definition, trigger: str) -> str | None:
-    """The whistle action a transition of ``trigger`` runs, if it runs one."""
-    actions = {"open_whistle", "record_report", "record_decline", "finish_task"}
-    return next(
-        (
-            a
-            for t in definition.transitions
-            if t.trigger == trigger
-            for a in t.before
-            if a in actions
-        ),
-        None,
-    )
 
 
 def unit_sees(unit: str, ticket: Ticket) -> bool:

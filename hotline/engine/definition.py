@@ -74,7 +74,7 @@ class Counts(StrEnum):
     RESPONSE = auto()  # first contact; late if it missed ``kpi.response_deadline`` (响应)
     EXCLUSION = auto()  # out of the assessment (剔除)
     REDISPATCH = auto()  # its destination is a re-handling round (再派件)
-    CALLBACK = auto()  # the callback's answers, read through ``kpi.answers`` (回访)
+    CALLBACK = "callback_answers"  # its fields hold the answers, read through ``kpi.answers``
 
 
 class FieldSpec(_Strict):

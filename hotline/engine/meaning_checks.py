@@ -68,13 +68,15 @@ def _answers(definition: Definition) -> Iterator[Problem]:
         if callbacks:
             i, t = callbacks[0]
             yield Problem(
-                f"{t.trigger!r} counts as callback, but kpi.answers does not say where its "
+                f"{t.trigger!r} counts as callback_answers, but kpi.answers does not say where its "
                 "answers are",
                 ("transitions", i, "counts"),
             )
         return
     if not callbacks:
-        yield Problem("kpi.answers is given, but no transition counts as callback", ("kpi",))
+        yield Problem(
+            "kpi.answers is given, but no transition counts as callback_answers", ("kpi",)
+        )
     for i, t in callbacks:
         yield from _answer_fields(t, i, answers.resolved, answers.satisfaction)
         spec = t.fields.get(answers.satisfaction)

@@ -32,6 +32,11 @@ def destinations(definition: Definition, meaning: Counts) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def actions(definition: Definition, trigger: str) -> frozenset[str]:
+    """The engine actions the transitions of ``trigger`` run (its ``before`` lists)."""
+    return frozenset(a for t in definition.transitions if t.trigger == trigger for a in t.before)
+
+
 def running(definition: Definition, action: str) -> str | None:
     """The trigger whose transition runs the engine action ``action`` (e.g. ``open_whistle``)."""
     return next((t.trigger for t in definition.transitions if action in t.before), None)

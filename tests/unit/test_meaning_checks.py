@@ -65,16 +65,16 @@ CASES = [
         "public_notes:",
     ),
     (
-        "    performer: operator\n    counts: [callback, redispatch]",
-        "    performer: supervisor\n    counts: [callback, redispatch]",
+        "    performer: operator\n    counts: [callback_answers, redispatch]",
+        "    performer: supervisor\n    counts: [callback_answers, redispatch]",
         "transitions of 'record_callback' name different performers (operator and supervisor)",
         "performer: supervisor",
     ),
     (
         ANSWERS,
         "",
-        "'record_callback' counts as callback, but kpi.answers does not say where",
-        "counts: callback",
+        "'record_callback' counts as callback_answers, but kpi.answers does not say where",
+        "counts: callback_answers",
     ),
 ]
 
