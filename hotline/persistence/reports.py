@@ -83,7 +83,7 @@ def _via_district(read: Reading) -> Any:
 def _per_ticket(scope: Scope, counted: str, read: Reading) -> sa.Subquery:
     """One row per ticket received in the scope, its history folded into flags.
 
-    ``callback`` is ``seq × 10 + answer code`` of the counted callback: its max (or min)
+    ``counted`` is ``seq × 10 + answer code`` of the counted callback: its max (or min)
     is the last (or first) callback *with* its answers, so no second pass over the events is
     needed to read them. ``read`` says which triggers and states count as what.
     """
@@ -98,13 +98,13 @@ def _per_ticket(scope: Scope, counted: str, read: Reading) -> sa.Subquery:
             t.lead_unit,
             t.category,
             t.created_at,
-            sa.func.max(_flag(e.trigger.in_(read.dispatch))).label("dispatched"),
+            sa.func.max(_flag(e.trigger.in_(read.dispatch))).label("entered"),
             sa.func.max(_flag(via)).label("via_district"),
             sa.func.max(_flag(e.trigger.in_(read.exclusion))).label("excluded"),
             sa.func.sum(_flag(e.trigger.in_(read.response))).label("responses"),
             sa.func.sum(_flag(late)).label("late"),
             sa.func.max(_flag(e.to_state.in_(read.redispatched))).label("redone"),
-            (sa.func.max if counted == "last" else sa.func.min)(callback).label("callback"),
+            (sa.func.max if counted == "last" else sa.func.min)(callback).label("counted"),
         )
         .outerjoin(  # outer: a consultation answered at once has none of these events
             events,
@@ -149,12 +149,12 @@ def tally(
     ``read`` (``meanings.reading`` of the definition) says which events count as what.
     """
     pt = _per_ticket(scope, counted, read)
-    assessed = sa.and_(pt.c.dispatched == 1, pt.c.excluded == 0)
+    assessed = sa.and_(pt.c.entered == 1, pt.c.excluded == 0)
     in_time = sa.and_(assessed, pt.c.responses > 0, pt.c.late == 0)
-    rated = sa.and_(assessed, pt.c.callback.is_not(None))
-    answer = sa.case((rated, pt.c.callback % 10)).label("answer_code")
+    rated = sa.and_(assessed, pt.c.counted.is_not(None))
+    answer = sa.case((rated, pt.c.counted % 10)).label("answer_code")
     group = _key(pt, key, buckets).label("key")
-    direct = sa.and_(pt.c.dispatched == 1, pt.c.via_district == 0)
+    direct = sa.and_(pt.c.entered == 1, pt.c.via_district == 0)
     query = sa.select(
         group,
         answer,
