@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from hotline import errors
 from hotline.clock import Clock, SystemClock
-from hotline.engine import escalation, limits, provisional, rounds, webhooks
+from hotline.engine import escalation, limits, meanings, provisional, rounds, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
@@ -41,7 +41,7 @@ class Intake:
 
     category: str
     summary: str = ""
-    urgency: str = "normal"
+    urgency: str | None = None  # None: the definition's first urgency
     channel: str = "phone"
     contact_name: str | None = None
     contact_phone: str | None = None
@@ -68,6 +68,7 @@ class Service(ServiceVerbs):
         """Validate a definition's YAML and store it as the next version of its name."""
         definition = loader.parse(source, origin)
         version = self.store.publish_definition(definition.name, source, self.clock.now())
+        self._compiled = {k: c for k, c in self._compiled.items() if k[0] != definition.name}
         return definition.name, version
 
     def install_shipped(self) -> list[tuple[str, int]]:
@@ -84,13 +85,23 @@ class Service(ServiceVerbs):
         found = self._compiled.get((name, version))  # another thread may reload_calendars
         if found is None:
             version, source = self.store.definition_source(name, version)
-            found = loader.compile_source(source, version, f"{name}@{version}")
+            compiled = loader.compile_source(source, version, f"{name}@{version}")
+            found = self._with_meanings(compiled)
             self._compiled[(name, version)] = found
         return found
 
     def reload_calendars(self) -> None:
         """Forget compiled definitions, so their calendars are read again (a year was added)."""
         self._compiled.clear()
+
+    def _with_meanings(self, compiled: CompiledDefinition) -> CompiledDefinition:
+        """A version stored before definitions declared meanings reads them from the newest."""
+        definition = compiled.definition
+        latest = self.store.latest_definition_version(definition.name)
+        if meanings.declares(definition) or latest == compiled.version:
+            return compiled
+        adopted = meanings.adopt(definition, self.compiled(definition.name, latest).definition)
+        return CompiledDefinition(adopted, compiled.version, compiled.calendar)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -116,7 +127,7 @@ class Service(ServiceVerbs):
             definition_version=compiled.version,
             state=compiled.definition.initial,
             category=intake.category,
-            urgency=intake.urgency,
+            urgency=intake.urgency or next(iter(compiled.definition.urgencies), ""),
             channel=intake.channel,
             summary=intake.summary,
             fields=dict(intake.fields),

@@ -130,7 +130,7 @@ def _request(svc: Service, t: Ticket) -> dict[str, Any]:
     definition = svc.compiled(t.definition, t.definition_version).definition
     category = definition.category(t.category)
     unit = definition.unit(t.lead_unit) if t.lead_unit else None
-    notes = t.fields.get("opinion") or t.fields.get("answer") or t.fields.get("reason")
+    notes = next((t.fields[f] for f in definition.public_notes if t.fields.get(f)), None)
     due = min((d.due_at for d in t.deadlines), default=None)
     return {
         "service_request_id": str(t.id),

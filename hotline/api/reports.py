@@ -52,6 +52,15 @@ AsOf = Annotated[
     AwareDatetime | None, Query(description="Read the history up to this instant (default now).")
 ]
 Row = dict[str, str | int | float | None]
+Workflow = Annotated[
+    str, Query(pattern=deps.CODE, description="The workflow whose tickets are assessed.")
+]
+Rules = Annotated[
+    int | None,
+    Query(
+        ge=1, le=2**31, description="The definition version whose rules apply (default: in force)."
+    ),
+]
 
 
 class RatesDocument(BaseModel):
@@ -60,6 +69,7 @@ class RatesDocument(BaseModel):
     period: str
     previous: str
     by: str
+    rules: str  # the definition version whose rules computed it, e.g. beijing-12345@2
     rows: list[Row]
 
 
@@ -86,11 +96,15 @@ def rates(
     unit: UnitCode = None,
     by: assessment.By = "unit",
     as_of: AsOf = None,
+    rules: Rules = None,
+    workflow: Workflow = loader.DEFAULT,
 ) -> dict[str, Any]:
-    """三率, composite, 双是/双否/非双是, rank and change by group, as ``hotline report rates``."""
+    """三率, composite, 双是/双否/非双是, rank and change by group, as ``hotline report rates``.
+    The rules are those in force at the period's end unless ``rules`` names a version."""
     chosen = _period(period, "period", by if by in periods.GRAINS else None)
-    unit = _known(svc, _own(principal, unit))
-    found = assessment.rates(svc, chosen, by, unit, _instant(as_of))
+    rules = _version(svc, workflow, rules)
+    unit = _known(svc, _own(principal, unit), workflow)
+    found = assessment.rates(svc, chosen, by, unit, _instant(as_of), workflow, rules)
     return report_documents.rates(found)
 
 
@@ -100,9 +114,13 @@ def ranking(
     svc: Svc,
     period: Literal["day", "week", "month"] = "day",
     as_of: AsOf = None,
+    rules: Rules = None,
+    workflow: Workflow = loader.DEFAULT,
 ) -> dict[str, Any]:
     """日监控排名 / 周调度 / 月通报: units by composite in the day, week or month of ``as_of``."""
-    return report_documents.rates(assessment.ranking(svc, period, _instant(as_of)))
+    rules = _version(svc, workflow, rules)
+    found = assessment.ranking(svc, period, _instant(as_of), workflow, rules)
+    return report_documents.rates(found)
 
 
 @router.get("/hot-topics", response_model=TopicsDocument)
@@ -147,10 +165,20 @@ def _own(principal: Principal, unit: str | None) -> str | None:
     return principal.unit
 
 
-def _known(svc: Service, unit: str | None) -> str | None:
+def _known(svc: Service, unit: str | None, workflow: str = loader.DEFAULT) -> str | None:
     with _parameter("unit"):
-        assessment.check_unit(svc.compiled(loader.DEFAULT).definition, unit, "unit")
+        assessment.check_unit(svc.compiled(workflow).definition, unit, "unit")
     return unit
+
+
+def _version(svc: Service, workflow: str, rules: int | None) -> int | None:
+    """A workflow and rules version that exist (422 naming the parameter otherwise)."""
+    with _parameter("workflow"):
+        svc.compiled(workflow)
+    if rules is not None:
+        with _parameter("rules"):
+            svc.compiled(workflow, rules)
+    return rules
 
 
 def _period(text: str, name: str, grain: periods.Grain | None = None) -> Period:

@@ -41,7 +41,9 @@ class TicketIn(Strict):
 
     category: str = Field(min_length=1, max_length=100, examples=["water-supply"])
     summary: str = Text
-    urgency: str = Field(default="normal", max_length=40)
+    urgency: str | None = Field(
+        default=None, max_length=40, description="default: the definition's first urgency"
+    )
     channel: str = Field(default="app", max_length=40)
     contact: ContactIn = ContactIn()
     fields: dict[str, Any] = {}

@@ -122,14 +122,18 @@ def fire(
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> schemas.TicketOut:
     """Fire ``trigger`` with its fields. ``If-Match`` is the version you last read; a stale one
-    gets 409 with ``current_version``. Whistle steps (``whistle``, ``whistle_report`` …) are
-    triggers like any other; a unit token answers a whistle only for its own department."""
+    gets 409 with ``current_version``. Whistle steps are triggers like any other; who may fire
+    each is the performer its definition names, and a unit token answers a whistle only for
+    its own department."""
     expected = _version(if_match)
     ticket = deps.visible_ticket(svc, principal, ticket_id)
     # Checked on the ticket as read: the write happens only at the If-Match version, so a
     # ticket changed since (a new whistle, a new lead) is refused as stale, not misjudged.
-    if not access.may_fire(principal, trigger, ticket):
-        allowed = [t for t in svc.allowed(ticket) if access.may_fire(principal, t, ticket)]
+    definition = svc.compiled(ticket.definition, ticket.definition_version).definition
+    if not access.may_fire(principal, trigger, ticket, definition):
+        allowed = [
+            t for t in svc.allowed(ticket) if access.may_fire(principal, t, ticket, definition)
+        ]
         detail = f"role {principal.role.value!r} may not fire {trigger!r} on this ticket"
         raise Problem(
             403,
@@ -137,7 +141,7 @@ def fire(
             f"{detail}; it may: {', '.join(allowed) or '-'}",
             allowed=allowed,
         )
-    if overreach := access.on_behalf(principal, ticket, trigger, body.fields):
+    if overreach := access.on_behalf(principal, ticket, trigger, body.fields, definition):
         raise Problem(403, "acting-for-another-unit", overreach.rule, field=overreach.field)
     ticket = svc.fire(ticket_id, trigger, body.fields, principal.name, expected)
     return _out(svc, ticket, response, principal)

@@ -41,7 +41,7 @@ def demo(db_url: DbOption = DEFAULT_DB) -> None:
     service.install_shipped()
     done = demo_script.run(service, clock)
     out.print(tickets.tickets_table(service, done, title=f"{len(done)} demo tickets in {db_url}"))
-    redone = next(t for t in done if t.round > 1 and t.state == "closed")
+    redone = next(t for t in done if t.round > 1 and tickets.is_closed(service, t))
     out.print(tickets.history_table(redone.id, service.history(redone.id)))
     overdue = done[-1]  # the burst main nobody replied to: reminded, then escalated (督办)
     out.print(tickets.history_table(overdue.id, service.history(overdue.id)))

@@ -12,6 +12,7 @@ from hotline.cli import (
     audit,
     calendar,
     daemon,
+    published,
     report,
     serve,
     simulate,
@@ -41,6 +42,7 @@ for group in (
     calendar,
 ):
     group.register(app)
+published.register(report.report_app)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,22 @@ AsOfOption = Annotated[
 ]
 
 
+RulesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--rules",
+        envvar="HOTLINE_REPORT_RULES",
+        help="The definition version whose rules apply (default: the one in force then).",
+    ),
+]
+WorkflowOption = Annotated[
+    str,
+    typer.Option(
+        "--workflow", envvar="HOTLINE_WORKFLOW", help="The workflow whose tickets are assessed."
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
@@ -65,15 +81,20 @@ def report_rates(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    workflow: WorkflowOption = workflows.DEFAULT,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
-    """The three rates, composite, 双是/双否/非双是, rank and change by group over a period."""
+    """The three rates, composite, 双是/双否/非双是, rank and change by group over a period,
+    under the rules in force at the period's end (or the version ``--rules`` names)."""
     from hotline.reports import assessment
 
     _check_chart(chart)
     service = open_service(db_url)
-    found = assessment.rates(service, periods.parse(period), by, unit, _instant(as_of))  # type: ignore[arg-type]
-    _emit_rates(found, fmt, f"rates {found.period} by {found.by} (previous: {found.previous})")
+    chosen = periods.parse(period)
+    found = assessment.rates(service, chosen, by, unit, _instant(as_of), workflow, rules)  # type: ignore[arg-type]
+    title = f"rates {found.period} by {found.by} (previous: {found.previous}; rules {found.rules})"
+    _emit_rates(found, fmt, title)
     if chart:
         _chart_rates(found, chart)
 
@@ -87,14 +108,17 @@ def report_ranking(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    workflow: WorkflowOption = workflows.DEFAULT,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """日监控排名 / 周调度 / 月通报: units ranked by composite score."""
     from hotline.reports import assessment, charts
 
     _check_chart(chart)
-    found = assessment.ranking(open_service(db_url), period, _instant(as_of))  # type: ignore[arg-type]
-    _emit_rates(found, fmt, f"ranking of units, {found.period}")
+    service = open_service(db_url)
+    found = assessment.ranking(service, period, _instant(as_of), workflow, rules)  # type: ignore[arg-type]
+    _emit_rates(found, fmt, f"ranking of units, {found.period} (rules {found.rules})")
     if chart:
         labels = [r.group for r in found.rows]
         values = [r.rates.composite for r in found.rows]
@@ -111,6 +135,7 @@ def report_hot_topics(
     fmt: FormatOption = Format.table,
     chart: ChartOption = None,
     as_of: AsOfOption = None,
+    workflow: WorkflowOption = workflows.DEFAULT,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
@@ -125,7 +150,8 @@ def report_hot_topics(
         raise errors.HotlineError(
             f"--months-before {months_before}: must be from 1 to {MAX_BEFORE} months"
         )
-    topics = assessment.hot_topics(open_service(db_url), chosen, months_before, _instant(as_of))
+    service = open_service(db_url)
+    topics = assessment.hot_topics(service, chosen, months_before, _instant(as_of), workflow)
     document = report_documents.hot_topics(chosen.label, topics)
     _emit(document, fmt, f"每月一题 candidates, {chosen.label}")
     if chart:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from hotline import workflows
 from hotline.cli import audit, calendar
 from hotline.cli.common import (
     DEFAULT_DB,
@@ -44,7 +45,9 @@ def init(db_url: DbOption = DEFAULT_DB) -> None:
 def submit(
     category: Annotated[str, typer.Option(help="Category code from the definition.")],
     summary: Annotated[str, typer.Option(help="What the citizen asks for.")] = "",
-    urgency: str = "normal",
+    urgency: Annotated[
+        str | None, typer.Option(help="Urgency (default: the definition's first).")
+    ] = None,
     channel: str = "phone",
     name: Annotated[str | None, typer.Option(help="Complainant's name.")] = None,
     phone: Annotated[str | None, typer.Option(help="Complainant's phone.")] = None,
@@ -53,13 +56,18 @@ def submit(
         str | None, typer.Option(help="Idempotency key: repeats return the same ticket.")
     ] = None,
     actor: str = "operator",
+    workflow: Annotated[
+        str,
+        typer.Option(envvar="HOTLINE_WORKFLOW", help="The workflow definition the ticket follows."),
+    ] = workflows.DEFAULT,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Take in a new ticket (受理)."""
     from hotline.service import Intake
 
     intake = Intake(category, summary, urgency, channel, name, phone, address)
-    ticket = open_service(db_url).submit(intake, actor=actor, idempotency_key=key)
+    service = open_service(db_url)
+    ticket = service.submit(intake, actor=actor, idempotency_key=key, definition=workflow)
     out.print(f"ticket {ticket.id} {ticket.state} (version {ticket.version})")
 
 
@@ -154,13 +162,21 @@ def tickets(
 
 def _verdict(service: Service, ticket: Ticket) -> str:
     """双是 / 非双是 / 双否 from the last callback answers, or "-" before any callback."""
-    from hotline.engine import kpi
+    from hotline.engine import kpi, meanings
 
-    if "satisfaction" not in ticket.fields:
+    definition = service.compiled(ticket.definition, ticket.definition_version).definition
+    resolved, level = meanings.answers_in(definition, ticket.fields)
+    if level is None:
         return "-"
-    settings = service.compiled(ticket.definition, ticket.definition_version).definition.kpi
-    resolved, satisfaction = bool(ticket.fields.get("resolved")), ticket.fields["satisfaction"]
-    return kpi.verdict(resolved, satisfaction, settings).value
+    return kpi.verdict(resolved, level, definition.kpi).value
+
+
+def is_closed(service: Service, ticket: Ticket) -> bool:
+    """Whether the ticket is in its definition's final state."""
+    return (
+        ticket.state
+        == service.compiled(ticket.definition, ticket.definition_version).definition.final
+    )
 
 
 def tickets_table(service: Service, found: list[Ticket], title: str | None = None) -> Table:

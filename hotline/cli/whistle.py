@@ -15,19 +15,29 @@ from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_err
 
 if TYPE_CHECKING:
     from hotline.persistence import whistles
+from hotline.engine import meanings
+from hotline.errors import HotlineError
 
 Department = Annotated[str, typer.Option("--department", "-d", help="The answering unit code.")]
 Actor = Annotated[str, typer.Option(help="Who does it (recorded in the history).")]
 
 
 def register(app: typer.Typer) -> None:
+    app.command(whistle.__name__)(user_errors(whistle))
     for name, command in COMMANDS.items():
         app.command(name)(user_errors(command))
 
 
-def _fire(db_url: str, ticket_id: int, trigger: str, fields: dict[str, Any], actor: str) -> None:
+def _fire(db_url: str, ticket_id: int, action: str, fields: dict[str, Any], actor: str) -> None:
+    """Fire the trigger of the ticket's definition that runs the whistle ``action``."""
     given = {k: v for k, v in fields.items() if v is not None}
-    ticket = open_service(db_url).fire(ticket_id, trigger, given, actor)
+    service = open_service(db_url)
+    ticket = service.get(ticket_id)
+    definition = service.compiled(ticket.definition, ticket.definition_version).definition
+    trigger = meanings.running(definition, action)
+    if trigger is None:
+        raise HotlineError(f"workflow {definition.name!r} has no whistle step {action!r}")
+    ticket = service.fire(ticket_id, trigger, given, actor)
     w = ticket.whistle
     status = "-" if w is None else "open" if w.open else f"closed ({w.close_reason})"
     missing = ", ".join(w.missing) if w and w.open else ""
@@ -50,7 +60,7 @@ def whistle(
 ) -> None:
     """吹哨: summon departments to a ticket, each to report within a deadline."""
     fields = {"to": to, "within": within, "reason": reason, "by": by}
-    _fire(db_url, ticket_id, "whistle", fields, actor)
+    _fire(db_url, ticket_id, "open_whistle", fields, actor)
 
 
 def report(
@@ -63,7 +73,7 @@ def report(
 ) -> None:
     """报到: a summoned department reports (shows up, takes its share)."""
     fields = {"department": department, "person": person, "note": note}
-    _fire(db_url, ticket_id, "whistle_report", fields, actor)
+    _fire(db_url, ticket_id, "record_report", fields, actor)
 
 
 def decline(
@@ -75,7 +85,7 @@ def decline(
 ) -> None:
     """A summoned department declines; the whistling unit then accepts or rejects that."""
     fields = {"department": department, "reason": reason}
-    _fire(db_url, ticket_id, "whistle_decline", fields, actor)
+    _fire(db_url, ticket_id, "record_decline", fields, actor)
 
 
 def accept(
@@ -87,7 +97,7 @@ def accept(
 ) -> None:
     """Accept a department's decline: it is excused."""
     fields = {"department": department, "note": note}
-    _fire(db_url, ticket_id, "whistle_accept_decline", fields, actor)
+    _fire(db_url, ticket_id, "accept_decline", fields, actor)
 
 
 def reject(
@@ -100,7 +110,7 @@ def reject(
 ) -> None:
     """Reject a department's decline: it is summoned again with a fresh deadline."""
     fields = {"department": department, "reason": reason, "within": within}
-    _fire(db_url, ticket_id, "whistle_reject_decline", fields, actor)
+    _fire(db_url, ticket_id, "reject_decline", fields, actor)
 
 
 def conference(
@@ -113,7 +123,7 @@ def conference(
 ) -> None:
     """联席会商: record a joint conference on the ticket's open whistle."""
     fields = {"held_at": held_at, "attendees": attendee, "decisions": decisions}
-    _fire(db_url, ticket_id, "whistle_conference", fields, actor)
+    _fire(db_url, ticket_id, "record_conference", fields, actor)
 
 
 def task(
@@ -126,7 +136,7 @@ def task(
 ) -> None:
     """Give a department a task from the latest conference; its due date is a deadline."""
     fields = {"owner": owner, "title": title, "due": due}
-    _fire(db_url, ticket_id, "whistle_task", fields, actor)
+    _fire(db_url, ticket_id, "assign_task", fields, actor)
 
 
 def task_done(
@@ -137,7 +147,7 @@ def task_done(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Mark a conference task done."""
-    _fire(db_url, ticket_id, "whistle_task_done", {"task": task, "note": note}, actor)
+    _fire(db_url, ticket_id, "finish_task", {"task": task, "note": note}, actor)
 
 
 def close(
@@ -147,7 +157,7 @@ def close(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """The whistling unit closes the whistle before every department has answered."""
-    _fire(db_url, ticket_id, "whistle_close", {"reason": reason}, actor)
+    _fire(db_url, ticket_id, "close_whistle", {"reason": reason}, actor)
 
 
 def listing(
@@ -208,8 +218,7 @@ def _stats_table(found: list[whistles.DepartmentStats]) -> Table:
     return table
 
 
-COMMANDS = {
-    "whistle": whistle,
+COMMANDS = {  # beside ``whistle`` itself
     "whistle-report": report,
     "whistle-decline": decline,
     "whistle-accept": accept,

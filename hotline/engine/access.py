@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from hotline.engine import meanings
+from hotline.engine.definition import Definition, Performer
 from hotline.engine.ticket import Ticket
 
 
@@ -30,24 +32,12 @@ class Role(StrEnum):
 PERSONAL_DATA_ROLES = frozenset({Role.OPERATOR, Role.UNIT})
 
 
-# What a role may fire, beyond seeing the ticket. A unit's part in the ticket decides: the lead
-# or a co-unit handles it (响应, 退单, 延期, 反馈) and may whistle (吹哨); the whistling unit runs
-# its whistle; a summoned department answers for itself (报到). Only a supervisor signs off
-# exclusions (剔除) and unresolved closings; the operator does the rest.
-HANDLING = frozenset({"respond", "return", "extend", "pause", "resume", "reply", "whistle"})
-WHISTLING = frozenset(
-    {
-        "whistle_accept_decline",
-        "whistle_reject_decline",
-        "whistle_conference",
-        "whistle_task",
-        "whistle_task_done",
-        "whistle_close",
-    }
-)
-ANSWERING = frozenset({"whistle_report", "whistle_decline", "whistle_task_done"})
-UNIT_TRIGGERS = HANDLING | WHISTLING | ANSWERING
-SUPERVISOR_TRIGGERS = frozenset({"exclude", "close_unresolved"})
+# What a role may fire, beyond seeing the ticket, is read from the definition: each transition
+# names its performers (``Performer``). A unit's part in the ticket decides: the lead or a
+# co-unit handles it (响应, 退单, 延期, 反馈, 吹哨); the whistling unit runs its whistle; a
+# summoned department answers for itself (报到). Only a supervisor signs off what names the
+# supervisor alone (剔除, closing unresolved); the operator, the centre, does the rest.
+SUPERVISOR_ONLY = frozenset({Performer.SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -78,24 +68,31 @@ def visible(principal: Principal, ticket: Ticket) -> bool:
     return unit is not None and (unit_sees(unit, ticket) or summoned(unit, ticket))
 
 
-def may_fire(principal: Principal, trigger: str, ticket: Ticket) -> bool:
-    """May ``principal`` fire ``trigger`` on ``ticket`` (one it can see), whatever the fields?"""
+def may_fire(principal: Principal, trigger: str, ticket: Ticket, definition: Definition) -> bool:
+    """May ``principal`` fire ``trigger`` on ``ticket`` (one it can see), whatever the fields?
+
+    ``definition`` is the ticket's own version: its transitions name their performers.
+    """
     if principal.role is Role.SUPERVISOR:
         return True
+    performers = meanings.performers(definition, trigger)
     if principal.role is Role.UNIT:
-        return principal.unit is not None and trigger in unit_triggers(principal.unit, ticket)
-    return principal.role is Role.OPERATOR and trigger not in SUPERVISOR_TRIGGERS
+        return principal.unit is not None and bool(performers & parts(principal.unit, ticket))
+    return principal.role is Role.OPERATOR and not (performers and performers <= SUPERVISOR_ONLY)
 
 
-def unit_triggers(unit: str, ticket: Ticket) -> frozenset[str]:
-    """What ``unit`` may fire on ``ticket`` by its part in it: handler, whistler, summoned."""
-    parts = HANDLING if unit_sees(unit, ticket) else frozenset()
-    whistle = ticket.whistle
-    if whistle is not None and whistle.whistler == unit:
-        parts |= WHISTLING
+def parts(unit: str, ticket: Ticket) -> frozenset[Performer]:
+    """The parts ``unit`` plays in ``ticket``: lead, co-unit, whistler, summoned department."""
+    found = set()
+    if ticket.lead_unit == unit:
+        found.add(Performer.LEAD_UNIT)
+    if unit in ticket.co_units:
+        found.add(Performer.CO_UNIT)
+    if ticket.whistle is not None and ticket.whistle.whistler == unit:
+        found.add(Performer.WHISTLING_UNIT)
     if summoned(unit, ticket):
-        parts |= ANSWERING
-    return parts
+        found.add(Performer.SUMMONED_DEPARTMENT)
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -107,25 +104,31 @@ class Overreach:
 
 
 def on_behalf(
-    principal: Principal, ticket: Ticket, trigger: str, fields: Mapping[str, Any]
+    principal: Principal,
+    ticket: Ticket,
+    trigger: str,
+    fields: Mapping[str, Any],
+    definition: Definition,
 ) -> Overreach | None:
     """What makes a unit act for another unit in ``fields``, or None when it acts as itself.
 
     A unit whistles as itself, answers a whistle for its own department only, and marks a task
-    done only as the whistling unit or the task's owner. Other roles act for anyone.
+    done only as the whistling unit or the task's owner. Other roles act for anyone. The
+    whistle's triggers are known by the engine action each runs.
     """
     unit = principal.unit
     if principal.role is not Role.UNIT or unit is None:
         return None
-    if trigger == "whistle" and (fields.get("by") or ticket.lead_unit) != unit:
+    runs = meanings.actions(definition, trigger)
+    if "open_whistle" in runs and (fields.get("by") or ticket.lead_unit) != unit:
         return Overreach(
             "by", f"a unit whistles as itself: by (default: the lead unit) must be {unit!r}"
         )
     department = fields.get("department", unit)
-    if trigger in ("whistle_report", "whistle_decline") and department != unit:
+    if runs & {"record_report", "record_decline"} and department != unit:
         rule = "a summoned department answers only for itself"
         return Overreach("department", f"{rule}: {unit!r} may not answer for {department!r}")
-    if trigger == "whistle_task_done" and not _runs_or_owns(unit, ticket, fields.get("task")):
+    if "finish_task" in runs and not _runs_or_owns(unit, ticket, fields.get("task")):
         return Overreach("task", "a task is marked done by the whistling unit or by its owner")
     return None
 

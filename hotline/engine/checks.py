@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator
 
-from hotline.engine import actions, consistency, guards, references
+from hotline.engine import actions, consistency, guards, meaning_checks, references, whistle
 from hotline.engine.definition import ANY_STATE, Definition, TransitionSpec
 from hotline.errors import Problem
 
@@ -43,6 +43,7 @@ def check_local(definition: Definition, handlers: Collection[str]) -> list[Probl
         *consistency.duplicate_codes(definition),
         *consistency.supervision_cycles(definition),
         *consistency.repeated_deadlines(definition),
+        *meaning_checks.check(definition),
     ]
 
 
@@ -295,7 +296,7 @@ def _whistle_problems(definition: Definition, handlers: Collection[str]) -> Iter
     if definition.whistle.notify not in handlers:
         yield Problem(
             f"unknown handler {definition.whistle.notify!r} in whistle settings",
-            ("whistle", "notify"),
+            (whistle.KEY, "notify"),
         )
     for s, state in enumerate(definition.states):
         for d, rule in enumerate(state.deadlines):

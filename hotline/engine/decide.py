@@ -14,7 +14,7 @@ from typing import Any
 from hotline.engine import deadlines, durations, history, whistle, whistle_steps
 from hotline.engine.actions import ACTIONS
 from hotline.engine.decision import Decision, OutboxMessage
-from hotline.engine.definition import Definition, TransitionSpec
+from hotline.engine.definition import ClockEffect, Definition, TransitionSpec
 from hotline.engine.guards import Context
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
@@ -193,9 +193,9 @@ def _deadlines_after(
         rule = deadlines.rule_for(definition, after, d)
         if d.kind in met:
             d = deadlines.close(d, "met", now)
-        elif rule and spec.clock == "pause":
+        elif rule and spec.clock is ClockEffect.PAUSE:
             d = deadlines.pause(d, calendar, now)
-        elif rule and spec.clock == "resume":
+        elif rule and spec.clock is ClockEffect.RESUME:
             d = deadlines.resume(d, rule, calendar, now)
         elif rule and d.kind in spec.extends:
             d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)
@@ -211,7 +211,7 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
     closed = whistle_steps.close(ticket, whistle.SETTLED_REASON, now)
     ended = tuple(d for d in closed.deadlines if not d.open)
     after = closed.evolve(deadlines=tuple(d for d in closed.deadlines if d.open))
-    payload = {"whistle": ticket.whistle.no, "reason": whistle.SETTLED_REASON}
+    payload = {whistle.KEY: ticket.whistle.no, "reason": whistle.SETTLED_REASON}
     settled = record(
         ticket, after, whistle.CLOSED, "system", payload, now, ticket.state, deadlines=ended
     )
@@ -248,5 +248,5 @@ def _message(ticket: Ticket, trigger: str, from_state: str | None, seq: int) -> 
         "co_units": list(ticket.co_units),
     }
     if ticket.whistle and ticket.whistle.open:  # so a handler can tell the summoned departments
-        message["whistle"] = {"no": ticket.whistle.no, "missing": ticket.whistle.missing}
+        message[whistle.KEY] = {"no": ticket.whistle.no, "missing": ticket.whistle.missing}
     return message

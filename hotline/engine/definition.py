@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from enum import StrEnum
+from enum import StrEnum, auto
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -59,6 +59,41 @@ class Measure(StrEnum):
 
     CALENDAR = "calendar"  # wall-clock hours, nights and holidays included
     WORKING = "working"  # working time on the definition's calendar
+
+
+class ClockEffect(StrEnum):
+    """What a transition does to the ticket's running deadlines."""
+
+    PAUSE = auto()  # stop every running clock (waiting on the citizen)
+    RESUME = auto()  # restart them where they stopped
+
+
+class Performer(StrEnum):
+    """Who performs a transition: what the API's roles are checked against.
+
+    A unit token may fire a transition whose performers include its part in the ticket; the
+    centre's operator fires everything but what only a supervisor signs off; a supervisor fires
+    everything. ``system`` marks what a deadline or the engine fires by itself (an operator may
+    still fire it by hand).
+    """
+
+    OPERATOR = auto()  # the centre's operator (受理, 派单, 回访)
+    LEAD_UNIT = auto()  # the unit the ticket is dispatched to (主办)
+    CO_UNIT = auto()  # a co-handling unit (协办)
+    WHISTLING_UNIT = auto()  # the unit running the ticket's whistle (吹哨)
+    SUMMONED_DEPARTMENT = auto()  # a department the whistle summons (报到)
+    SUPERVISOR = auto()  # a leader signing off (剔除, closing unresolved)
+    SYSTEM = auto()  # fired by a deadline or the engine
+
+
+class Counts(StrEnum):
+    """What a transition counts for in the assessment (三率); see ``KpiSettings``."""
+
+    DISPATCH = auto()  # the ticket enters the assessment (派单)
+    RESPONSE = auto()  # first contact; late if it missed ``kpi.response_deadline`` (响应)
+    EXCLUSION = auto()  # out of the assessment (剔除)
+    REDISPATCH = auto()  # its destination is a re-handling round (再派件)
+    CALLBACK = "callback_answers"  # its fields hold the answers, read through ``kpi.answers``
 
 
 class FieldSpec(_Strict):
@@ -134,11 +169,23 @@ class TransitionSpec(_Strict):
     before: tuple[str, ...] = ()  # engine actions on the ticket
     after: tuple[str, ...] = ()  # handlers run from the outbox after commit
     fields: dict[str, FieldSpec] = {}
-    clock: Literal["pause", "resume"] | None = None  # stop or restart the ticket's deadlines
+    clock: ClockEffect | None = None  # stop or restart the ticket's deadlines
     extends: tuple[str, ...] = ()  # deadline kinds moved by the command's ``by`` field
+    performer: tuple[Performer, ...] = (Performer.OPERATOR,)  # who may fire it
+    counts: tuple[Counts, ...] = ()  # what it counts for in the assessment
     description: str = ""
 
-    @field_validator("source", "conditions", "unless", "before", "after", "extends", mode="before")
+    @field_validator(
+        "source",
+        "conditions",
+        "unless",
+        "before",
+        "after",
+        "extends",
+        "performer",
+        "counts",
+        mode="before",
+    )
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return (value,) if isinstance(value, str) else value
@@ -184,6 +231,22 @@ class KpiWeights(_Strict):
     satisfaction: float = Field(ge=0, le=1)
 
 
+class Answers(_Strict):
+    """Where a callback keeps its answers: the yes/no field for 解决, the field for 满意, and
+    which of its values is which level (satisfied 满意, basic 基本满意, unsatisfied 不满意)."""
+
+    resolved: str
+    satisfaction: str
+    levels: dict[str, Literal["satisfied", "basic", "unsatisfied"]]
+
+
+class RouteSpec(_Strict):
+    """The dispatch field and value that mean "forwarded via a district" (区级转派)."""
+
+    field: str
+    value: str
+
+
 class KpiSettings(_Strict):
     """How the three rates (三率) and the composite score are computed; see DOMAIN.md.
 
@@ -198,24 +261,46 @@ class KpiSettings(_Strict):
     basic_counts_as_satisfied: bool = True  # does 基本满意 make a callback 双是?
     denominator: Literal["callbacks", "assessed"] = "callbacks"
     counted_callback: Literal["last", "first"] = "last"
+    response_deadline: str | None = None  # the deadline kind a timely response meets
+    answers: Answers | None = None  # the fields of the transitions that count as callback
+    via_district: RouteSpec | None = None  # how a dispatch says it went through a district
 
 
 class Definition(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = ""
     calendar: str = "calendar-hours"
-    initial: str = "received"
-    final: str = "closed"
+    initial: str  # the state a ticket is received in (default: the first declared)
+    final: str  # the state a ticket is closed in (default: the one no transition leaves)
     round_limit: int = Field(default=3, ge=1, le=MAX_ROUNDS)
     round_record: tuple[str, ...] = ()  # event fields that make a handling round's record
     urgencies: tuple[str, ...] = ("normal", "urgent")
     channels: tuple[str, ...] = ("phone", "app", "web", "open311", "proactive", "enterprise")
+    public_notes: tuple[str, ...] = ()  # fields shown to the public as status notes, first wins
     kpi: KpiSettings = KpiSettings()
     whistle: WhistleSettings = WhistleSettings()
     categories: tuple[Category, ...] = ()
     units: tuple[Unit, ...] = ()
     states: tuple[StateSpec, ...]
     transitions: tuple[TransitionSpec, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_ends(cls, data: Any) -> Any:
+        """Definitions stored before ``initial`` and ``final`` were required still load: the
+        first state declared, and the only state no transition leaves (``*`` aside)."""
+        if not isinstance(data, dict) or ("initial" in data and "final" in data):
+            return data
+        states = [s.get("name") for s in data.get("states") or () if isinstance(s, dict)]
+        left = set()
+        for t in data.get("transitions") or ():
+            source = t.get("source") if isinstance(t, dict) else None
+            left |= {source} if isinstance(source, str) else set(source or ())
+        ends = [name for name in states if name not in left]
+        defaults = {"initial": states[0] if states else None}
+        if len(ends) == 1:
+            defaults["final"] = ends[0]
+        return {**{k: v for k, v in defaults.items() if v is not None}, **data}
 
     def state(self, name: str) -> StateSpec:
         return self._by_name[name]

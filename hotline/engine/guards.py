@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import kpi
+from hotline.engine import kpi, meanings
 from hotline.engine.calendar import Calendar, round_the_clock
 from hotline.engine.definition import Definition
 from hotline.engine.ticket import Ticket
@@ -33,8 +33,8 @@ OBJECTION = "objection"  # the ticket field holding a pending dispatch objection
 
 def both_yes(ctx: Context) -> bool:
     """双是: the citizen says the problem is solved and is satisfied."""
-    resolved = bool(ctx.fields.get("resolved"))
-    return resolved and kpi.satisfied(ctx.fields.get("satisfaction"), ctx.definition.kpi)
+    resolved, level = meanings.answers_in(ctx.definition, ctx.fields)
+    return resolved and kpi.satisfied(level, ctx.definition.kpi)
 
 
 def round_limit_reached(ctx: Context) -> bool:

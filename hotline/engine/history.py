@@ -40,6 +40,11 @@ def digest(
         "at": occurred_at.isoformat(),
         "prev": prev_hash,
     }
+    return canonical_hash(content)
+
+
+def canonical_hash(content: Mapping[str, Any]) -> str:
+    """The SHA-256 of ``content`` as canonical JSON (sorted keys, no spaces, UTF-8)."""
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -106,3 +106,8 @@ class Whistle(_Value):
         if found is None:
             raise InvalidField("task", f"whistle {self.no} has no task {no}")
         return found
+
+
+# The key a ticket's whistle goes by in event payloads, outbox messages, rows and errors (and the
+# definition's section of whistle settings): the model's own name, lower-cased.
+KEY = Whistle.__name__.lower()

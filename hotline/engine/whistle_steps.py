@@ -27,6 +27,7 @@ from hotline.engine.whistle import (
     Task,
     Whistle,
 )
+from hotline.engine.whistle import KEY as WHISTLE
 from hotline.errors import InvalidField
 
 
@@ -187,7 +188,7 @@ def missed(
         changed, event, unit = _with_participant(whistle, absent), ABSENT, key
         payload = {"department": unit}
     found = definition.unit(unit)
-    payload |= {"whistle": whistle.no, "supervisor": found.supervisor if found else None}
+    payload |= {WHISTLE: whistle.no, "supervisor": found.supervisor if found else None}
     return ticket.evolve(whistle=changed), event, payload
 
 
@@ -200,7 +201,7 @@ _ANSWERED = {
 
 def _open(ticket: Ticket) -> Whistle:
     if ticket.whistle is None or not ticket.whistle.open:
-        raise InvalidField("whistle", f"ticket {ticket.id} has no open whistle")
+        raise InvalidField(WHISTLE, f"ticket {ticket.id} has no open whistle")
     return ticket.whistle
 
 

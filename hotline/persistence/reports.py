@@ -19,6 +19,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from hotline.engine.kpi import SATISFACTION, Counts
+from hotline.engine.meanings import Reading
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import AdjustmentRow
@@ -26,8 +27,8 @@ from hotline.persistence.tables import AdjustmentRow
 adjustments = AdjustmentRow.__table__
 Key = Literal["unit", "category", "time"]
 Bucket = tuple[str, datetime, datetime]  # label, start, end (UTC)
-# The events the assessment reads; the rest of a history (submit, reply, reminders…) is skipped.
-READ = ("dispatch", "exclude", "respond", "overdue", "record_callback")
+# The sweeper's event for a missed deadline: a late response shows as one for the response kind.
+OVERDUE = "overdue"
 
 
 @dataclass(frozen=True)
@@ -39,50 +40,79 @@ class Scope:
     as_of: datetime
     unit: str | None = None
     category: str | None = None
+    definition: str | None = None  # only the tickets of this workflow (its rules apply)
 
 
 def _flag(condition: Any) -> Any:
     return sa.case((condition, 1), else_=0)
 
 
-def _answer_code(payload: Any) -> Any:
-    """The callback's answers as one digit: 3 × resolved + satisfaction's place in SATISFACTION."""
-    level = payload["satisfaction"].as_string()
-    place = sa.case(*[(level == name, i) for i, name in enumerate(SATISFACTION)], else_=2)
-    return sa.case((payload["resolved"].as_boolean(), 3), else_=0) + place
+def _answer_code(payload: Any, read: Reading) -> Any:
+    """The callback's answers as one digit: 3 × resolved + satisfaction's place in SATISFACTION.
+
+    The definition's ``kpi.answers`` names the fields and says which value is which level.
+    """
+    if read.resolved is None or read.satisfaction is None:
+        return sa.literal(2)
+    value = payload[read.satisfaction].as_string()
+    places = {name: i for i, name in enumerate(SATISFACTION)}
+    place = sa.case(*[(value == v, places[level]) for v, level in read.levels], else_=2)
+    return sa.case((payload[read.resolved].as_boolean(), 3), else_=0) + place
 
 
-def _per_ticket(scope: Scope, counted: str) -> sa.Subquery:
+def _late(read: Reading) -> Any:
+    """A response that met its deadline late, or a response deadline the sweeper saw missed."""
+    e = events.c
+    kind = read.response_deadline
+    if kind is None:
+        return sa.false()
+    return sa.or_(
+        sa.and_(e.trigger.in_(read.response), e.payload[("met", kind, "late")].as_boolean()),
+        sa.and_(e.trigger == OVERDUE, e.payload["deadline"].as_string() == kind),
+    )
+
+
+def _via_district(read: Reading) -> Any:
+    e = events.c
+    if read.route is None:
+        return sa.false()
+    field, value = read.route
+    return sa.and_(e.trigger.in_(read.dispatch), e.payload[field].as_string() == value)
+
+
+def _per_ticket(scope: Scope, counted: str, read: Reading) -> sa.Subquery:
     """One row per ticket received in the scope, its history folded into flags.
 
-    ``callback`` is ``seq × 10 + answer code`` of the counted record_callback: its max (or min)
+    ``counted`` is ``seq × 10 + answer code`` of the counted callback: its max (or min)
     is the last (or first) callback *with* its answers, so no second pass over the events is
-    needed to read them.
+    needed to read them. ``read`` says which triggers and states count as what.
     """
     e, t = events.c, tickets.c
-    late = sa.or_(
-        sa.and_(e.trigger == "respond", e.payload[("met", "response", "late")].as_boolean()),
-        sa.and_(e.trigger == "overdue", e.payload["deadline"].as_string() == "response"),
-    )
-    via = sa.and_(e.trigger == "dispatch", e.payload["route"].as_string() == "via_district")
-    callback = sa.case((e.trigger == "record_callback", e.seq * 10 + _answer_code(e.payload)))
+    late = _late(read)
+    via = _via_district(read)
+    answered = e.seq * 10 + _answer_code(e.payload, read)
+    callback = sa.case((e.trigger.in_(read.callback), answered))
     query = (
         sa.select(
             t.id,
             t.lead_unit,
             t.category,
             t.created_at,
-            sa.func.max(_flag(e.trigger == "dispatch")).label("dispatched"),
+            sa.func.max(_flag(e.trigger.in_(read.dispatch))).label("entered"),
             sa.func.max(_flag(via)).label("via_district"),
-            sa.func.max(_flag(e.trigger == "exclude")).label("excluded"),
-            sa.func.sum(_flag(e.trigger == "respond")).label("responses"),
+            sa.func.max(_flag(e.trigger.in_(read.exclusion))).label("excluded"),
+            sa.func.sum(_flag(e.trigger.in_(read.response))).label("responses"),
             sa.func.sum(_flag(late)).label("late"),
-            sa.func.max(_flag(e.to_state == "re-dispatched")).label("redone"),
-            (sa.func.max if counted == "last" else sa.func.min)(callback).label("callback"),
+            sa.func.max(_flag(e.to_state.in_(read.redispatched))).label("redone"),
+            (sa.func.max if counted == "last" else sa.func.min)(callback).label("counted"),
         )
         .outerjoin(  # outer: a consultation answered at once has none of these events
             events,
-            sa.and_(e.ticket_id == t.id, e.occurred_at <= scope.as_of, e.trigger.in_(READ)),
+            sa.and_(
+                e.ticket_id == t.id,
+                e.occurred_at <= scope.as_of,
+                e.trigger.in_((*read.triggers, OVERDUE)),
+            ),
         )
         .where(t.created_at >= scope.start, t.created_at < scope.end, t.created_at <= scope.as_of)
         .group_by(t.id)
@@ -91,6 +121,8 @@ def _per_ticket(scope: Scope, counted: str) -> sa.Subquery:
         query = query.where(t.lead_unit == scope.unit)
     if scope.category is not None:
         query = query.where(t.category == scope.category)
+    if scope.definition is not None:
+        query = query.where(t.definition_name == scope.definition)
     return query.subquery("per_ticket")
 
 
@@ -109,15 +141,20 @@ def tally(
     key: Key,
     buckets: Sequence[Bucket] = (),
     counted: str = "last",
+    *,
+    read: Reading,
 ) -> dict[str | None, Counts]:
-    """Counts per unit, category or time bucket (``buckets`` in order, for ``key="time"``)."""
-    pt = _per_ticket(scope, counted)
-    assessed = sa.and_(pt.c.dispatched == 1, pt.c.excluded == 0)
+    """Counts per unit, category or time bucket (``buckets`` in order, for ``key="time"``).
+
+    ``read`` (``meanings.reading`` of the definition) says which events count as what.
+    """
+    pt = _per_ticket(scope, counted, read)
+    assessed = sa.and_(pt.c.entered == 1, pt.c.excluded == 0)
     in_time = sa.and_(assessed, pt.c.responses > 0, pt.c.late == 0)
-    rated = sa.and_(assessed, pt.c.callback.is_not(None))
-    answer = sa.case((rated, pt.c.callback % 10)).label("answer")
+    rated = sa.and_(assessed, pt.c.counted.is_not(None))
+    answer = sa.case((rated, pt.c.counted % 10)).label("answer_code")
     group = _key(pt, key, buckets).label("key")
-    direct = sa.and_(pt.c.dispatched == 1, pt.c.via_district == 0)
+    direct = sa.and_(pt.c.entered == 1, pt.c.via_district == 0)
     query = sa.select(
         group,
         answer,
@@ -139,8 +176,8 @@ def tally(
 
 def _counts(row: Any) -> Counts:
     answers = ()
-    if row.answer is not None:
-        resolved, place = divmod(int(row.answer), 3)
+    if row.answer_code is not None:
+        resolved, place = divmod(int(row.answer_code), 3)
         answers = ((bool(resolved), SATISFACTION[place], row.received),)
     return Counts(
         received=row.received,
@@ -155,29 +192,39 @@ def _counts(row: Any) -> Counts:
     )
 
 
-def volumes(store: SqlStore, buckets: Sequence[Bucket]) -> dict[tuple[str, str], int]:
+def volumes(
+    store: SqlStore, buckets: Sequence[Bucket], definition: str | None = None
+) -> dict[tuple[str, str], int]:
     """Tickets received per (category, bucket): the growth of a demand type (每月一题)."""
     t = tickets.c
     bucket = sa.case(*[(t.created_at < end, name) for name, _, end in buckets]).label("bucket")
     query = (
         sa.select(t.category, bucket, sa.func.count().label("n"))
         .where(t.created_at >= buckets[0][1], t.created_at < buckets[-1][2])
+        .where(_of(definition))
         .group_by(t.category, bucket)
     )
     with store.reading() as conn:
         return {(r.category, r.bucket): r.n for r in conn.execute(query)}
 
 
-def spread(store: SqlStore, start: datetime, end: datetime) -> dict[str, int]:
+def spread(
+    store: SqlStore, start: datetime, end: datetime, definition: str | None = None
+) -> dict[str, int]:
     """How many distinct lead units each category's tickets went to (a cross-cutting demand)."""
     t = tickets.c
     query = (
         sa.select(t.category, sa.func.count(sa.distinct(t.lead_unit)).label("units"))
-        .where(t.created_at >= start, t.created_at < end)
+        .where(t.created_at >= start, t.created_at < end, _of(definition))
         .group_by(t.category)
     )
     with store.reading() as conn:
         return {r.category: r.units for r in conn.execute(query)}
+
+
+def _of(definition: str | None) -> Any:
+    """Tickets of ``definition`` (every ticket if None)."""
+    return sa.true() if definition is None else tickets.c.definition_name == definition
 
 
 def add_adjustment(

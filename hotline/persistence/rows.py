@@ -82,7 +82,7 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "seq": t.seq,
         "head_hash": t.head_hash,
         "updated_at": t.updated_at,
-        "whistle": t.whistle.model_dump(mode="json") if t.whistle else None,
+        tickets.c.whistle.key: t.whistle.model_dump(mode="json") if t.whistle else None,
     }
 
 

@@ -374,3 +374,22 @@ class ReplicaRow(SQLModel, table=True):
     started_at: datetime = _time()
     last_seen_at: datetime = _time()
     stopped_at: datetime | None = _time(default=None)
+
+
+class ReportSnapshotRow(SQLModel, table=True):
+    """A period's ranking as published (月通报), frozen: its rows, the rules version they were
+    computed under, and a seal (SHA-256 over the canonical JSON of everything else)."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (sa.UniqueConstraint("definition", "period", "by"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    definition: str
+    period: str
+    by: str
+    rules: str  # name@version of the definition whose rules were applied
+    as_of: datetime = _time()  # the history was read up to here
+    published_at: datetime = _time()
+    published_by: str
+    document: dict[str, Any] = _json()
+    seal: str

@@ -84,3 +84,16 @@ def running_ids(
     )
     with store.reading() as conn:
         return list(conn.execute(query).scalars())
+
+
+def in_force(store: SqlStore, name: str, at: datetime) -> int | None:
+    """The version of ``name`` in force at ``at``: the newest published before it.
+
+    A period before the first publication is judged by the first version (the earliest rules
+    there are); None when ``name`` has no version at all.
+    """
+    d = definitions.c
+    before = sa.select(sa.func.max(d.version)).where(d.name == name, d.published_at < at)
+    first = sa.select(sa.func.min(d.version)).where(d.name == name)
+    with store.reading() as conn:
+        return conn.execute(before).scalar() or conn.execute(first).scalar()

@@ -8,7 +8,9 @@ Rules (see ``engine.kpi`` for the formulas): a ticket belongs to the period in w
 received (local time of the definition's calendar); its history is read up to ``as_of`` (by
 default now), so a month's report run later includes the callbacks made after the month; it
 counts for its current lead unit, and as forwarded via a district if any of its dispatches was.
-The settings (weights, denominator…) are those of the definition's newest version. Each
+The rules (weights, denominator, what each trigger counts for…) are those of the definition
+version in force at the end of the period (the newest published before it), or of the version
+the caller names; every report says which version it used (``rules``). Each
 group's ``change`` is the composite against the previous period of the same length (for
 day/week/month groups: against the bucket before). Bonus and penalty points apply to unit
 groups, and to time groups of a report for one unit.
@@ -17,17 +19,17 @@ groups, and to time groups of a report for one unit.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
 from hotline import errors
 from hotline import reports as use_case
-from hotline.engine import kpi, periods
+from hotline.engine import kpi, meanings, periods
 from hotline.engine.definition import Definition
 from hotline.engine.periods import Period
-from hotline.persistence import reports
+from hotline.persistence import reports, versions
 from hotline.persistence.reports import Scope
 from hotline.service import Service
 from hotline.workflows import loader
@@ -81,6 +83,7 @@ class RatesReport:
     by: str
     rows: list[RateRow]
     total: RateRow
+    rules: str = ""  # the definition version whose rules were applied, e.g. beijing-12345@2
 
 
 @dataclass(frozen=True)
@@ -126,11 +129,16 @@ def rates(
     unit: str | None = None,
     as_of: datetime | None = None,
     definition: str = loader.DEFAULT,
+    rules: int | None = None,
 ) -> RatesReport:
-    """The three rates, composite, verdicts, rank and change of every group in ``period``."""
+    """The three rates, composite, verdicts, rank and change of every group in ``period``.
+
+    ``rules``: the definition version whose rules apply (default: the one in force at the
+    period's end).
+    """
     if by not in get_args(By):
         raise errors.HotlineError(f"--by {by!r}: use one of {', '.join(get_args(By))}")
-    context = _Context(service, definition, as_of)
+    context = _Context(service, definition, as_of, period, rules)
     context.check_unit(unit)
     if by in periods.GRAINS:
         return _by_time(context, period, by, unit)  # type: ignore[arg-type]
@@ -152,16 +160,22 @@ def ranking(
     grain: periods.Grain = "day",
     at: datetime | None = None,
     definition: str = loader.DEFAULT,
+    rules: int | None = None,
 ) -> RatesReport:
     """日监控排名 / 周调度 / 月通报: units by composite in the day, week or month of ``at``."""
     if grain not in ("day", "week", "month"):
         raise errors.HotlineError(f"--period {grain!r}: use day, week or month")
     context = _Context(service, definition, at)
     period = periods.containing(context.as_of, grain, context.zone)
-    report = rates(service, period, "unit", as_of=context.as_of, definition=definition)
+    report = rates(service, period, "unit", as_of=context.as_of, definition=definition, rules=rules)
+    return ranked_units(report)
+
+
+def ranked_units(report: RatesReport) -> RatesReport:
+    """The unit rows of ``report`` in rank order (the ``(none)`` group left out)."""
     ranked = [r for r in report.rows if r.group != NONE]
     ranked.sort(key=lambda r: (r.rank is None, r.rank or 0, r.group))
-    return RatesReport(report.period, report.previous, "unit", ranked, report.total)
+    return replace(report, rows=ranked)
 
 
 def hot_topics(
@@ -172,17 +186,16 @@ def hot_topics(
     definition: str = loader.DEFAULT,
 ) -> list[HotTopic]:
     """每月一题: categories by volume, growth over the months before, 非双是 share, units."""
-    context = _Context(service, definition, as_of)
+    context = _Context(service, definition, as_of, month)
     start, end = month.instants(context.zone)
     scope = Scope(start, end, context.as_of)
-    counts = reports.tally(
-        service.store, scope, "category", counted=context.settings.counted_callback
-    )
+    counts = context.tally(scope, "category")
     earlier = Period(periods.shift(month.start, month.grain, -months_before), month.grain)
     history = Period(earlier.start, month.grain, months_before)
-    volumes = reports.volumes(service.store, history.buckets(month.grain, context.zone))
+    buckets = history.buckets(month.grain, context.zone)
+    volumes = reports.volumes(service.store, buckets, context.definition.name)
     labels = [label for label, _, _ in history.buckets(month.grain, context.zone)]
-    spread = reports.spread(service.store, start, end)
+    spread = reports.spread(service.store, start, end, context.definition.name)
     topics = []
     for code, c in counts.items():
         tally = kpi.verdicts(c, context.settings)
@@ -219,7 +232,7 @@ def _by_time(
     before = Period(periods.shift(periods.floor(period.start, grain), grain, -1), grain)
     buckets = before.buckets(grain, zone)[-1:] + period.buckets(grain, zone)
     scope = Scope(buckets[0][1], buckets[-1][2], context.as_of, unit)
-    counts = reports.tally(context.store, scope, "time", buckets, context.settings.counted_callback)
+    counts = context.tally(scope, "time", buckets)
     whole = Period(before.start, "day", (period.end - before.start).days)
     points = context.bucket_points(whole, grain, unit) if unit else {}
     rows = [context.row(b, counts.get(b, kpi.Counts()), points.get(b, 0.0)) for b, _, _ in buckets]
@@ -247,19 +260,46 @@ def _report(
     if by not in periods.GRAINS:
         ranked.sort(key=lambda r: r.group)
     total = context.row("total", functools.reduce(lambda a, b: a + b, counts, kpi.Counts()))
-    return RatesReport(label, previous, by, ranked, total)
+    return RatesReport(label, previous, by, ranked, total, context.rules)
 
 
 class _Context:
-    """The definition, its calendar zone and the cut-off instant one report works with."""
+    """The definition version whose rules apply, its calendar zone and the cut-off instant one
+    report works with.
 
-    def __init__(self, service: Service, definition: str, as_of: datetime | None) -> None:
-        compiled = service.compiled(definition)
+    Without ``period`` (or with ``version``) the rules are those of ``version`` (default the
+    newest); with a period, those in force at its end, so a later publication never silently
+    changes a past period's numbers.
+    """
+
+    def __init__(
+        self,
+        service: Service,
+        definition: str,
+        as_of: datetime | None,
+        period: Period | None = None,
+        version: int | None = None,
+    ) -> None:
+        compiled = service.compiled(definition, version)
+        if period is not None and version is None:
+            end = period.instants(compiled.calendar.timezone)[1]
+            compiled = service.compiled(
+                definition, versions.in_force(service.store, definition, end)
+            )
         self.store = service.store
         self.definition: Definition = compiled.definition
+        self.rules = f"{compiled.definition.name}@{compiled.version}"
         self.settings = compiled.definition.kpi
+        self.reading = meanings.reading(compiled.definition)
         self.zone = compiled.calendar.timezone
         self.as_of = as_of or service.clock.now()
+
+    def tally(
+        self, scope: Scope, key: reports.Key, buckets: Sequence[reports.Bucket] = ()
+    ) -> dict[str | None, kpi.Counts]:
+        counted = self.settings.counted_callback
+        mine = replace(scope, definition=self.definition.name)
+        return reports.tally(self.store, mine, key, buckets, counted, read=self.reading)
 
     def check_unit(self, unit: str | None) -> None:
         check_unit(self.definition, unit)
@@ -268,7 +308,7 @@ class _Context:
         start, end = period.instants(self.zone)
         key = "unit" if by == "district" else by
         scope = Scope(start, end, self.as_of, unit)
-        found = reports.tally(self.store, scope, key, counted=self.settings.counted_callback)
+        found = self.tally(scope, key)
         grouped: dict[str, kpi.Counts] = {}
         for name, counts in found.items():
             group = self.district(name) if by == "district" else name or NONE

@@ -13,9 +13,16 @@ from hotline.reports import whistles as whistle_report
 
 
 def rates(report: assessment.RatesReport) -> dict[str, Any]:
-    """A rates report or a ranking: its groups, then the total."""
-    rows = [r.record() for r in report.rows] + [report.total.record()]
-    return {"period": report.period, "previous": report.previous, "by": report.by, "rows": rows}
+    """A rates report or a ranking: its groups, then the total. ``rules`` (also on every row,
+    so a CSV carries it) is the definition version whose rules computed it."""
+    rows = [{**r.record(), "rules": report.rules} for r in [*report.rows, report.total]]
+    return {
+        "period": report.period,
+        "previous": report.previous,
+        "by": report.by,
+        "rules": report.rules,
+        "rows": rows,
+    }
 
 
 def hot_topics(month: str, topics: list[assessment.HotTopic]) -> dict[str, Any]:

@@ -151,3 +151,28 @@ def test_bad_report_options_are_one_error_line(hotline, args, message):
 
     assert (code, out) == (1, "")
     assert err.startswith("Error:") and message in err
+
+
+def test_rates_name_their_rules_and_a_published_month_is_listed_and_compared(hotline):
+    # Given the simulated January, whose rules are beijing-12345@1 in every format
+    rates = json.loads(hotline("report", "rates", "--period", "2022-01", "--format", "json")[1])
+    assert rates["rules"] == "beijing-12345@1"
+    assert {row["rules"] for row in rates["rows"]} == {"beijing-12345@1"}
+    assert "rules beijing-12345@1" in hotline("report", "rates", "--period", "2022-01")[1]
+    assert hotline("report", "rates", "--period", "2022-01", "--rules", "9")[0] == 1
+
+    # When January is published, listed, compared, and published again
+    code, out, _ = hotline("report", "publish", "--period", "2022-01", "--actor", "centre")
+    listed = json.loads(hotline("report", "published", "--format", "json")[1])
+    compared = json.loads(
+        hotline("report", "published", "--period", "2022-01", "--compare", "--format", "json")[1]
+    )
+    again = hotline("report", "publish", "--period", "2022-01")
+
+    # Then the snapshot is sealed under those rules, intact, and never replaced
+    assert code == 0 and "snapshot 1" in out
+    [snapshot] = listed["rows"]
+    assert (snapshot["period"], snapshot["rules"]) == ("2022-01", "beijing-12345@1")
+    assert compared["intact"] is True and compared["differences"] == []
+    assert compared["seal"] == snapshot["seal"]
+    assert again[0] == 1 and "already published" in again[2]

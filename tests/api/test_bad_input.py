@@ -67,8 +67,9 @@ def test_an_unknown_category_and_a_bad_definition_are_named(client, auth):
 
 
 def test_definitions_are_listed_read_and_validated(client, auth):
-    (listed,) = client.get("/api/v1/definitions", headers=auth["unit"]).json()
-    assert listed["name"] == "beijing-12345" and listed["version"] == 1
+    listed = {d["name"]: d for d in client.get("/api/v1/definitions", headers=auth["unit"]).json()}
+    assert sorted(listed) == ["beijing-12345", "city-311"]  # both shipped workflows
+    assert listed["beijing-12345"]["version"] == 1
     got = client.get("/api/v1/definitions/beijing-12345", headers=auth["auditor"]).json()
     assert got["initial"] == "received" and "source" in got
     from hotline.workflows import loader

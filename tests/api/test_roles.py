@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flavours import SHIPPED
 
 from hotline.api.auth import api_routes, policy_of
 from hotline.engine.access import Role
@@ -83,20 +84,52 @@ def _matches(status: int, expected: str) -> bool:
     return str(status) == expected
 
 
-def test_each_role_fires_only_its_own_triggers(submit, fire, dispatch):
-    # Given a ticket dispatched to the unit
-    ticket = fire(submit(), "dispatch", dispatch).json()
+@pytest.mark.parametrize("flavour", SHIPPED, ids=[f.name for f in SHIPPED])
+def test_each_role_fires_only_its_own_triggers(submit, fire, auth, unit_auth, flavour):
+    # Given a ticket dispatched to the unit, co-handled by a street
+    f = flavour
+    trigger, fields = f.dispatch(f.utility, co_units=[f.street])
+    ticket = fire(submit(f.utility_category, definition=f.name), trigger, fields).json()
+    unit = unit_auth(f.utility)
     exclusion = {"approver": "street leader", "reason": "duplicate of a city case"}
 
     # When the unit tries to re-dispatch and the operator to exclude
-    auditor = fire(ticket, "return", {"reason": "not ours"}, role="auditor")
+    auditor = fire(ticket, f.t("return"), {"reason": "not ours"}, role="auditor")
     assert auditor.status_code == 403  # the auditor reads only
-    by_unit = fire(ticket, "exclude", exclusion, role="unit")
-    by_operator = fire(ticket, "exclude", exclusion, role="operator")
+    by_unit = fire(ticket, f.t("exclude"), exclusion, headers=unit)
+    by_operator = fire(ticket, f.t("exclude"), exclusion, role="operator")
 
     # Then both are refused naming what they may fire; the supervisor signs it off
     assert by_unit.status_code == 403
     handling = ["respond", "return", "extend", "pause", "resume", "reply", "whistle"]
-    assert by_unit.json()["allowed"] == handling
-    assert by_operator.status_code == 403 and "exclude" not in by_operator.json()["allowed"]
-    assert fire(ticket, "exclude", exclusion, role="supervisor").json()["excluded"] is True
+    assert by_unit.json()["allowed"] == [f.t(p) for p in handling]
+    assert by_operator.status_code == 403 and f.t("exclude") not in by_operator.json()["allowed"]
+    assert by_operator.json()["allowed"]  # the centre may still do the rest
+    excluded = fire(ticket, f.t("exclude"), exclusion, role="supervisor")
+    assert excluded.json()["excluded"] is True
+
+
+@pytest.mark.parametrize("flavour", SHIPPED, ids=[f.name for f in SHIPPED])
+def test_whistle_roles_follow_the_part_a_unit_plays(submit, fire, unit_auth, flavour):
+    # Given the lead street whistles two departments
+    f = flavour
+    first, second = f.departments[:2]
+    ticket = fire(submit(f.category, definition=f.name), *f.dispatch(f.street)).json()
+    lead, summoned, other = unit_auth(f.street), unit_auth(first), unit_auth(second)
+    ticket = fire(ticket, *f.whistle([first, second]), headers=lead).json()
+
+    # When a summoned department answers for another, then for itself
+    for_other = fire(ticket, *f.report(second), headers=summoned)
+    for_itself = fire(ticket, *f.report(first), headers=summoned).json()
+
+    # Then only its own answer stands; it may not run the whistle nor handle the ticket
+    assert for_other.status_code == 403
+    assert for_other.json()["type"].endswith("acting-for-another-unit")
+    close = (f.t("whistle_close"), {"reason": "enough"})
+    refused = fire(for_itself, *close, headers=summoned)
+    assert refused.status_code == 403
+    assert set(refused.json()["allowed"]) <= {f.t("whistle_report"), f.t("whistle_decline")} | {
+        f.t("whistle_task_done")
+    }
+    assert fire(for_itself, *f.reply(), headers=other).status_code == 403
+    assert fire(for_itself, *close, headers=lead).status_code == 200

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.engine import periods
+from hotline.engine import meanings, periods
 from hotline.persistence import reports
 from hotline.reports import assessment
 from hotline.service import Intake
@@ -125,7 +125,8 @@ def test_the_first_callback_can_be_the_one_assessed(month):
     start, end = JULY.instants(BEIJING)
     scope = reports.Scope(start, end, AS_OF, unit=JIANWAI)
 
-    first = reports.tally(month.store, scope, "unit", counted="first")[JIANWAI]
+    read = meanings.reading(month.compiled("beijing-12345").definition)
+    first = reports.tally(month.store, scope, "unit", counted="first", read=read)[JIANWAI]
 
     assert first.count(resolved=True) == 3  # D counts with its unsolved first round
     assert first.count(resolved=False, satisfaction="unsatisfied") == 1

@@ -203,6 +203,7 @@ def run_to_final(compiled: CompiledDefinition, limit: int = 200) -> str:
     definition = compiled.definition
     category = definition.categories[0].code if definition.categories else "any"
     ticket = Ticket(1, definition.name, 1, definition.initial, category, created_at=NOW)
+    ticket = ticket.evolve(urgency=definition.urgencies[0]) if definition.urgencies else ticket
     ticket = decide_submit(compiled, ticket, "fuzz", NOW).after
     distance = _distances(definition)
     now = NOW

@@ -53,6 +53,7 @@ def upgrade() -> None:
         postgresql_where=sa.text(_OPEN_PROVISIONAL),
     )
 
+
 def downgrade() -> None:
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
         batch_op.drop_index("ix_deadlines_provisional")
