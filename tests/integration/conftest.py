@@ -12,7 +12,9 @@ from hotline.service import Intake
 DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})
 MINUTE = timedelta(minutes=1)
 H = timedelta(hours=1)
-AUTO_EXTEND = "command: {trigger: extend, fields: {by: 1h, reason: auto, approver: system}}}"
+AUTO_EXTEND = (
+    "command: {trigger: extend, fields: {by: 1h, reason: auto, approver: system, explained: sms}}}"
+)
 
 
 @pytest.fixture

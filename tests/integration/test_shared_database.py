@@ -21,9 +21,6 @@ from hotline.service import Service
 DISPATCH = ("dispatch", {"lead_unit": "water-group", "route": "direct"})
 H = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
-AUTO_EXTEND = (
-    "command: {trigger: extend, fields: {by: 1h, reason: auto, approver: system, explained: sms}}}"
-)
 
 
 def test_messages_a_dead_relay_had_claimed_are_delivered_after_its_lease_with_their_keys(
