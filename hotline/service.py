@@ -47,6 +47,7 @@ class Intake:
     contact_phone: str | None = None
     contact_address: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
+    contact_more: Mapping[str, str] | None = None  # email, device_id… (Open311 intake)
 
 
 class Service(ServiceVerbs):
@@ -134,6 +135,7 @@ class Service(ServiceVerbs):
             contact_name=intake.contact_name,
             contact_phone=intake.contact_phone,
             contact_address=intake.contact_address,
+            contact_more=dict(intake.contact_more) if intake.contact_more else None,
             idempotency_key=idempotency_key,
             idempotency_client=actor,
             idempotency_digest=_digest(intake, definition) if idempotency_key else None,

@@ -15,6 +15,7 @@ from hotline.persistence import (
     backlog,
     gauges,
     history,
+    open311,
     outcomes,
     queries,
     replicas,
@@ -56,6 +57,10 @@ class ServiceVerbs:
     def find_tickets(self, where: queries.TicketFilter, after: int, limit: int) -> list[Ticket]:
         """A page of tickets matching ``where`` with ids above ``after``."""
         return queries.find_tickets(self.store, where, after, limit)
+
+    def find_requests(self, where: open311.RequestFilter, limit: int) -> list[open311.Request]:
+        """Open311 requests matching ``where``, newest first, at most ``limit`` (filters first)."""
+        return open311.find_requests(self.store, where, limit)
 
     def contact(self, ticket_id: int) -> dict[str, str | None]:
         """The complainant's personal data, unmasked: mask it or log the read."""

@@ -15,6 +15,7 @@ from hotline.api import (
     docs,
     middleware,
     open311,
+    open311_format,
     openapi,
     privacy,
     problems,
@@ -67,6 +68,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
         app.include_router(module.router)
     app.include_router(report_routes.router)
     app.add_middleware(middleware.Guard, limit=max_body)
+    app.add_middleware(open311_format.Errors)  # outermost: also reshapes the guard's 413
     return app
 
 

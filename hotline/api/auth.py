@@ -20,7 +20,7 @@ from hotline.api.problems import Problem
 from hotline.engine.access import Principal, Role
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `hotline token create`.")
-FORM = "application/x-www-form-urlencoded"
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class Policy:
@@ -70,10 +70,10 @@ def policy_of(route: APIRoute) -> Policy | None:
 
 
 async def _api_key(request: Request) -> str | None:
-    """Open311's way: ``api_key`` in the query string or the form body."""
+    """Open311's way: ``api_key`` in the query string or the form body (either encoding)."""
     if "api_key" in request.query_params:
         return request.query_params["api_key"]
-    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM):
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORMS):
         value = (await request.form()).get("api_key")
         return value if isinstance(value, str) else None
     return None

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from hotline.engine import access, limits
 from hotline.engine.ticket import Event, Ticket
@@ -56,11 +63,23 @@ class FireIn(Strict):
     fields: dict[str, Any] = Field(default={}, examples=[{"lead_unit": "water-group"}])
 
 
+OPEN311_ONLY = frozenset({"email", "device_id", "account_id"})
+
+
 class Contact(BaseModel):
     name: str | None
     phone: str | None
     address: str | None
+    # Given by Open311 requests only: left out of the body when the intake gave none.
+    email: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
     masked: bool
+
+    @model_serializer(mode="wrap")
+    def _without_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in OPEN311_ONLY}
 
 
 class DeadlineOut(BaseModel):

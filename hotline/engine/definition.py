@@ -196,6 +196,9 @@ class Category(_Strict):
     name: str
     kind: CategoryKind = "ordinary"
     unit: str | None = None  # the unit answerable by default (e.g. the utility company)
+    # What intake may ask about a demand of this category (Open311 service attributes); the
+    # answers are kept in the ticket's fields.
+    fields: dict[str, FieldSpec] = {}
 
 
 class Unit(_Strict):

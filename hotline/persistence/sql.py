@@ -62,7 +62,11 @@ class NewTicket:
     idempotency_key: str | None = None  # as the client sent it
     idempotency_client: str = ""  # whose key it is: keys of different clients never meet
     idempotency_digest: str | None = None  # of the request it came with
+    contact_more: dict[str, str] | None = None
 
+
+# Personal data beyond name, phone and address that an intake may give (Open311 does).
+MORE_CONTACT = ("email", "device_id", "account_id")
 
 Decide = Callable[[Ticket], Decision | None]
 # Runs first in an update's transaction; False means "not any more": write nothing.
@@ -109,6 +113,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
                         contact_address=new.contact_address,
                         idempotency_key=key,
                         idempotency_digest=new.idempotency_digest,
+                        contact_more=new.contact_more,
                         created_at=now,
                         updated_at=now,
                         co_units=[],
@@ -210,14 +215,17 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
                     tickets.c.contact_name,
                     tickets.c.contact_phone,
                     tickets.c.contact_address,
+                    tickets.c.contact_more,
                 ).where(tickets.c.id == ticket_id)
             ).first()
         if row is None:
             raise UnknownTicket(ticket_id)
+        more = row.contact_more or {}
         return {
             "name": row.contact_name,
             "phone": row.contact_phone,
             "address": row.contact_address,
+            **{key: more.get(key) for key in MORE_CONTACT},
         }
 
     def events(self, ticket_id: int) -> list[Event]:

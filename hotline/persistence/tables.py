@@ -78,6 +78,8 @@ class TicketRow(SQLModel, table=True):
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_address: str | None = None
+    # More of the same from Open311 intake: email, first/last name, device and account ids.
+    contact_more: dict[str, Any] | None = _json(default=None)
     # The client's key, scoped to the client (see ``service.scoped_key``), and a digest of the
     # request it first came with: a repeat with another request is refused, not answered.
     idempotency_key: str | None = Field(default=None, unique=True)

@@ -155,7 +155,8 @@ def test_dates_at_the_ends_of_the_calendar_are_answered(client, auth, submit, ed
         ("/open311/v2/requests.json", "end_date"),
     ):
         response = client.get(path, params={param: edge}, headers=auth["supervisor"])
-        assert response.status_code in (200, 422), (path, param, response.text)
+        # Open311 answers a date it cannot search with GeoReport's 400 error list
+        assert response.status_code in (200, 400, 422), (path, param, response.text)
     # A clamp, not a guess: year 1 is before every ticket, year 9999 after
     after = client.get(
         "/api/v1/tickets", params={"created_after": edge}, headers=auth["operator"]

@@ -10,7 +10,14 @@ from flavours import SHIPPED
 from hotline.api.auth import api_routes, policy_of
 from hotline.engine.access import Role
 
-PATH_VALUES = {"trigger": "respond", "name": "beijing-12345", "webhook_id": "999"}
+PATH_VALUES = {
+    "trigger": "respond",
+    "name": "beijing-12345",
+    "webhook_id": "999",
+    "format": "json",  # Open311's routes
+    "service_code": "water-supply",
+    "token": "1",
+}
 QUERY = {
     "/api/v1/tickets/{ticket_id}/contact": {"reason": "role walk"},
     "/api/v1/reports/rates": {"period": "2026-03"},

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from hotline.admin import audit
 from hotline.daemon.sweeper import Sweeper
@@ -382,6 +383,16 @@ def old_url(request, tmp_path):
     return request.getfixturevalue("empty_database")
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Take the database behind ``url`` back to ``revision`` (alembic's own downgrade)."""
+    engine = sa.create_engine(normalise(url))
+    with engine.begin() as connection:
+        cfg = migrations.config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+    engine.dispose()
+
+
 def legacy_seal(service, path):
     """A seal as written before revision 0010: every ticket's head, in the row and the file."""
     now = service.clock.now()
@@ -397,14 +408,16 @@ def legacy_seal(service, path):
 
 
 def test_a_seal_from_before_the_merkle_tree_still_verifies_after_init(old_url, clock, tmp_path):
-    # Given a database at revision 0006 with tickets and a seal of that release
-    engine = sa.create_engine(normalise(old_url))
-    migrations.upgrade(engine, "0009")
-    engine.dispose()
+    # Given tickets in a database taken back to revision 0009, and a seal of that release
     store = SqlStore(old_url)
+    store.migrate()
     service = Service(store, clock)
     service.install_shipped()
     made = [service.submit(Intake("noise", "old ticket")) for _ in range(3)]
+    store.close()
+    downgrade(old_url, "0009")
+    store = SqlStore(old_url)
+    service = Service(store, clock)
     old_file = tmp_path / "old-seal.json"
     old = legacy_seal(service, old_file)
 

@@ -27,6 +27,7 @@ PERSISTENCE_PUBLIC = {
     "hotline.persistence.whistles",
     "hotline.persistence.backlog",
     "hotline.persistence.replicas",
+    "hotline.persistence.open311",  # the Open311 listing's filter and rows
 }
 HIGHER = {
     "hotline.persistence": ("service", "api", "cli", "daemon", "reports", "admin", "simulation"),
