@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -179,4 +180,6 @@ def _stop_for_test(table: str, claimed: list[Any]) -> None:
     wanted = os.environ.get("HOTLINE_TEST_STOP_IN_CLAIM") == table
     if claimed and wanted and table not in _stopped:
         _stopped.add(table)
-        os.kill(os.getpid(), signal.SIGSTOP)
+        # Sent to this thread, not the process: a process-directed SIGSTOP is taken by the
+        # main thread, and until the scheduler runs it this thread goes on and commits.
+        signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)
