@@ -26,19 +26,20 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     invariant,
     multiple,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
 
 from hotline import errors
-from hotline.admin import audit
+from hotline.admin import audit, versions
 from hotline.clock import FrozenClock
 from hotline.daemon.sweeper import Sweeper
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
 from hotline.workflows import loader
 
-EXAMPLES = int(os.environ.get("HOTLINE_MODEL_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("HOTLINE_MODEL_EXAMPLES", "20"))
 CATEGORIES = ["noise", "water-supply", "road-damage"]
 TRIGGERS = sorted(
     {t.trigger for t in loader.parse(loader.shipped_text(loader.DEFAULT)).transitions}
@@ -105,6 +106,7 @@ class HotlineModel(RuleBasedStateMachine):
         self.model: dict[int, tuple[str, int]] = {}  # ticket id -> (state, version)
         self.keys: dict[str, tuple[str, int]] = {}  # idempotency key -> (category, ticket)
         self.run = uuid.uuid4().hex[:8]  # keys of one example never meet another's
+        self.published = False
 
     def teardown(self) -> None:
         self.service.store.close()
@@ -177,6 +179,22 @@ class HotlineModel(RuleBasedStateMachine):
             ticket = self.service.get(ticket_id)
             assert ticket.version >= version
             self.model[ticket_id] = (ticket.state, ticket.version)
+
+    @precondition(lambda self: not self.published)  # compiling versions is slow: once a run
+    @rule()
+    def publish_and_migrate(self) -> None:
+        # A new version of the same workflow (a comment differs), every running ticket moved.
+        name = loader.DEFAULT
+        current = self.service.latest_version(name)
+        text = loader.shipped_text(name) + f"\n# republished by the model test {uuid.uuid4().hex}\n"
+        _, published = self.service.publish(text)
+        versions.migrate(self.service, versions.plan(self.service, name, current, published, {}))
+        for ticket_id, (_, version) in self.model.items():
+            ticket = self.service.get(ticket_id)
+            assert ticket.version in (version, version + 1)  # moved once, or closed already
+            self.model[ticket_id] = (ticket.state, ticket.version)
+        SEEN["migrated"] += 1
+        self.published = True
 
     @rule()
     def crash_and_reopen(self) -> None:
