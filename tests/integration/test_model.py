@@ -1,8 +1,8 @@
 """A model-based test (Hypothesis ``RuleBasedStateMachine``) over the real service and store.
 
 Random sequences of intake (new and repeated idempotency keys), every trigger of the shipped
-definition with valid and invalid fields, moving the clock and sweeping, and closing and
-reopening the store, on SQLite and PostgreSQL. After every step the store must agree with a
+definition with valid and invalid fields, moving the clock and sweeping, publishing a new
+version and migrating to it, and closing and reopening the store, on SQLite and PostgreSQL. After every step the store must agree with a
 plain-Python model of the tickets (state, version), every chain must verify, a rebuild from the
 history must equal the live ticket, and a sweep must leave no due rung unfired and fire nothing
 twice. Failures print the shrunk sequence of steps.
