@@ -2,10 +2,11 @@
 
 Random sequences of intake (new and repeated idempotency keys), every trigger of the shipped
 definition with valid and invalid fields, moving the clock and sweeping, publishing a new
-version and migrating to it, and closing and reopening the store, on SQLite and PostgreSQL. After every step the store must agree with a
-plain-Python model of the tickets (state, version), every chain must verify, a rebuild from the
-history must equal the live ticket, and a sweep must leave no due rung unfired and fire nothing
-twice. Failures print the shrunk sequence of steps.
+version and migrating to it, and closing and reopening the store, on SQLite and PostgreSQL.
+After every step the store must agree with a plain-Python model of the tickets (state,
+version), every chain must verify, a rebuild from the history must equal the live ticket, and
+a sweep must leave no due rung unfired and fire nothing twice. Failures print the shrunk
+sequence of steps.
 
 ``HOTLINE_MODEL_EXAMPLES`` runs more examples (a nightly run); CI runs a bounded number.
 """
@@ -80,10 +81,10 @@ VALID: dict[str, dict[str, Any]] = {
     "redispatch": {"lead_unit": "street-jianwai", "reason": "not fixed"},
     "close_unresolved": {"reason": "cannot be solved", "approver": "centre-lead"},
     "exclude": {"reason": "duplicate", "approver": "centre-lead"},
-    "whistle": {"to": ["water-group", "district-chaoyang"], "reason": "a leaking main"},
+    "whistle": {"to": ["water-group", "chaoyang-roads"], "reason": "a leaking main"},
     "whistle_report": {"department": "water-group", "person": "Wang"},
-    "whistle_decline": {"department": "district-chaoyang", "reason": "not ours"},
-    "whistle_accept_decline": {"department": "district-chaoyang"},
+    "whistle_decline": {"department": "chaoyang-roads", "reason": "not ours"},
+    "whistle_accept_decline": {"department": "chaoyang-roads"},
     "whistle_close": {"reason": "handled together"},
 }
 
