@@ -19,17 +19,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from hotline.engine import kpi, meanings, tally
+from hotline.engine import durations, kpi, meanings, tally
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.periods import Period
 from hotline.engine.ticket import Event
+from hotline.errors import HotlineError
 from hotline.persistence import histories, reports, versions
 from hotline.reports.assessment import NONE, RateRow, check_unit
 from hotline.service import Service
 from hotline.simulation.ticket_replay import Refusal, TicketReplay
+from hotline.workflows import loader
 
 LISTED = 1_000  # refusals listed one by one (all are counted)
+DRAFT = 0  # the version number a draft is compiled with: it has none yet
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "composite")
+COMPARED = ("composite", "rank", *RATES[:3], "received", "assessed", "callbacks")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,41 @@ class WhatIf:
                 "listed": [x.record() for x in self.refusals],
             },
         }
+
+
+def draft(service: Service, source: str, origin: str) -> CompiledDefinition:
+    """A draft's YAML text, validated (DefinitionError naming every problem with its line)
+    and compiled; its name must be that of a stored definition, whose tickets it replays."""
+    compiled = loader.compile_source(source, DRAFT, origin)
+    service.compiled(compiled.definition.name)  # UnknownDefinition if there are no such tickets
+    return compiled
+
+
+def sweep_interval(text: str | None) -> timedelta | None:
+    """``--sweep 1h`` as a timedelta (None: rungs fire when due)."""
+    if text is None:
+        return None
+    try:
+        span = durations.parse(text)
+    except ValueError as error:
+        raise HotlineError(f"sweep: {error}") from None
+    if not span:
+        raise HotlineError("sweep: must be longer than 0m")
+    return timedelta(days=span.days, seconds=span.seconds)
+
+
+def rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document's units (and total) as flat rows: each figure beside its draft value and
+    the change, for a table or CSV."""
+    flat = []
+    for unit in [*document["units"], document["total"]]:
+        row: dict[str, Any] = {"group": unit["group"]}
+        for name in COMPARED:
+            base, new = unit["baseline"] or {}, unit["draft"] or {}
+            row |= {name: base.get(name), f"{name}_draft": new.get(name)}
+            row[f"{name}_change"] = unit["change"][name]
+        flat.append(row)
+    return flat
 
 
 def run(
