@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hotline.engine import durations, kpi, meanings, tally
@@ -165,7 +165,7 @@ def run(
     start, end = request.period.instants(zone)
     in_force = service.compiled(name, against or versions.in_force(service.store, name, end))
     check_unit(in_force.definition, request.unit)
-    as_of = request.as_of or service.clock.now()
+    as_of = (request.as_of or service.clock.now()).astimezone(UTC)
     baseline_label = f"{name}@{in_force.version}" + ("" if against else " (recorded)")
     result = WhatIf(
         request, _Side(in_force, baseline_label, as_of), _Side(draft, draft_label, as_of)
