@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from hotline.api import deps
 from hotline.api.auth import allow
 from hotline.api.jobs import Job, Jobs
-from hotline.api.problems import Problem
+from hotline.api.problems import MEDIA_TYPE, Problem
 from hotline.api.reports import _instant, _parameter, _period
 from hotline.api.schemas import Strict
 from hotline.engine.access import Principal, Role
@@ -58,7 +58,12 @@ def jobs(request: Request) -> Jobs:
     return request.app.state.jobs
 
 
-@router.post("", status_code=202)
+PROBLEM = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# More jobs than ``Jobs.running`` at once: retry later.
+BUSY = {503: {"description": "Too many jobs are running; retry later", "content": PROBLEM}}
+
+
+@router.post("", status_code=202, responses=BUSY)  # type: ignore[arg-type]
 def start(
     body: WhatIfIn, principal: Planner, svc: Svc, request: Request, response: Response
 ) -> dict[str, Any]:
