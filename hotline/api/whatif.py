@@ -74,9 +74,10 @@ def start(
     asked = whatif.Request(
         _period(body.period, "period"), body.unit, body.category, _instant(body.as_of), sweep
     )
-    if body.unit is not None:
-        with _parameter("unit"):
-            assessment.check_unit(compiled.definition, body.unit, "unit")
+    with _parameter("unit"):
+        assessment.check_unit(compiled.definition, body.unit, "unit")
+    with _parameter("category"):
+        whatif.check_category(compiled.definition, body.category)
     if body.against is not None:
         svc.compiled(compiled.definition.name, body.against)  # 404 if there is no such version
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hotline.engine import durations, kpi, meanings, tally
+from hotline.engine.definition import Definition
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.periods import Period
 from hotline.engine.ticket import Event
@@ -165,6 +166,7 @@ def run(
     start, end = request.period.instants(zone)
     in_force = service.compiled(name, against or versions.in_force(service.store, name, end))
     check_unit(in_force.definition, request.unit)
+    check_category(in_force.definition, request.category)
     as_of = (request.as_of or service.clock.now()).astimezone(UTC)
     baseline_label = f"{name}@{in_force.version}" + ("" if against else " (recorded)")
     result = WhatIf(
@@ -205,6 +207,12 @@ def _one(result: WhatIf, replays: list[TicketReplay], ticket: Any, events: list[
     result.refused += len(replayed.refusals)
     room = result.request.listed - len(result.refusals)
     result.refusals += replayed.refusals[: max(room, 0)]
+
+
+def check_category(definition: Definition, category: str | None) -> None:
+    """Refuse a category the definition does not list (any, if it lists none)."""
+    if category is not None and definition.categories and definition.category(category) is None:
+        raise HotlineError(f"category {category!r}: no such category in {definition.name}")
 
 
 def _points(service: Service, request: Request) -> dict[str, float]:

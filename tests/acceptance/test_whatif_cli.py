@@ -77,6 +77,7 @@ def test_a_published_version_replays_to_no_change(hotline):
         (("nowhere.yaml",), "no such file: nowhere.yaml"),
         (("beijing-12345@9",), "no workflow definition beijing-12345@9"),
         (("beijing-12345", "--unit", "nobody"), "no such unit"),
+        (("beijing-12345", "--category", "weather"), "no such category"),
         (("beijing-12345", "--sweep", "soon"), "malformed duration"),
     ],
 )

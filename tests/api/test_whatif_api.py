@@ -72,6 +72,7 @@ def test_only_admins_and_supervisors_may_replay(client, auth, month, role):
         ({"period": "2022-01", "version": 1, "source": DRAFT}, "either a draft"),
         ({"period": "2022-13", "version": 1}, "period"),
         ({"period": "2022-01", "version": 1, "unit": "nobody"}, "unit"),
+        ({"period": "2022-01", "version": 1, "category": "weather"}, "category"),
         ({"period": "2022-01", "version": 1, "sweep": "soon"}, "sweep"),
         ({"period": "2022-01", "source": DRAFT.replace("dest: dispatched", "dest: x", 1)}, "line"),
     ],
