@@ -35,8 +35,14 @@ def workflow_whatif(
         typer.Argument(help="A draft definition file, or a published NAME@VERSION."),
     ],
     period: report.PeriodOption,
-    unit: Annotated[str | None, typer.Option(help="Only this lead unit's tickets.")] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category's tickets.")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option(envvar="HOTLINE_WHATIF_UNIT", help="Only this lead unit's tickets."),
+    ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(envvar="HOTLINE_WHATIF_CATEGORY", help="Only this category's tickets."),
+    ] = None,
     against: Annotated[
         int | None,
         typer.Option(
