@@ -44,6 +44,8 @@ class Calendar:
         self.name, self.timezone, self.hours, self.workday = name, timezone, hours, workday
         self.covered_until = covered_until
         self.day_seconds = sum(end - start for start, end in hours) * 60
+        # A day's working periods, worked out once: deadlines step through them day by day.
+        self._days: dict[date, tuple[Period, ...]] = {}
 
     def provisional(self, instant: datetime, measure: Measure) -> bool:
         """Whether a due time at ``instant`` was counted over days no official schedule covers."""
@@ -88,14 +90,24 @@ class Calendar:
         """Working periods from ``start`` on; the first is clipped to begin at ``start``."""
         day = start.astimezone(self.timezone).date()
         while True:
-            if self.workday(day):
-                midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
-                for open_, close in self.hours:
-                    begin = max(midnight + timedelta(minutes=open_), start)
-                    end = midnight + timedelta(minutes=close)
-                    if begin < end:
-                        yield begin, end
+            periods = self._days.get(day)
+            for begin, end in self._day(day) if periods is None else periods:
+                begin = max(begin, start)
+                if begin < end:
+                    yield begin, end
             day += timedelta(days=1)
+
+    def _day(self, day: date) -> tuple[Period, ...]:
+        """The working periods of ``day`` (none on a day off), kept for the next deadline."""
+        found: tuple[Period, ...] = ()
+        if self.workday(day):
+            midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
+            found = tuple(
+                (midnight + timedelta(minutes=open_), midnight + timedelta(minutes=close))
+                for open_, close in self.hours
+            )
+        self._days[day] = found
+        return found
 
 
 def round_the_clock(name: str = "calendar-hours") -> Calendar:

@@ -48,10 +48,14 @@ class Outcome:
 
 
 class Planner:
-    """Draws one ticket's life from the seeded generator and the definition's catalogues."""
+    """Draws one ticket's life from the seeded generator and the definition's catalogues.
 
-    def __init__(self, definition: Definition, rng: random.Random) -> None:
-        self.definition, self.rng = definition, rng
+    ``clock_steps``: the share of first rounds with an extension (延期) or a pause and resume
+    of the clock (0 by default, so that a seed plays as it always did).
+    """
+
+    def __init__(self, definition: Definition, rng: random.Random, clock_steps: float = 0) -> None:
+        self.definition, self.rng, self.clock_steps = definition, rng, clock_steps
         self.categories = list(definition.categories)
         self.weights = [VOLUME[c.kind] for c in self.categories]
         self.streets = [u.code for u in definition.units if u.kind in ("street", "township")]
@@ -104,7 +108,7 @@ class Planner:
                 )
             )
             if number == 1:  # a whistle is closed before the unit replies
-                plan += self.whistles.steps(kind, unit)
+                plan += self.whistles.steps(kind, unit) + self._clock_steps()
             limit = 20 if kind in ("utility", "emergency") else 70
             plan.append((rng.uniform(1, limit) * H, "reply", {"opinion": "handled"}))
             plan.append((rng.uniform(2, 20) * H, "start_callback", {}))
@@ -114,6 +118,15 @@ class Planner:
                 return plan
         plan.append((2 * H, "close_unresolved", {"reason": "no remedy", "approver": "leader"}))
         return plan
+
+    def _clock_steps(self) -> list[Step]:
+        if not self.clock_steps or self.rng.random() >= self.clock_steps:
+            return []
+        if self.rng.random() < 0.5:
+            why = {"by": "1d", "reason": "parts on order", "explained": "sms", "approver": "lead"}
+            return [(self.rng.uniform(0.5, 4) * H, "extend", why)]
+        pause = (self.rng.uniform(0.5, 4) * H, "pause", {"reason": "citizen away"})
+        return [pause, (self.rng.uniform(2, 30) * H, "resume", {})]
 
     def _answers(self) -> dict[str, Any]:
         draw = self.rng.random()
@@ -135,10 +148,16 @@ def run(
     progress: Callable[[int], None] | None = None,
     sweep: timedelta = H,
     definition: str = loader.DEFAULT,
+    clock_steps: float = 0,
+    relay: Callable[[], object] | None = None,
 ) -> Outcome:
-    """Submit ``tickets`` tickets over ``days`` days from the clock's time and play their plans."""
+    """Submit ``tickets`` tickets over ``days`` days from the clock's time and play their plans.
+
+    ``relay``, if given, runs after each sweep (the daemon's outbox relay applying the
+    commands of the rungs that fired); ``clock_steps``: see ``Planner``.
+    """
     rng = random.Random(seed)
-    planner = Planner(service.compiled(definition).definition, rng)
+    planner = Planner(service.compiled(definition).definition, rng, clock_steps)
     start, end = clock.now(), clock.now() + timedelta(days=days)
     queue: list[tuple[datetime, int, int, Any]] = []  # (when, ticket number, step, payload)
     for number in range(tickets):
@@ -146,7 +165,21 @@ def run(
         at = start + timedelta(days=day, hours=hour, minutes=rng.uniform(0, 60))
         intake = planner.intake()
         heapq.heappush(queue, (at, number, -1, (intake, planner.steps(intake))))
-    return _play(service, clock, queue, end, sweep, progress, definition)
+    daemon = _Daemon(Sweeper(service, owner="simulate"), relay)
+    return _play(service, clock, queue, end, sweep, progress, definition, daemon)
+
+
+@dataclass(frozen=True)
+class _Daemon:
+    """What the daemon does at each sweep: fire the due rungs, then (if given) relay."""
+
+    sweeper: Sweeper
+    relay: Callable[[], object] | None
+
+    def sweep(self) -> None:
+        self.sweeper.sweep()
+        if self.relay is not None:
+            self.relay()
 
 
 def _play(
@@ -157,8 +190,9 @@ def _play(
     every: timedelta,
     progress: Callable[[int], None] | None,
     definition: str,
+    sweeper: _Daemon,
 ) -> Outcome:
-    sweeper, ids, plans = Sweeper(service, owner="simulate"), {}, {}
+    ids, plans = {}, {}
     commands = refused = whistles = 0
     next_sweep = clock.now() + every
     while queue and queue[0][0] < end:
