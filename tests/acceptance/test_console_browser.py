@@ -8,15 +8,10 @@ test's tmp dir), act on a ticket, meet a stale-version refusal, reveal a contact
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+import serving
 
 from hotline.engine.access import Role
 from hotline.persistence.sql import SqlStore
@@ -31,48 +26,19 @@ DISPATCH = {"lead_unit": UNIT, "route": "direct", "co_units": ["street-jianwai"]
 PHONE = "13812345678"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(tmp_path):
-    """`hotline serve` on a free loopback port over a fresh SQLite file; (base url, service)."""
+    """`hotline serve` over a fresh SQLite file; (base url, an in-process service on it)."""
     url = f"sqlite:///{tmp_path / 'console.db'}"
     store = SqlStore(url)
     store.migrate()
     service = Service(store)
     service.install_shipped()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli.main", "serve", "--port", str(port)],
-        env={**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "WARNING"},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_serving(f"{base}/metrics", process)
-        yield base, service
+        with serving.hotline_serve(url) as base:
+            yield base, service
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stderr.close()
         service.close()
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
-        assert process.poll() is None, process.stderr.read()
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)  # a server starting in another process: nothing to wait on but time
-    raise AssertionError(f"{url} never answered")
 
 
 @pytest.fixture
