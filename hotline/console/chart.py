@@ -17,23 +17,27 @@ class Bar:
 
 
 def bars(items: Sequence[Bar], title: str, top: float = 100.0) -> Markup:
-    """Vertical bars scaled to ``top``, labelled below; an empty value draws no bar."""
-    width, height, gap, base = 64, 160, 16, 20
+    """Vertical bars scaled to ``top``, each with its value above and its label below; an
+    empty value draws no bar."""
+    width, height, gap, margin, below = 64, 160, 16, 16, 20
     total = max(len(items), 1) * (width + gap) + gap
     shapes = []
     for i, item in enumerate(items):
-        x = gap + i * (width + gap)
-        value = item.value or 0.0
-        tall = max(0.0, min(value / top, 1.0)) * height if top else 0.0
+        x, middle = gap + i * (width + gap), gap + i * (width + gap) + width / 2
+        tall = max(0.0, min((item.value or 0.0) / top, 1.0)) * height if top else 0.0
+        value = "" if item.value is None else f"{item.value:.1f}"
         shapes.append(
             f"<g><title>{escape(item.tip)}</title>"
-            f'<rect class="bar" x="{x}" y="{height - tall + 4:.1f}" width="{width}"'
+            f'<rect class="bar" x="{x}" y="{margin + height - tall:.1f}" width="{width}"'
             f' height="{tall:.1f}"/>'
-            f'<text x="{x + width / 2}" y="{height + base}" text-anchor="middle">'
+            f'<text x="{middle}" y="{margin + height - tall - 3:.1f}" text-anchor="middle">'
+            f"{value}</text>"
+            f'<text x="{middle}" y="{margin + height + below - 4}" text-anchor="middle">'
             f"{escape(item.label)}</text></g>"
         )
+    size = f'width="{total}" height="{margin + height + below}"'
     return Markup(
-        f'<svg role="img" aria-label="{escape(title)}" width="{total}" height="{height + base + 8}"'
-        f' viewBox="0 0 {total} {height + base + 8}"><title>{escape(title)}</title>'
+        f'<svg role="img" aria-label="{escape(title)}" {size}'
+        f' viewBox="0 0 {total} {margin + height + below}"><title>{escape(title)}</title>'
         f"{''.join(shapes)}</svg>"
     )
