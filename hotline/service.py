@@ -277,6 +277,24 @@ class Service(ServiceVerbs):
         parked = delivery.park(message_id, now, error, owner)
         self._write(payload["ticket_id"], refuse, guard=parked)
 
+    def requeue(self, message_id: int, actor: str) -> Decision:
+        """Put a dead outbox message back to be delivered at once, with a ``message_requeued``
+        event on its ticket in the same transaction. NotFound if no dead message has that id
+        (or it has no ticket to record it on)."""
+        dead = next((m for m in self.store.outbox(status="dead") if m.id == message_id), None)
+        if dead is None or dead.ticket_id is None:
+            raise errors.NotFound(f"no dead outbox message {message_id}")
+        note = {"message_id": dead.id, "handler": dead.handler, "error": dead.last_error}
+        now = self.clock.now()
+        decision = self._write(
+            dead.ticket_id,
+            lambda c, t: escalation.requeued(t, note, actor, now),
+            guard=delivery.revive(message_id, now),
+        )
+        if decision is None:  # requeued by someone else since it was read
+            raise errors.NotFound(f"no dead outbox message {message_id}")
+        return decision
+
     def recompute_provisional(self) -> int:
         """Count every provisional deadline again on the calendars as they are now (a year's
         schedule was added to a calendar file or came with a package upgrade); each ticket that

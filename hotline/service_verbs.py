@@ -20,6 +20,7 @@ from hotline.persistence import (
     queries,
     replicas,
     reports,
+    tallies,
     tokens,
     versions,
     webhooks,
@@ -134,6 +135,10 @@ class ServiceVerbs:
         """Who holds ``token``, or None if it is unknown, revoked or expired."""
         return tokens.verify(self.store, token, self.clock.now())
 
+    def verify_token_digest(self, token_digest: str) -> Principal | None:
+        """``verify_token`` by the token's SHA-256 digest (a console session keeps only that)."""
+        return tokens.verify_digest(self.store, token_digest, self.clock.now())
+
     def record_access(self, principal: Principal, ticket_id: int, reason: str) -> None:
         """Log an unmasked read of a ticket's personal data: who, when and why."""
         tokens.record_access(self.store, principal, ticket_id, reason, self.clock.now())
@@ -193,6 +198,14 @@ class ServiceVerbs:
     def read_gauges(self) -> gauges.Gauges:
         """What ``/metrics`` reads from the database, now."""
         return gauges.read(self.store, self.clock.now())
+
+    def intake_by_channel(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Tickets received in [start, end), by intake channel."""
+        return tallies.intake_by_channel(self.store, start, end)
+
+    def overdue_by_unit(self, now: datetime) -> dict[str, int]:
+        """Tickets past an open deadline's due time at ``now``, by lead unit."""
+        return tallies.overdue_by_unit(self.store, now)
 
     def single_writer(self) -> bool:
         """Whether the database takes one writer at a time (SQLite)."""

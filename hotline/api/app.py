@@ -26,6 +26,7 @@ from hotline.api import (
 )
 from hotline.api import metrics as metrics_route
 from hotline.api import reports as report_routes
+from hotline.console import app as console
 from hotline.daemon import metrics
 from hotline.service import Service
 
@@ -77,6 +78,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     ):
         app.include_router(module.router)
     app.include_router(report_routes.router)
+    app.mount("/console", console.create(service))  # the web console: its own pages
     app.add_middleware(middleware.Guard, limit=max_body)
     app.add_middleware(open311_format.Errors)  # outermost: also reshapes the guard's 413
     return app

@@ -25,6 +25,7 @@ EVENTS = {"remind": "remind", "due": "overdue", "escalate": "escalate"}
 FIRED = frozenset((*EVENTS.values(), ABSENT, TASK_OVERDUE))  # every event a firing records
 FIRE_COMMAND = "fire_command"  # the outbox handler that fires a rung's command after commit
 COMMAND_REFUSED = "command_refused"  # the event of a rung's command the engine refused
+MESSAGE_REQUEUED = "message_requeued"  # an operator put a dead outbox message back
 
 
 def decide_firing(
@@ -127,6 +128,12 @@ def refuse_command(
         recorded = {"trigger": payload["trigger"], "fields": fields, "reason": str(refused)}
         return record(ticket, ticket, COMMAND_REFUSED, ACTOR, recorded, now, ticket.state)
     return None
+
+
+def requeued(ticket: Ticket, message: Mapping[str, Any], actor: str, now: datetime) -> Decision:
+    """The ``message_requeued`` event: who put which dead message (``id``, ``handler``,
+    ``error``) back to be delivered again, changing nothing else on the ticket."""
+    return record(ticket, ticket, MESSAGE_REQUEUED, actor, dict(message), now, ticket.state)
 
 
 def _due(deadline: Deadline, rung: int, now: datetime) -> bool:

@@ -72,7 +72,8 @@ def _step(
         return _firing(ticket, event, compiled(version))
     if event.trigger == escalation.COMMAND_REFUSED:
         return _refused(ticket, event, compiled(version))
-    if provisional.is_note(event.trigger):  # a rebuild counts on today's calendar anyway
+    if provisional.is_note(event.trigger) or event.trigger == escalation.MESSAGE_REQUEUED:
+        # Notes change nothing on the ticket (a rebuild counts on today's calendar anyway).
         return record(ticket, ticket, event.trigger, actor, event.payload, now, event.from_state)
     return decide(compiled(version), ticket, Command(event.trigger, event.payload, actor), now)
 

@@ -39,6 +39,18 @@ def record(definition: Definition, events: Sequence[Event]) -> list[dict[str, An
     return rounds if recorded else []  # nothing handled yet: no round to show
 
 
+def grouped(definition: Definition, events: Sequence[Event]) -> list[list[Event]]:
+    """The events of each handling round in order: a round's last event is the one that starts
+    the next (see ``record``)."""
+    boundaries = _boundaries(definition)
+    rounds: list[list[Event]] = [[]]
+    for event in events:
+        rounds[-1].append(event)
+        if (event.trigger, event.from_state, event.to_state) in boundaries:
+            rounds.append([])
+    return [r for r in rounds if r]
+
+
 def _boundaries(definition: Definition) -> set[tuple[str, str | None, str]]:
     """(trigger, from, to) of every transition that starts a new round."""
     found = set()

@@ -76,3 +76,19 @@ def park(message_id: int, now: datetime, error: str, owner: str | None = None) -
         return parked.rowcount == 1
 
     return guard
+
+
+def revive(message_id: int, now: datetime) -> Guard:
+    """A guard for ``SqlStore.update``: put the dead message back as pending, due at ``now``
+    with its attempts counted afresh (an operator's requeue, recorded on its ticket in the same
+    transaction), or say no when it is not dead (requeued or delivered meanwhile)."""
+
+    def guard(conn: sa.Connection) -> bool:
+        revived = conn.execute(
+            outbox.update()
+            .where(outbox.c.id == message_id, outbox.c.status == "dead")
+            .values(status="pending", attempts=0, next_attempt_at=now)
+        )
+        return revived.rowcount == 1
+
+    return guard

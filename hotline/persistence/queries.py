@@ -25,6 +25,7 @@ class TicketFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     visible_to_unit: str | None = None
+    text: str | None = None  # words the summary contains
 
 
 def involves(unit: str) -> sa.ColumnElement[bool]:
@@ -77,6 +78,9 @@ def find_tickets(store: SqlStore, where: TicketFilter, after: int, limit: int) -
         query = query.where(tickets.c.created_at >= where.created_after)
     if where.created_before is not None:
         query = query.where(tickets.c.created_at < where.created_before)
+    if where.text:
+        escaped = where.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        query = query.where(tickets.c.summary.like(f"%{escaped}%", escape="\\"))
     if where.overdue_at is not None:
         late = sa.select(deadlines.c.id).where(
             deadlines.c.ticket_id == tickets.c.id,

@@ -97,8 +97,13 @@ def listed(store: SqlStore) -> list[sa.Row]:
 
 def verify(store: SqlStore, token: str, now: datetime) -> Principal | None:
     """The principal behind a token that is neither revoked nor expired at ``now``, or None."""
+    return verify_digest(store, digest(token), now)
+
+
+def verify_digest(store: SqlStore, token_digest: str, now: datetime) -> Principal | None:
+    """``verify`` by the token's digest (what a console session keeps instead of the token)."""
     query = sa.select(tokens).where(
-        tokens.c.token_hash == digest(token),
+        tokens.c.token_hash == token_digest,
         tokens.c.revoked_at.is_(None),
         sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
     )

@@ -7,16 +7,12 @@ library that client uses.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 import requests
+import serving
 from georeport import GeoReport
-from test_serve import _free_port, _wait_until_serving
 
 from hotline.engine.access import Role
 from hotline.persistence import tokens
@@ -38,21 +34,8 @@ def served(request, tmp_path) -> Iterator[tuple[str, str]]:
     name = f"open311-{tmp_path.name}"
     token = tokens.create(store, name, Role.OPERATOR, None, service.clock.now())
     store.close()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli.main", "serve", "--port", str(port)],
-        env={**os.environ, "HOTLINE_DB_URL": url, "HOTLINE_LOG_LEVEL": "DEBUG"},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    root = f"http://127.0.0.1:{port}/open311/v2"
-    try:
-        _wait_until_serving(f"{root}/discovery.json", process)
-        yield root, token
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        process.stderr.close()
+    with serving.hotline_serve(url, "/open311/v2/discovery.json") as base:
+        yield f"{base}/open311/v2", token
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

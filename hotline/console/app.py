@@ -1,0 +1,34 @@
+"""The console as an app of its own, mounted under ``/console`` on the API's app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hotline.console import (
+    audit,
+    dashboard,
+    definitions,
+    operations,
+    pages,
+    session,
+    signin,
+    tickets,
+)
+from hotline.service import Service
+
+ROUTERS = (signin, dashboard, tickets, operations, audit, definitions)
+
+
+def create(service: Service, sessions: session.Sessions | None = None) -> FastAPI:
+    """The console over ``service``: its pages, static files and error pages."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.service = service
+    app.state.sessions = sessions or session.Sessions()
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    pages.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
