@@ -24,7 +24,7 @@ def test_soak_finds_every_promise_kept(store):
         [sys.executable, "-m", "hotline.cli.main", *command],
         capture_output=True,
         text=True,
-        timeout=float(SECONDS) + 120,
+        timeout=float(SECONDS) + 600,  # a guard only: a loaded machine is slow
     )
     assert done.returncode == 0, done.stdout + done.stderr
     found = figures(done.stdout.strip())
