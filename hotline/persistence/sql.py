@@ -20,17 +20,22 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownTicket
-from hotline.persistence import MAX_ID, definitions, due, links, outbox, rows, whistles
+from hotline.persistence import MAX_ID, compiled, definitions, due, links, outbox, rows, whistles
 from hotline.persistence.rows import deadlines, events, firings, tickets
 
 OPEN = ("pending", "paused")
 
-# The hot path's statements, built once: values travel as parameters, so SQLAlchemy reuses the
-# compiled SQL instead of building and caching a statement per call.
-LOAD_TICKET = sa.select(tickets).where(tickets.c.id == sa.bindparam("b_id"))
-LOAD_DEADLINES = (
+# The hot path's statements, compiled once per dialect and run on the DB-API cursor (see
+# ``compiled``); the tickets are locked by id order only in batches (``update_each``).
+_BY_ID = tickets.c.id == sa.bindparam("b_id")
+LOAD_TICKET = compiled.Statement(sa.select(tickets).where(_BY_ID))
+LOCK_TICKET = compiled.Statement(sa.select(tickets).where(_BY_ID).with_for_update())
+LOAD_DEADLINES = compiled.Statement(
     sa.select(deadlines)
-    .where(deadlines.c.ticket_id == sa.bindparam("b_id"), deadlines.c.status.in_(OPEN))
+    .where(
+        deadlines.c.ticket_id == sa.bindparam("b_id"),
+        deadlines.c.status.in_([sa.literal(s) for s in OPEN]),  # not expanding: compiled once
+    )
     .order_by(deadlines.c.id)
 )
 LOCK_TICKETS = (
@@ -39,8 +44,17 @@ LOCK_TICKETS = (
     .order_by(tickets.c.id)
     .with_for_update()
 )
-UPDATE_TICKET = tickets.update().where(
-    tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
+UPDATE_TICKET = compiled.Statement(
+    tickets.update().where(_BY_ID, tickets.c.version == sa.bindparam("b_version")),
+    rows.TICKET_COLUMNS,
+)
+INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
+INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
+UPDATE_DEADLINE = compiled.Statement(
+    deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), rows.DEADLINE_COLUMNS
+)
+INSERT_FIRING = compiled.Statement(
+    firings.insert(), ("deadline_id", "rung", "rung_key", "fired_at", "fired_by")
 )
 
 
@@ -261,32 +275,30 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
     def _load(self, conn: sa.Connection, ticket_id: int, for_update: bool = False) -> Ticket:
         if not 0 < ticket_id <= MAX_ID:
             raise UnknownTicket(ticket_id)  # a bigger id overflows PostgreSQL's column
-        query = LOAD_TICKET.with_for_update() if for_update else LOAD_TICKET
-        row = conn.execute(query, {"b_id": ticket_id}).first()
-        if row is None:
+        found = (LOCK_TICKET if for_update else LOAD_TICKET).rows(conn, {"b_id": ticket_id})
+        if not found:
             raise UnknownTicket(ticket_id)
-        found = conn.execute(LOAD_DEADLINES, {"b_id": ticket_id})
-        return rows.ticket(row, tuple(rows.deadline(d) for d in found))
+        open_deadlines = LOAD_DEADLINES.rows(conn, {"b_id": ticket_id})
+        return rows.ticket(found[0], tuple(rows.deadline(d) for d in open_deadlines))
 
     def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
         before, after = decision.before, decision.after
-        updated = conn.execute(
-            UPDATE_TICKET,
-            {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version},
+        updated = UPDATE_TICKET.execute(
+            conn, {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version}
         )
-        if updated.rowcount != 1:
+        if updated != 1:
             actual = conn.execute(
                 sa.select(tickets.c.version).where(tickets.c.id == before.id)
             ).scalar_one()
             raise StaleVersion(before.id, before.version, actual)
-        conn.execute(events.insert(), [rows.event_values(e) for e in decision.events])
+        INSERT_EVENT.execute_many(conn, [rows.event_values(e) for e in decision.events])
         self._write_deadlines(conn, decision)
         whistles.write(conn, decision)
         links.write(conn, decision)
         now = after.updated_at
         if decision.firings:
-            conn.execute(
-                firings.insert(),
+            INSERT_FIRING.execute_many(
+                conn,
                 [
                     {
                         "deadline_id": d,
@@ -313,11 +325,9 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             if d.id is not None
         ]
         if new:
-            conn.execute(deadlines.insert(), new)
+            INSERT_DEADLINE.execute_many(conn, new)
         if changed:
-            conn.execute(
-                deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), changed
-            )
+            UPDATE_DEADLINE.execute_many(conn, changed)
 
 
 def _scoped(new: NewTicket) -> str | None:
