@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from hotline.engine.whistle import Whistle
+
+V = TypeVar("V")
+
+
+def _evolved(value: V, changes: dict[str, Any]) -> V:
+    """``dataclasses.replace`` for the frozen values below, which have no ``__post_init__`` and
+    no ``init=False`` fields: one dict copy instead of ``__init__`` setting every field. A
+    command copies its ticket and deadlines a dozen times; ``replace`` was a sixth of
+    ``decide``'s time."""
+    if unknown := changes.keys() - _FIELDS[type(value)]:
+        raise TypeError(f"{type(value).__name__} has no field {', '.join(sorted(unknown))}")
+    copy = object.__new__(type(value))
+    copy.__dict__.update(value.__dict__, **changes)
+    return copy
 
 
 @dataclass(frozen=True)
@@ -40,7 +54,7 @@ class Deadline:
         return self.status in ("pending", "paused")
 
     def evolve(self, **changes: Any) -> Deadline:
-        return replace(self, **changes)
+        return _evolved(self, changes)
 
 
 @dataclass(frozen=True)
@@ -73,7 +87,7 @@ class Ticket:
     updated_at: datetime | None = None
 
     def evolve(self, **changes: Any) -> Ticket:
-        return replace(self, **changes)
+        return _evolved(self, changes)
 
 
 @dataclass(frozen=True)
@@ -100,3 +114,6 @@ class Event:
     occurred_at: datetime
     prev_hash: str
     hash: str
+
+
+_FIELDS = {kind: frozenset(f.name for f in fields(kind)) for kind in (Deadline, Ticket)}

@@ -66,15 +66,18 @@ class Statement:
         compiled = self._for(conn.dialect)
         params = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
         cursor = conn.connection.cursor()
-        # The engine's cursor events still see the statement (tests inject failures there).
-        conn.dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, many)
+        # The engine's cursor listeners still see the statement (tests inject failures there);
+        # asked only when there are some, since the asking costs more than SQLite's work.
+        if conn.engine.dispatch.before_cursor_execute:
+            conn.dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, many)
         try:
             (cursor.executemany if many else cursor.execute)(compiled.sql, params)
         except compiled.error as error:
             raise sa.exc.DBAPIError.instance(
                 compiled.sql, None, error, compiled.error, dialect=conn.dialect
             ) from error
-        conn.dispatch.after_cursor_execute(conn, cursor, compiled.sql, params, None, many)
+        if conn.engine.dispatch.after_cursor_execute:
+            conn.dispatch.after_cursor_execute(conn, cursor, compiled.sql, params, None, many)
         return compiled, cursor
 
     def _for(self, dialect: sa.Dialect) -> _ForDialect:
