@@ -48,6 +48,31 @@ UPDATE_TICKET = compiled.Statement(
     tickets.update().where(_BY_ID, tickets.c.version == sa.bindparam("b_version")),
     rows.TICKET_COLUMNS,
 )
+# A new ticket: what intake knows, and the columns' defaults (a compiled statement has none).
+NEW_TICKET = {"version": 0, "round": 1, "lead_unit": None, "excluded": False, "seq": 0}
+NEW_TICKET |= {"head_hash": "", "whistle": None, "co_units": []}
+INSERT_TICKET = compiled.Statement(
+    tickets.insert().returning(tickets.c.id),
+    (
+        *NEW_TICKET,
+        "definition_name",
+        "definition_version",
+        "state",
+        "category",
+        "urgency",
+        "channel",
+        "summary",
+        "fields",
+        "contact_name",
+        "contact_phone",
+        "contact_address",
+        "idempotency_key",
+        "idempotency_digest",
+        "contact_more",
+        "created_at",
+        "updated_at",
+    ),
+)
 INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
 INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
 UPDATE_DEADLINE = compiled.Statement(
@@ -112,27 +137,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             return existing
         try:
             with self.writing() as conn:
-                ticket_id = conn.execute(
-                    tickets.insert().values(
-                        definition_name=new.definition,
-                        definition_version=new.definition_version,
-                        state=new.state,
-                        category=new.category,
-                        urgency=new.urgency,
-                        channel=new.channel,
-                        summary=new.summary,
-                        fields=new.fields or {},
-                        contact_name=new.contact_name,
-                        contact_phone=new.contact_phone,
-                        contact_address=new.contact_address,
-                        idempotency_key=key,
-                        idempotency_digest=new.idempotency_digest,
-                        contact_more=new.contact_more,
-                        created_at=now,
-                        updated_at=now,
-                        co_units=[],
-                    )
-                ).inserted_primary_key[0]
+                ticket_id = INSERT_TICKET.rows(conn, _new_row(new, key, now))[0].id
                 decision = decide(self._load(conn, ticket_id))
                 assert decision is not None, "a submit always decides"
                 self._apply(conn, decision)
@@ -328,6 +333,27 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             INSERT_DEADLINE.execute_many(conn, new)
         if changed:
             UPDATE_DEADLINE.execute_many(conn, changed)
+
+
+def _new_row(new: NewTicket, key: str | None, now: datetime) -> dict[str, Any]:
+    return NEW_TICKET | {
+        "definition_name": new.definition,
+        "definition_version": new.definition_version,
+        "state": new.state,
+        "category": new.category,
+        "urgency": new.urgency,
+        "channel": new.channel,
+        "summary": new.summary,
+        "fields": new.fields or {},
+        "contact_name": new.contact_name,
+        "contact_phone": new.contact_phone,
+        "contact_address": new.contact_address,
+        "idempotency_key": key,
+        "idempotency_digest": new.idempotency_digest,
+        "contact_more": new.contact_more,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _scoped(new: NewTicket) -> str | None:
