@@ -23,23 +23,30 @@ Processor = Callable[[Any], Any] | None
 
 @dataclass(frozen=True)
 class _ForDialect:
-    """A statement as one dialect runs it."""
+    """A statement as one dialect runs it; processors are kept only for the columns that have
+    one, by position (most columns need none, and asking each costs more than SQLite's read)."""
 
     sql: str
-    binds: tuple[tuple[str, Processor], ...]  # in the order a positional paramstyle wants
-    constants: dict[str, Any]  # values the statement carries (``sa.literal``), not the caller
+    names: tuple[str, ...]  # the parameters, in the order a positional paramstyle wants
+    binds: tuple[tuple[int, Processor], ...]
     positional: bool
+    constants: dict[str, Any]  # values the statement carries (``sa.literal``), not the caller
     row: Any  # a namedtuple class of the columns the statement returns
-    results: tuple[Processor, ...]
+    results: tuple[tuple[int, Processor], ...]
     error: type[Exception]  # the driver's base error, wrapped as SQLAlchemy wraps it
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         values = {**self.constants, **values} if self.constants else values
-        bound = [(name, f(values[name]) if f else values[name]) for name, f in self.binds]
-        return tuple(v for _, v in bound) if self.positional else dict(bound)
+        bound = [values[name] for name in self.names]
+        for i, process in self.binds:
+            bound[i] = process(bound[i])
+        return tuple(bound) if self.positional else dict(zip(self.names, bound, strict=True))
 
     def convert(self, raw: Sequence[Any]) -> Any:
-        return self.row._make(f(v) if f else v for f, v in zip(self.results, raw, strict=True))
+        row = list(raw)
+        for i, process in self.results:
+            row[i] = process(row[i])
+        return self.row._make(row)
 
 
 class Statement:
@@ -92,19 +99,18 @@ class Statement:
         if defaulted := [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]:
             # SQLAlchemy's execution context would fill these in; here the caller must.
             raise ValueError(f"name every column the statement writes; missing {defaulted}")
-        names = compiled.positiontup or list(compiled.binds)
-        binds = tuple((n, _bind(compiled.binds[n].type, dialect)) for n in names)
+        names = tuple(compiled.positiontup or compiled.binds)
+        binds = [_bind(compiled.binds[n].type, dialect) for n in names]
         selected = self.statement.exported_columns  # a query's columns, or what it RETURNs
-        results = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected
-        )
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected]
         return _ForDialect(
             sql=compiled.string,
-            binds=binds,
+            names=names,
+            binds=tuple((i, f) for i, f in enumerate(binds) if f is not None),
             constants={n: b.value for n, b in compiled.binds.items() if not b.required},
             positional=compiled.positiontup is not None,
             row=namedtuple("Row", [c.key for c in selected]),  # noqa: PYI024
-            results=results,
+            results=tuple((i, f) for i, f in enumerate(results) if f is not None),
             error=dialect.loaded_dbapi.Error,
         )
 
