@@ -20,6 +20,7 @@ from hotline.engine.definition import Measure
 from hotline.engine.durations import Span
 
 DAY = 86400
+ONE_DAY = timedelta(days=1)
 Hours = tuple[tuple[int, int], ...]  # working periods of a day, in minutes after midnight
 Period = tuple[datetime, datetime]
 
@@ -64,12 +65,19 @@ class Calendar:
         """The instant ``seconds`` clock seconds after ``start``."""
         if measure is Measure.CALENDAR:
             return start + timedelta(seconds=seconds)
-        remaining = timedelta(seconds=seconds)
-        for begin, end in self._periods(start):
-            if remaining <= end - begin:
-                return (begin + remaining).astimezone(UTC)
-            remaining -= end - begin
-        raise AssertionError("unreachable: working periods never end")  # pragma: no cover
+        remaining, full = timedelta(seconds=seconds), timedelta(seconds=self.day_seconds)
+        day = start.astimezone(self.timezone).date()
+        while True:
+            for begin, end in self._day(day, start):
+                if remaining <= end - begin:
+                    return (begin + remaining).astimezone(UTC)
+                remaining -= end - begin
+            day += ONE_DAY
+            # Whole days in one step: only the day the window ends in needs its periods (a
+            # 7-day window walked 14 of them, a sixth of a command's decision).
+            while not (working := self.workday(day)) or remaining > full:
+                remaining -= full if working else timedelta()
+                day += ONE_DAY
 
     def elapsed(self, start: datetime, end: datetime, measure: Measure) -> int:
         """Clock seconds from ``start`` to ``end`` (0 if end is not after start)."""
@@ -88,14 +96,18 @@ class Calendar:
         """Working periods from ``start`` on; the first is clipped to begin at ``start``."""
         day = start.astimezone(self.timezone).date()
         while True:
-            if self.workday(day):
-                midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
-                for open_, close in self.hours:
-                    begin = max(midnight + timedelta(minutes=open_), start)
-                    end = midnight + timedelta(minutes=close)
-                    if begin < end:
-                        yield begin, end
-            day += timedelta(days=1)
+            yield from self._day(day, start)
+            day += ONE_DAY
+
+    def _day(self, day: date, start: datetime) -> Iterator[Period]:
+        """The working periods of ``day`` (none on a day off), clipped to begin at ``start``."""
+        if self.workday(day):
+            midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
+            for open_, close in self.hours:
+                begin = max(midnight + timedelta(minutes=open_), start)
+                end = midnight + timedelta(minutes=close)
+                if begin < end:
+                    yield begin, end
 
 
 def round_the_clock(name: str = "calendar-hours") -> Calendar:
