@@ -69,6 +69,28 @@ def ticket(row: Any, open_deadlines: tuple[Deadline, ...] = ()) -> Ticket:
     )
 
 
+# What ``ticket`` reads from a row.
+TICKET_SNAPSHOT = (
+    "id",
+    "definition_name",
+    "definition_version",
+    "state",
+    "category",
+    "urgency",
+    "channel",
+    "summary",
+    "version",
+    "round",
+    "lead_unit",
+    "co_units",
+    "excluded",
+    "fields",
+    "seq",
+    "head_hash",
+    "created_at",
+    "updated_at",
+    "whistle",
+)
 TICKET_COLUMNS = (
     "definition_version",
     "state",

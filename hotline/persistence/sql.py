@@ -27,11 +27,13 @@ OPEN = ("pending", "paused")
 
 # The hot path's statements, compiled once per dialect and run on the DB-API cursor (see
 # ``compiled``); the tickets are locked by id order only in batches (``update_each``).
+# Only the columns the engine's snapshot reads: never the contact details (decoded for nothing).
 _BY_ID = tickets.c.id == sa.bindparam("b_id")
-LOAD_TICKET = compiled.Statement(sa.select(tickets).where(_BY_ID))
-LOCK_TICKET = compiled.Statement(sa.select(tickets).where(_BY_ID).with_for_update())
+_SNAPSHOT = sa.select(*(tickets.c[name] for name in rows.TICKET_SNAPSHOT)).where(_BY_ID)
+LOAD_TICKET = compiled.Statement(_SNAPSHOT)
+LOCK_TICKET = compiled.Statement(_SNAPSHOT.with_for_update())
 LOAD_DEADLINES = compiled.Statement(
-    sa.select(deadlines)
+    sa.select(deadlines.c.id, *(deadlines.c[name] for name in rows.DEADLINE_FIELDS))
     .where(
         deadlines.c.ticket_id == sa.bindparam("b_id"),
         deadlines.c.status.in_([sa.literal(s) for s in OPEN]),  # not expanding: compiled once
