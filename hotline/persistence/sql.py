@@ -54,26 +54,7 @@ UPDATE_TICKET = compiled.Statement(
 NEW_TICKET = {"version": 0, "round": 1, "lead_unit": None, "excluded": False, "seq": 0}
 NEW_TICKET |= {"head_hash": "", "whistle": None, "co_units": []}
 INSERT_TICKET = compiled.Statement(
-    tickets.insert().returning(tickets.c.id),
-    (
-        *NEW_TICKET,
-        "definition_name",
-        "definition_version",
-        "state",
-        "category",
-        "urgency",
-        "channel",
-        "summary",
-        "fields",
-        "contact_name",
-        "contact_phone",
-        "contact_address",
-        "idempotency_key",
-        "idempotency_digest",
-        "contact_more",
-        "created_at",
-        "updated_at",
-    ),
+    tickets.insert().returning(tickets.c.id), [c.key for c in tickets.c if c.key != "id"]
 )
 INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
 INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
