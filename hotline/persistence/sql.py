@@ -26,8 +26,8 @@ from hotline.persistence.rows import deadlines, events, firings, tickets
 OPEN = ("pending", "paused")
 
 # The hot path's statements, compiled once per dialect and run on the DB-API cursor (see
-# ``compiled``); the tickets are locked by id order only in batches (``update_each``).
-# Only the columns the engine's snapshot reads: never the contact details (decoded for nothing).
+# ``compiled``). A ticket is read with the columns of the engine's snapshot only: never the
+# contact details, decoded for nothing. Batches lock their tickets in id order (``update_each``).
 _BY_ID = tickets.c.id == sa.bindparam("b_id")
 _SNAPSHOT = sa.select(*(tickets.c[name] for name in rows.TICKET_SNAPSHOT)).where(_BY_ID)
 LOAD_TICKET = compiled.Statement(_SNAPSHOT)
