@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from hotline.clock import FrozenClock
 from hotline.persistence import db, tables  # noqa: F401  (registers the models)
+from hotline.persistence.memory import MemoryStore
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
 
@@ -64,15 +65,29 @@ def empty_database(pg_url: str) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore]:
     """The same store contract on a real SQLite file and on the real PostgreSQL server."""
-    if request.param == "sqlite":
-        store = SqlStore(f"sqlite:///{tmp_path / 'hotline.db'}")
-        store.migrate()
-    else:
-        store = SqlStore(request.getfixturevalue("pg_url"))
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    store = _sql_store(request.param, request, tmp_path)
     yield store
     store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore | MemoryStore]:
+    """The store contract on all three stores: in memory, a SQLite file, PostgreSQL."""
+    store = MemoryStore() if request.param == "memory" else None
+    store = store or _sql_store(request.param, request, tmp_path)
+    yield store
+    store.close()
+
+
+def _sql_store(kind: str, request: pytest.FixtureRequest, tmp_path) -> SqlStore:
+    if kind == "sqlite":
+        store = SqlStore(f"sqlite:///{tmp_path / 'hotline.db'}")
+        store.migrate()
+        return store
+    store = SqlStore(request.getfixturevalue("pg_url"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    return store
 
 
 @pytest.fixture

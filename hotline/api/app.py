@@ -21,6 +21,7 @@ from hotline.api import (
     problems,
     tickets,
     webhooks,
+    whatif,
     whistles,
 )
 from hotline.api import metrics as metrics_route
@@ -64,7 +65,16 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     problems.install(app)
     docs.install(app)
     openapi.install(app)
-    for module in (tickets, whistles, privacy, definitions, webhooks, open311, metrics_route):
+    for module in (
+        tickets,
+        whistles,
+        privacy,
+        definitions,
+        whatif,
+        webhooks,
+        open311,
+        metrics_route,
+    ):
         app.include_router(module.router)
     app.include_router(report_routes.router)
     app.add_middleware(middleware.Guard, limit=max_body)

@@ -10,9 +10,15 @@ from rich.table import Table
 
 from hotline import errors, workflows
 from hotline.cli.common import DEFAULT_DB, DbOption, open_service, out, user_errors
-from hotline.cli.report import AsOfOption, Format, FormatOption, RulesOption, WorkflowOption
-from hotline.cli.report import _emit as emit
-from hotline.cli.report import _instant as instant
+from hotline.cli.report import (
+    AsOfOption,
+    Format,
+    FormatOption,
+    RulesOption,
+    WorkflowOption,
+    emit,
+    instant,
+)
 from hotline.engine import periods
 
 if TYPE_CHECKING:

@@ -89,10 +89,10 @@ def report_rates(
     under the rules in force at the period's end (or the version ``--rules`` names)."""
     from hotline.reports import assessment
 
-    _check_chart(chart)
+    check_chart(chart)
     service = open_service(db_url)
     chosen = periods.parse(period)
-    found = assessment.rates(service, chosen, by, unit, _instant(as_of), workflow, rules)  # type: ignore[arg-type]
+    found = assessment.rates(service, chosen, by, unit, instant(as_of), workflow, rules)  # type: ignore[arg-type]
     title = f"rates {found.period} by {found.by} (previous: {found.previous}; rules {found.rules})"
     _emit_rates(found, fmt, title)
     if chart:
@@ -115,9 +115,9 @@ def report_ranking(
     """日监控排名 / 周调度 / 月通报: units ranked by composite score."""
     from hotline.reports import assessment, charts
 
-    _check_chart(chart)
+    check_chart(chart)
     service = open_service(db_url)
-    found = assessment.ranking(service, period, _instant(as_of), workflow, rules)  # type: ignore[arg-type]
+    found = assessment.ranking(service, period, instant(as_of), workflow, rules)  # type: ignore[arg-type]
     _emit_rates(found, fmt, f"ranking of units, {found.period} (rules {found.rules})")
     if chart:
         labels = [r.group for r in found.rows]
@@ -142,7 +142,7 @@ def report_hot_topics(
     from hotline.reports import assessment, charts
     from hotline.reports import documents as report_documents
 
-    _check_chart(chart)
+    check_chart(chart)
     chosen = periods.parse(month)
     if chosen.grain != "month" or chosen.count != 1:
         raise errors.HotlineError(f"--month {month!r}: name one month, e.g. 2022-07")
@@ -151,9 +151,9 @@ def report_hot_topics(
             f"--months-before {months_before}: must be from 1 to {MAX_BEFORE} months"
         )
     service = open_service(db_url)
-    topics = assessment.hot_topics(service, chosen, months_before, _instant(as_of), workflow)
+    topics = assessment.hot_topics(service, chosen, months_before, instant(as_of), workflow)
     document = report_documents.hot_topics(chosen.label, topics)
-    _emit(document, fmt, f"每月一题 candidates, {chosen.label}")
+    emit(document, fmt, f"每月一题 candidates, {chosen.label}")
     if chart:
         labels = [t.category for t in topics]
         charts.bars(
@@ -181,10 +181,10 @@ def report_whistles(
     from hotline.reports import documents as report_documents
     from hotline.reports import whistles as whistle_report
 
-    _check_chart(chart)
+    check_chart(chart)
     found = whistle_report.report(open_service(db_url), periods.parse(period), unit)
     title = f"whistle answers by department, {found.period} (previous: {found.previous})"
-    _emit(report_documents.whistles(found), fmt, title)
+    emit(report_documents.whistles(found), fmt, title)
     if chart:
         labels = [r.stats.department for r in found.rows]
         values = [r.rate for r in found.rows]
@@ -222,7 +222,7 @@ def report_outcomes(
         | {"count": o.count}
         for o in found
     ]
-    _emit({"period": period, "field": field, "rows": rows}, fmt, f"outcomes, {period}")
+    emit({"period": period, "field": field, "rows": rows}, fmt, f"outcomes, {period}")
 
 
 @report_app.command("adjust")
@@ -251,7 +251,7 @@ def report_adjust(
     out.print(f"adjustment {number}: {points:+g} points for {unit} on {on}")
 
 
-def _check_chart(path: Path | None) -> None:
+def check_chart(path: Path | None) -> None:
     """Refuse a chart that could not be written before any work is done."""
     if path is None:
         return
@@ -261,7 +261,7 @@ def _check_chart(path: Path | None) -> None:
         raise errors.HotlineError(f"--chart {path}: no such directory {path.parent}")
 
 
-def _instant(text: str | None) -> datetime | None:
+def instant(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
@@ -274,10 +274,10 @@ def _instant(text: str | None) -> datetime | None:
 def _emit_rates(found: assessment.RatesReport, fmt: Format, title: str) -> None:
     from hotline.reports import documents as report_documents
 
-    _emit(report_documents.rates(found), fmt, title)
+    emit(report_documents.rates(found), fmt, title)
 
 
-def _emit(document: dict[str, Any], fmt: Format, title: str) -> None:
+def emit(document: dict[str, Any], fmt: Format, title: str) -> None:
     """Write a report document to stdout: its rows as a rich table or CSV with a header, or
     the whole document as JSON."""
     if fmt is Format.json:

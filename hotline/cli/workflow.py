@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hotline import errors, workflows
-from hotline.cli import workflow_graph, workflow_migrate
+from hotline.cli import workflow_graph, workflow_migrate, workflow_whatif
 from hotline.cli.common import (
     DEFAULT_DB,
     DbOption,
@@ -37,6 +37,7 @@ workflow_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     workflow_graph.register(workflow_app)
     workflow_migrate.register(workflow_app)
+    workflow_whatif.register(workflow_app)
     app.add_typer(workflow_app, name="workflow")
 
 

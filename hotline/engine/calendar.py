@@ -20,7 +20,6 @@ from hotline.engine.definition import Measure
 from hotline.engine.durations import Span
 
 DAY = 86400
-ONE_DAY = timedelta(days=1)
 Hours = tuple[tuple[int, int], ...]  # working periods of a day, in minutes after midnight
 Period = tuple[datetime, datetime]
 
@@ -45,6 +44,8 @@ class Calendar:
         self.name, self.timezone, self.hours, self.workday = name, timezone, hours, workday
         self.covered_until = covered_until
         self.day_seconds = sum(end - start for start, end in hours) * 60
+        # A day's working periods, worked out once: deadlines step through them day by day.
+        self._days: dict[date, tuple[Period, ...]] = {}
 
     def provisional(self, instant: datetime, measure: Measure) -> bool:
         """Whether a due time at ``instant`` was counted over days no official schedule covers."""
@@ -65,19 +66,12 @@ class Calendar:
         """The instant ``seconds`` clock seconds after ``start``."""
         if measure is Measure.CALENDAR:
             return start + timedelta(seconds=seconds)
-        remaining, full = timedelta(seconds=seconds), timedelta(seconds=self.day_seconds)
-        day = start.astimezone(self.timezone).date()
-        while True:
-            for begin, end in self._day(day, start):
-                if remaining <= end - begin:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= end - begin
-            day += ONE_DAY
-            # Whole days in one step: only the day the window ends in needs its periods (a
-            # 7-day window walked 14 of them, a sixth of a command's decision).
-            while not (working := self.workday(day)) or remaining > full:
-                remaining -= full if working else timedelta()
-                day += ONE_DAY
+        remaining = timedelta(seconds=seconds)
+        for begin, end in self._periods(start):
+            if remaining <= end - begin:
+                return (begin + remaining).astimezone(UTC)
+            remaining -= end - begin
+        raise AssertionError("unreachable: working periods never end")  # pragma: no cover
 
     def elapsed(self, start: datetime, end: datetime, measure: Measure) -> int:
         """Clock seconds from ``start`` to ``end`` (0 if end is not after start)."""
@@ -96,18 +90,24 @@ class Calendar:
         """Working periods from ``start`` on; the first is clipped to begin at ``start``."""
         day = start.astimezone(self.timezone).date()
         while True:
-            yield from self._day(day, start)
-            day += ONE_DAY
-
-    def _day(self, day: date, start: datetime) -> Iterator[Period]:
-        """The working periods of ``day`` (none on a day off), clipped to begin at ``start``."""
-        if self.workday(day):
-            midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
-            for open_, close in self.hours:
-                begin = max(midnight + timedelta(minutes=open_), start)
-                end = midnight + timedelta(minutes=close)
+            periods = self._days.get(day)
+            for begin, end in self._day(day) if periods is None else periods:
+                begin = max(begin, start)
                 if begin < end:
                     yield begin, end
+            day += timedelta(days=1)
+
+    def _day(self, day: date) -> tuple[Period, ...]:
+        """The working periods of ``day`` (none on a day off), kept for the next deadline."""
+        found: tuple[Period, ...] = ()
+        if self.workday(day):
+            midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
+            found = tuple(
+                (midnight + timedelta(minutes=open_), midnight + timedelta(minutes=close))
+                for open_, close in self.hours
+            )
+        self._days[day] = found
+        return found
 
 
 def round_the_clock(name: str = "calendar-hours") -> Calendar:

@@ -64,7 +64,7 @@ def _step(
     if ticket is None:
         if event.trigger != SUBMIT:
             raise ReplayMismatch(event.ticket_id, event.seq, "the first event is not a submit")
-        return decide_submit(compiled(version), _intake(event, name, version), actor, now)
+        return decide_submit(compiled(version), intake(event, name, version), actor, now)
     if event.trigger == migration.TRIGGER:
         source, target = compiled(version), compiled(int(event.payload["to_version"]))
         return migration.decide_migration(source, target, ticket, event.to_state, actor, now)
@@ -77,7 +77,8 @@ def _step(
     return decide(compiled(version), ticket, Command(event.trigger, event.payload, actor), now)
 
 
-def _intake(event: Event, name: str, version: int) -> Ticket:
+def intake(event: Event, name: str, version: int) -> Ticket:
+    """The new ticket a ``submit`` event took in, before its first decision."""
     payload = event.payload
     return Ticket(
         id=event.ticket_id,

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from hotline.engine.whistle import Whistle
-
-V = TypeVar("V")
-
-
-def _evolved(value: V, changes: dict[str, Any]) -> V:
-    """``dataclasses.replace`` for the frozen values below, which have no ``__post_init__`` and
-    no ``init=False`` fields: one dict copy instead of ``__init__`` setting every field. A
-    command copies its ticket and deadlines a dozen times; ``replace`` was a sixth of
-    ``decide``'s time."""
-    if unknown := changes.keys() - _FIELDS[type(value)]:
-        raise TypeError(f"{type(value).__name__} has no field {', '.join(sorted(unknown))}")
-    copy = object.__new__(type(value))
-    copy.__dict__.update(value.__dict__, **changes)
-    return copy
 
 
 @dataclass(frozen=True)
@@ -90,6 +77,26 @@ class Ticket:
         return _evolved(self, changes)
 
 
+T = TypeVar("T", Deadline, Ticket)
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _evolved(value: T, changes: dict[str, Any]) -> T:
+    """``dataclasses.replace`` for these plain frozen values, about ten times faster: the
+    engine copies a ticket and its deadlines several times per command, and ``replace``
+    was a quarter of a what-if replay's time. Unknown names are refused, as by ``replace``."""
+    kind = type(value)
+    names = _FIELDS.get(kind) or _FIELDS.setdefault(
+        kind, frozenset(f.name for f in dataclasses.fields(kind))
+    )
+    if not changes.keys() <= names:
+        unknown = ", ".join(sorted(changes.keys() - names))
+        raise TypeError(f"{kind.__name__} has no field {unknown}")
+    copied = object.__new__(kind)
+    copied.__dict__.update(value.__dict__, **changes)  # frozen: its __setattr__ refuses
+    return copied
+
+
 @dataclass(frozen=True)
 class Command:
     """An imperative request to fire ``trigger`` on a ticket (``dispatch``, ``reply``…)."""
@@ -114,6 +121,3 @@ class Event:
     occurred_at: datetime
     prev_hash: str
     hash: str
-
-
-_FIELDS = {kind: frozenset(f.name for f in fields(kind)) for kind in (Deadline, Ticket)}

@@ -46,6 +46,26 @@ def bars(
     _save(figure, path)
 
 
+def paired_bars(
+    path: Path,
+    title: str,
+    labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    unit: str,
+) -> None:
+    """Horizontal bars, one per series side by side for each label, first label on top."""
+    figure, axes = pyplot.subplots(figsize=(7, max(3, len(labels) * 0.5)))
+    height = 0.8 / max(len(series), 1)
+    places = range(len(labels))[::-1]
+    for i, (name, values) in enumerate(series.items()):
+        axes.barh([p + i * height for p in places], [v or 0 for v in values], height, label=name)
+    axes.set_yticks([p + height * (len(series) - 1) / 2 for p in places], list(labels))
+    axes.set_title(title)
+    axes.set_xlabel(unit)
+    axes.legend()
+    _save(figure, path)
+
+
 def _save(figure: matplotlib.figure.Figure, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, format="png")

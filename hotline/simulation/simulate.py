@@ -59,10 +59,14 @@ class Played:
 
 
 class Planner:
-    """Draws one ticket's life from the seeded generator and the definition's catalogues."""
+    """Draws one ticket's life from the seeded generator and the definition's catalogues.
 
-    def __init__(self, definition: Definition, rng: random.Random) -> None:
-        self.definition, self.rng = definition, rng
+    ``clock_steps``: the share of first rounds with an extension (延期) or a pause and resume
+    of the clock (0 by default, so that a seed plays as it always did).
+    """
+
+    def __init__(self, definition: Definition, rng: random.Random, clock_steps: float = 0) -> None:
+        self.definition, self.rng, self.clock_steps = definition, rng, clock_steps
         self.categories = list(definition.categories)
         self.weights = [VOLUME[c.kind] for c in self.categories]
         self.streets = [u.code for u in definition.units if u.kind in ("street", "township")]
@@ -115,7 +119,7 @@ class Planner:
                 )
             )
             if number == 1:  # a whistle is closed before the unit replies
-                plan += self.whistles.steps(kind, unit)
+                plan += self.whistles.steps(kind, unit) + self._clock_steps()
             limit = 20 if kind in ("utility", "emergency") else 70
             plan.append((rng.uniform(1, limit) * H, "reply", {"opinion": "handled"}))
             plan.append((rng.uniform(2, 20) * H, "start_callback", {}))
@@ -125,6 +129,15 @@ class Planner:
                 return plan
         plan.append((2 * H, "close_unresolved", {"reason": "no remedy", "approver": "leader"}))
         return plan
+
+    def _clock_steps(self) -> list[Step]:
+        if not self.clock_steps or self.rng.random() >= self.clock_steps:
+            return []
+        if self.rng.random() < 0.5:
+            why = {"by": "1d", "reason": "parts on order", "explained": "sms", "approver": "lead"}
+            return [(self.rng.uniform(0.5, 4) * H, "extend", why)]
+        pause = (self.rng.uniform(0.5, 4) * H, "pause", {"reason": "citizen away"})
+        return [pause, (self.rng.uniform(2, 30) * H, "resume", {})]
 
     def _answers(self) -> dict[str, Any]:
         draw = self.rng.random()
@@ -146,11 +159,17 @@ def run(
     progress: Callable[[Played], None] | None = None,
     sweep: timedelta = H,
     definition: str = loader.DEFAULT,
+    clock_steps: float = 0,
+    relay: Callable[[], object] | None = None,
 ) -> Outcome:
-    """Submit ``tickets`` tickets over ``days`` days from the clock's time and play their plans;
-    ``progress`` is told how far the simulated time has got, about every simulated hour."""
+    """Submit ``tickets`` tickets over ``days`` days from the clock's time and play their plans.
+
+    ``progress`` is told how far the simulated time has got, about every simulated hour;
+    ``relay``, if given, runs after each sweep (the daemon's outbox relay applying the
+    commands of the rungs that fired); ``clock_steps``: see ``Planner``.
+    """
     rng = random.Random(seed)
-    planner = Planner(service.compiled(definition).definition, rng)
+    planner = Planner(service.compiled(definition).definition, rng, clock_steps)
     start, end = clock.now(), clock.now() + timedelta(days=days)
     queue: list[tuple[datetime, int, int, Any]] = []  # (when, ticket number, step, payload)
     for number in range(tickets):
@@ -158,7 +177,21 @@ def run(
         at = start + timedelta(days=day, hours=hour, minutes=rng.uniform(0, 60))
         intake = planner.intake()
         heapq.heappush(queue, (at, number, -1, (intake, planner.steps(intake))))
-    return _play(service, clock, queue, end, sweep, progress, definition)
+    daemon = _Daemon(Sweeper(service, owner="simulate"), relay)
+    return _play(service, clock, queue, end, sweep, progress, definition, daemon)
+
+
+@dataclass(frozen=True)
+class _Daemon:
+    """What the daemon does at each sweep: fire the due rungs, then (if given) relay."""
+
+    sweeper: Sweeper
+    relay: Callable[[], object] | None
+
+    def sweep(self) -> None:
+        self.sweeper.sweep()
+        if self.relay is not None:
+            self.relay()
 
 
 def _play(
@@ -169,8 +202,9 @@ def _play(
     every: timedelta,
     progress: Callable[[Played], None] | None,
     definition: str,
+    sweeper: _Daemon,
 ) -> Outcome:
-    sweeper, ids, plans = Sweeper(service, owner="simulate"), {}, {}
+    ids, plans = {}, {}
     commands = refused = whistles = 0
     start = clock.now()
     next_sweep = start + every
@@ -208,12 +242,16 @@ def _fire(
 ) -> bool:
     """Fire one planned step at ``at``; False if refused (it met a state the sweeper changed).
     A ``timedelta`` field is a moment relative to the step (a conference, a task's due date)."""
-    moments = {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
     try:
-        service.fire(ticket_id, trigger, fields | moments, actor="simulate")
+        service.fire(ticket_id, trigger, at_moments(fields, at), actor="simulate")
     except CommandError:
         return _taken_already(service, ticket_id, trigger)
     return True
+
+
+def at_moments(fields: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A step's fields with each ``timedelta`` turned into the moment that long after ``at``."""
+    return fields | {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
 
 
 def _taken_already(service: Service, ticket_id: int, trigger: str) -> bool:

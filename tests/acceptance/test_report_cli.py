@@ -8,9 +8,8 @@ import json
 
 import pytest
 from PIL import Image
+from simulated_cli import simulated
 from typer.testing import CliRunner
-
-from hotline.cli.main import app
 
 runner = CliRunner()
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -19,15 +18,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def hotline(tmp_path_factory):
     """``hotline ARGS`` on one simulated database (150 tickets, 5 days of January 2022)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'sim.db'}"
-
-    def run(*args: str):
-        result = runner.invoke(app, [*args, "--db", url], env={"COLUMNS": "200"})
-        return result.exit_code, result.stdout, result.stderr
-
-    code, out, _ = run("simulate", "--tickets", "150", "--days", "5", "--seed", "3")
-    assert code == 0 and "simulated 150 tickets" in out
-    return run
+    folder = tmp_path_factory.mktemp("report")
+    return simulated(folder, "--tickets", "150", "--days", "5", "--seed", "3")
 
 
 def table_rows(text: str) -> list[list[str]]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import anyio.from_thread
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from hotline.api.app import create_app
+from hotline.cli.main import app as cli
 from hotline.engine.access import Role
-from hotline.persistence import tokens
+from hotline.persistence import sql, tokens
+from hotline.persistence.sql import SqlStore
 
 UNIT = "water-group"
 DISPATCH = {"lead_unit": UNIT, "route": "direct", "co_units": ["street-jianwai"]}
@@ -112,3 +117,28 @@ def fire(client, auth):
         )
 
     return run
+
+
+@pytest.fixture
+def hotline_json(store, monkeypatch):
+    """Builder: ``hotline ARGS --format json`` on the test's database, parsed.
+
+    A command's process would end with it; in-process, its store's pool is closed here.
+    """
+    opened: list[SqlStore] = []
+
+    class Closed(SqlStore):
+        def __init__(self, url: str) -> None:
+            super().__init__(url)
+            opened.append(self)
+
+    monkeypatch.setattr(sql, "SqlStore", Closed)  # the CLI imports it when a command runs
+
+    def run(args: list[str]) -> dict:
+        result = CliRunner().invoke(cli, [*args, "--format", "json", "--db", store.url])
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    yield run
+    for other in opened:
+        other.close()

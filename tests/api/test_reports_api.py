@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
-from hotline.cli.main import app as cli
-from hotline.persistence import sql
-from hotline.persistence.sql import SqlStore
 from hotline.simulation import simulate
 
 NEW_YEAR = datetime(2022, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -46,28 +41,9 @@ def simulated(service, clock):
 
 
 @pytest.fixture
-def cli_json(store, monkeypatch):
-    """Builder: ``hotline report ARGS --format json`` on the test's database, parsed.
-
-    A command's process would end with it; in-process, its store's pool is closed here.
-    """
-    opened: list[SqlStore] = []
-
-    class Closed(SqlStore):
-        def __init__(self, url: str) -> None:
-            super().__init__(url)
-            opened.append(self)
-
-    monkeypatch.setattr(sql, "SqlStore", Closed)  # the CLI imports it when a command runs
-
-    def run(args: list[str]) -> dict:
-        result = CliRunner().invoke(cli, ["report", *args, "--format", "json", "--db", store.url])
-        assert result.exit_code == 0, result.stderr
-        return json.loads(result.stdout)
-
-    yield run
-    for other in opened:
-        other.close()
+def cli_json(hotline_json):
+    """Builder: ``hotline report ARGS --format json`` on the test's database, parsed."""
+    return lambda args: hotline_json(["report", *args])
 
 
 def test_every_report_route_gives_the_numbers_the_cli_prints(simulated, cli_json, client, auth):

@@ -17,6 +17,7 @@ PATH_VALUES = {
     "format": "json",  # Open311's routes
     "service_code": "water-supply",
     "token": "1",
+    "job_id": "0" * 32,  # a what-if job: none exists (404 through the policy)
 }
 QUERY = {
     "/api/v1/tickets/{ticket_id}/contact": {"reason": "role walk"},

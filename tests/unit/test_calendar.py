@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from importlib.resources import files
 from zoneinfo import ZoneInfo
 
@@ -103,21 +103,3 @@ def test_round_the_clock_working_time_equals_calendar_time():
 def test_unknown_calendar_names_the_known_ones():
     with pytest.raises(CalendarError, match="known: calendar-hours, beijing"):
         calendars.load("atlantis")
-
-
-def test_adding_whole_days_at_once_lands_where_walking_every_period_does(beijing):
-    # Given starts across holidays, make-up days and the hours, and windows of up to 20 days
-    starts = [datetime(2024, 9, 27, 6, 0, tzinfo=ZoneInfo("UTC"))]
-    starts += [starts[0] + n * timedelta(hours=7, minutes=13) for n in range(1, 40)]
-    windows = [1, 3600, beijing.day_seconds, beijing.day_seconds + 1, 20 * beijing.day_seconds]
-
-    for start in starts:
-        for seconds in windows:
-            # When the time is added, Then it is where the period-by-period walk ends
-            walked, remaining = None, timedelta(seconds=seconds)
-            for begin, end in beijing._periods(start):
-                if remaining <= end - begin:
-                    walked = begin + remaining
-                    break
-                remaining -= end - begin
-            assert beijing.add(start, seconds, Measure.WORKING) == walked
