@@ -22,7 +22,7 @@ from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.handlers import webhook
-from hotline.persistence import delivery, due
+from hotline.persistence import delivery, due, refreshed
 from hotline.persistence import links as ticket_links
 from hotline.persistence import provisional as provisional_deadlines
 from hotline.persistence import webhooks as subscriptions
@@ -60,6 +60,8 @@ class Service(ServiceVerbs):
         self.clock = clock or clocks.from_environment()
         self.retries = retries
         self._compiled: dict[tuple[str, int], CompiledDefinition] = {}
+        # The newest version of each definition, for submits (see ``newest``).
+        self._newest: dict[str, refreshed.Refreshed[int]] = {}
         self.subscriptions = subscriptions.Cache(store)
         # Told of every decision after its commit (metrics); must not raise.
         self.committed: list[Callable[[Decision], None]] = []
@@ -71,6 +73,7 @@ class Service(ServiceVerbs):
         definition = loader.parse(source, origin)
         version = self.store.publish_definition(definition.name, source, self.clock.now())
         self._compiled = {k: c for k, c in self._compiled.items() if k[0] != definition.name}
+        self._newest.pop(definition.name, None)
         return definition.name, version
 
     def install_shipped(self) -> list[tuple[str, int]]:
@@ -91,6 +94,18 @@ class Service(ServiceVerbs):
             found = self._with_meanings(compiled)
             self._compiled[(name, version)] = found
         return found
+
+    def newest(self, name: str) -> int:
+        """The newest version of ``name``, read again at most every few seconds: every submit
+        asks, and a read transaction each time cost more than the submit's own writes. A
+        version another process publishes is taken up within that time; one published through
+        this service at once."""
+        found = self._newest.get(name)
+        if found is None:
+            found = self._newest[name] = refreshed.Refreshed(
+                lambda: self.store.latest_definition_version(name)
+            )
+        return found.get()
 
     def reload_calendars(self) -> None:
         """Forget compiled definitions, so their calendars are read again (a year was added)."""
@@ -121,7 +136,7 @@ class Service(ServiceVerbs):
             limits.check_text(idempotency_key, "idempotency_key", limit=200)
             if not idempotency_key.strip():
                 raise errors.InvalidField("idempotency_key", "must not be empty")
-        compiled = self.compiled(definition)
+        compiled = self.compiled(definition, self.newest(definition))
         _check_channel(compiled, intake.channel)
         now = self.clock.now()
         new = NewTicket(

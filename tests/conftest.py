@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+
+# The CLI's consoles take their width when first imported: the same wide terminal for every
+# test, however the tests are ordered or spread over workers, so output never wraps.
+os.environ["COLUMNS"] = "200"
 from sqlmodel import SQLModel
 
 from hotline.clock import FrozenClock

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hotline import errors, workflows
 from hotline.cli.common import DEFAULT_DB, DbOption, err, migrated_service, out, user_errors
 from hotline.clock import FrozenClock
+
+# The bar follows simulated time (commands keep coming after the last ticket is submitted).
+COLUMNS = (
+    TextColumn("day {task.completed:4.1f} of {task.total:.0f}"),
+    BarColumn(),
+    TextColumn("{task.fields[tickets]} tickets, {task.fields[commands]} commands"),
+    TimeElapsedColumn(),
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,9 +49,14 @@ def simulate_command(
         raise errors.HotlineError(f"--start {start!r}: write it as YYYY-MM-DD") from None
     clock = FrozenClock(first)
     service.clock = clock
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("tickets", total=tickets)
-        done = simulate.run(service, clock, tickets, days, seed, lambda n: bar.advance(task, n))
+    with Progress(*COLUMNS, console=err, transient=True) as bar:
+        task = bar.add_task("simulating", total=days, tickets=0, commands=0)
+
+        def played(p: simulate.Played) -> None:
+            day = p.elapsed / timedelta(days=1)
+            bar.update(task, completed=day, tickets=p.tickets, commands=p.commands)
+
+        done = simulate.run(service, clock, tickets, days, seed, played)
     out.print(
         f"simulated {done.tickets} tickets ({done.whistles} whistled), {done.commands} commands, "
         f"until {done.ended_at:%Y-%m-%d %H:%M} UTC in {db_url}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,8 +82,13 @@ def _sqlite_engine(url: str, limits: Limits, **kwargs: Any) -> sa.Engine:
     def _begin(conn: sa.Connection) -> None:
         # A writer takes the write lock before it reads the ticket, so what it reads cannot
         # change under it; a deferred BEGIN would fail with SQLITE_BUSY_SNAPSHOT instead.
+        # Sent on the DB-API connection: through exec_driver_sql it cost more than the commit.
         write = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        try:
+            conn.connection.driver_connection.execute(statement)
+        except sqlite3.Error as error:  # "database is locked" becomes errors.Busy above
+            raise sa.exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
     return engine
 

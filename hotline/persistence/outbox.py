@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hotline.engine.decision import OutboxMessage
-from hotline.persistence import db
+from hotline.persistence import compiled, db
 from hotline.persistence.rows import outbox
 
 CLAIMED = (
@@ -26,13 +26,27 @@ CLAIMED = (
     outbox.c.next_attempt_at,
 )
 
+ENQUEUE = compiled.Statement(
+    outbox.insert(),
+    (
+        "ticket_id",
+        "handler",
+        "key",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ),
+)
+
 
 def enqueue(
     conn: sa.Connection, ticket_id: int, messages: Sequence[OutboxMessage], now: datetime
 ) -> None:
     """Write a decision's messages, due at once, in the decision's transaction."""
-    conn.execute(
-        outbox.insert(),
+    ENQUEUE.execute_many(
+        conn,
         [
             {
                 "ticket_id": ticket_id,

@@ -40,6 +40,9 @@ DEADLINE_FIELDS = (
     "provisional",
 )
 
+# What a deadline write sets: its own fields, and the end of any sweeper's claim on it.
+DEADLINE_COLUMNS = (*DEADLINE_FIELDS, "claimed_by", "claimed_until")
+
 
 def ticket(row: Any, open_deadlines: tuple[Deadline, ...] = ()) -> Ticket:
     return Ticket(
@@ -64,6 +67,26 @@ def ticket(row: Any, open_deadlines: tuple[Deadline, ...] = ()) -> Ticket:
         updated_at=row.updated_at,
         whistle=Whistle.model_validate(row.whistle) if row.whistle else None,
     )
+
+
+TICKET_COLUMNS = (
+    "definition_version",
+    "state",
+    "version",
+    "round",
+    "category",
+    "urgency",
+    "lead_unit",
+    "co_units",
+    "excluded",
+    "fields",
+    "seq",
+    "head_hash",
+    "updated_at",
+    "whistle",
+)
+# What ``ticket`` reads from a row: those, and what never changes.
+TICKET_SNAPSHOT = ("id", "definition_name", "channel", "summary", "created_at", *TICKET_COLUMNS)
 
 
 def ticket_values(t: Ticket) -> dict[str, Any]:

@@ -20,17 +20,24 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownTicket
-from hotline.persistence import MAX_ID, definitions, due, links, outbox, rows, whistles
+from hotline.persistence import MAX_ID, compiled, definitions, due, links, outbox, rows, whistles
 from hotline.persistence.rows import deadlines, events, firings, tickets
 
 OPEN = ("pending", "paused")
 
-# The hot path's statements, built once: values travel as parameters, so SQLAlchemy reuses the
-# compiled SQL instead of building and caching a statement per call.
-LOAD_TICKET = sa.select(tickets).where(tickets.c.id == sa.bindparam("b_id"))
-LOAD_DEADLINES = (
-    sa.select(deadlines)
-    .where(deadlines.c.ticket_id == sa.bindparam("b_id"), deadlines.c.status.in_(OPEN))
+# The hot path's statements, compiled once per dialect and run on the DB-API cursor (see
+# ``compiled``). A ticket is read with the columns of the engine's snapshot only: never the
+# contact details, decoded for nothing. Batches lock their tickets in id order (``update_each``).
+_BY_ID = tickets.c.id == sa.bindparam("b_id")
+_SNAPSHOT = sa.select(*(tickets.c[name] for name in rows.TICKET_SNAPSHOT)).where(_BY_ID)
+LOAD_TICKET = compiled.Statement(_SNAPSHOT)
+LOCK_TICKET = compiled.Statement(_SNAPSHOT.with_for_update())
+LOAD_DEADLINES = compiled.Statement(
+    sa.select(deadlines.c.id, *(deadlines.c[name] for name in rows.DEADLINE_FIELDS))
+    .where(
+        deadlines.c.ticket_id == sa.bindparam("b_id"),
+        deadlines.c.status.in_([sa.literal(s) for s in OPEN]),  # not expanding: compiled once
+    )
     .order_by(deadlines.c.id)
 )
 LOCK_TICKETS = (
@@ -39,8 +46,23 @@ LOCK_TICKETS = (
     .order_by(tickets.c.id)
     .with_for_update()
 )
-UPDATE_TICKET = tickets.update().where(
-    tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
+UPDATE_TICKET = compiled.Statement(
+    tickets.update().where(_BY_ID, tickets.c.version == sa.bindparam("b_version")),
+    rows.TICKET_COLUMNS,
+)
+# A new ticket: what intake knows, and the columns' defaults (a compiled statement has none).
+NEW_TICKET = {"version": 0, "round": 1, "lead_unit": None, "excluded": False, "seq": 0}
+NEW_TICKET |= {"head_hash": "", "whistle": None, "co_units": []}
+INSERT_TICKET = compiled.Statement(
+    tickets.insert().returning(tickets.c.id), [c.key for c in tickets.c if c.key != "id"]
+)
+INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
+INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
+UPDATE_DEADLINE = compiled.Statement(
+    deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), rows.DEADLINE_COLUMNS
+)
+INSERT_FIRING = compiled.Statement(
+    firings.insert(), ("deadline_id", "rung", "rung_key", "fired_at", "fired_by")
 )
 
 
@@ -98,27 +120,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             return existing
         try:
             with self.writing() as conn:
-                ticket_id = conn.execute(
-                    tickets.insert().values(
-                        definition_name=new.definition,
-                        definition_version=new.definition_version,
-                        state=new.state,
-                        category=new.category,
-                        urgency=new.urgency,
-                        channel=new.channel,
-                        summary=new.summary,
-                        fields=new.fields or {},
-                        contact_name=new.contact_name,
-                        contact_phone=new.contact_phone,
-                        contact_address=new.contact_address,
-                        idempotency_key=key,
-                        idempotency_digest=new.idempotency_digest,
-                        contact_more=new.contact_more,
-                        created_at=now,
-                        updated_at=now,
-                        co_units=[],
-                    )
-                ).inserted_primary_key[0]
+                ticket_id = INSERT_TICKET.rows(conn, _new_row(new, key, now))[0].id
                 decision = decide(self._load(conn, ticket_id))
                 assert decision is not None, "a submit always decides"
                 self._apply(conn, decision)
@@ -261,32 +263,30 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
     def _load(self, conn: sa.Connection, ticket_id: int, for_update: bool = False) -> Ticket:
         if not 0 < ticket_id <= MAX_ID:
             raise UnknownTicket(ticket_id)  # a bigger id overflows PostgreSQL's column
-        query = LOAD_TICKET.with_for_update() if for_update else LOAD_TICKET
-        row = conn.execute(query, {"b_id": ticket_id}).first()
-        if row is None:
+        found = (LOCK_TICKET if for_update else LOAD_TICKET).rows(conn, {"b_id": ticket_id})
+        if not found:
             raise UnknownTicket(ticket_id)
-        found = conn.execute(LOAD_DEADLINES, {"b_id": ticket_id})
-        return rows.ticket(row, tuple(rows.deadline(d) for d in found))
+        open_deadlines = LOAD_DEADLINES.rows(conn, {"b_id": ticket_id})
+        return rows.ticket(found[0], tuple(rows.deadline(d) for d in open_deadlines))
 
     def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
         before, after = decision.before, decision.after
-        updated = conn.execute(
-            UPDATE_TICKET,
-            {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version},
+        updated = UPDATE_TICKET.execute(
+            conn, {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version}
         )
-        if updated.rowcount != 1:
+        if updated != 1:
             actual = conn.execute(
                 sa.select(tickets.c.version).where(tickets.c.id == before.id)
             ).scalar_one()
             raise StaleVersion(before.id, before.version, actual)
-        conn.execute(events.insert(), [rows.event_values(e) for e in decision.events])
+        INSERT_EVENT.execute_many(conn, [rows.event_values(e) for e in decision.events])
         self._write_deadlines(conn, decision)
         whistles.write(conn, decision)
         links.write(conn, decision)
         now = after.updated_at
         if decision.firings:
-            conn.execute(
-                firings.insert(),
+            INSERT_FIRING.execute_many(
+                conn,
                 [
                     {
                         "deadline_id": d,
@@ -313,11 +313,30 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             if d.id is not None
         ]
         if new:
-            conn.execute(deadlines.insert(), new)
+            INSERT_DEADLINE.execute_many(conn, new)
         if changed:
-            conn.execute(
-                deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), changed
-            )
+            UPDATE_DEADLINE.execute_many(conn, changed)
+
+
+def _new_row(new: NewTicket, key: str | None, now: datetime) -> dict[str, Any]:
+    return NEW_TICKET | {
+        "definition_name": new.definition,
+        "definition_version": new.definition_version,
+        "state": new.state,
+        "category": new.category,
+        "urgency": new.urgency,
+        "channel": new.channel,
+        "summary": new.summary,
+        "fields": new.fields or {},
+        "contact_name": new.contact_name,
+        "contact_phone": new.contact_phone,
+        "contact_address": new.contact_address,
+        "idempotency_key": key,
+        "idempotency_digest": new.idempotency_digest,
+        "contact_more": new.contact_more,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _scoped(new: NewTicket) -> str | None:

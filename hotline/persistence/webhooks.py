@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +10,7 @@ import sqlalchemy as sa
 
 from hotline import errors
 from hotline.engine.webhooks import Subscription
+from hotline.persistence import refreshed
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import WebhookRow
 
@@ -70,7 +69,7 @@ def secret_of(store: SqlStore, subscription_id: int) -> str | None:
         return conn.execute(query).scalar()
 
 
-class Cache:
+class Cache(refreshed.Refreshed[tuple[Subscription, ...]]):
     """The active subscriptions, re-read at most every ``ttl`` seconds.
 
     Every command consults it, so it must cost nothing in the common case; a new subscription
@@ -78,19 +77,11 @@ class Cache:
     """
 
     def __init__(self, store: SqlStore, ttl: float = 5.0) -> None:
-        self.store, self.ttl = store, ttl
-        self._lock = threading.Lock()
-        self._value: tuple[Subscription, ...] = ()
-        self._read_at: float | None = None
+        super().__init__(lambda: tuple(_subscription(r) for r in listed(store)), ttl)
 
     def active(self) -> tuple[Subscription, ...]:
-        with self._lock:
-            if self._read_at is None or time.monotonic() - self._read_at > self.ttl:
-                found = listed(self.store)
-                self._value = tuple(Subscription(r.id, r.event_type, r.url) for r in found)
-                self._read_at = time.monotonic()
-            return self._value
+        return self.get()
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._read_at = None
+
+def _subscription(registered: Registered) -> Subscription:
+    return Subscription(registered.id, registered.event_type, registered.url)

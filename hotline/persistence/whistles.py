@@ -7,6 +7,7 @@ report without loading tickets.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,11 +16,13 @@ import sqlalchemy as sa
 
 from hotline.engine.decision import Decision
 from hotline.engine.whistle import WAITING, Participant, Task, Whistle
+from hotline.persistence import compiled
 from hotline.persistence.tables import WhistleParticipantRow, WhistleRow, WhistleTaskRow
 
 whistles = WhistleRow.__table__
 participants = WhistleParticipantRow.__table__
 tasks = WhistleTaskRow.__table__
+WHISTLE_TABLES = {t.name: t for t in (whistles, participants, tasks)}
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,11 @@ def write(conn: sa.Connection, decision: Decision) -> None:
         return
     ticket_id = decision.before.id
     if before is None or before.no != after.no:
-        conn.execute(whistles.insert().values(ticket_id=ticket_id, **_whistle(after)))
+        _upsert(conn, whistles, {"ticket_id": ticket_id, "no": after.no}, _whistle(after), False)
         old_participants: dict[str, Participant] = {}
         old_tasks: dict[int, Task] = {}
     else:
-        key = sa.and_(whistles.c.ticket_id == ticket_id, whistles.c.no == after.no)
-        conn.execute(whistles.update().where(key).values(**_whistle(after)))
+        _upsert(conn, whistles, {"ticket_id": ticket_id, "no": after.no}, _whistle(after), True)
         old_participants = {p.department: p for p in before.participants}
         old_tasks = {t.no: t for t in before.tasks}
     where = {"ticket_id": ticket_id, "whistle_no": after.no}
@@ -180,16 +182,27 @@ def _medians(conn: sa.Connection, period: list[Any]) -> dict[str, float]:
 def _upsert(
     conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any], old: bool
 ) -> None:
+    """Update the row of ``key`` (``old``) or insert it, with ``values``."""
+    statement = _statement(table.name, tuple(key), tuple(values), old)
     if old:
-        where = sa.and_(*(table.c[name] == value for name, value in key.items()))
-        conn.execute(table.update().where(where).values(**values))
+        statement.execute(conn, values | {f"key_{name}": v for name, v in key.items()})
     else:
-        conn.execute(table.insert().values(**key, **values))
+        statement.execute(conn, key | values)
+
+
+@functools.cache  # one per table, operation and set of columns: a handful
+def _statement(
+    table: str, key: tuple[str, ...], columns: tuple[str, ...], old: bool
+) -> compiled.Statement:
+    found = WHISTLE_TABLES[table]
+    if not old:
+        return compiled.Statement(found.insert(), (*key, *columns))
+    where = sa.and_(*(found.c[name] == sa.bindparam(f"key_{name}") for name in key))
+    return compiled.Statement(found.update().where(where), columns)
 
 
 def _whistle(w: Whistle) -> dict[str, Any]:
     return {
-        "no": w.no,
         "whistler": w.whistler,
         "reason": w.reason,
         "status": "open" if w.open else "closed",

@@ -47,6 +47,17 @@ class Outcome:
     whistles: int = 0
 
 
+@dataclass(frozen=True)
+class Played:
+    """How far a simulation has got: simulated time played of the whole, and so far the
+    tickets submitted and commands fired."""
+
+    elapsed: timedelta
+    total: timedelta
+    tickets: int
+    commands: int
+
+
 class Planner:
     """Draws one ticket's life from the seeded generator and the definition's catalogues.
 
@@ -145,7 +156,7 @@ def run(
     tickets: int,
     days: int,
     seed: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[Played], None] | None = None,
     sweep: timedelta = H,
     definition: str = loader.DEFAULT,
     clock_steps: float = 0,
@@ -153,6 +164,7 @@ def run(
 ) -> Outcome:
     """Submit ``tickets`` tickets over ``days`` days from the clock's time and play their plans.
 
+    ``progress`` is told how far the simulated time has got, about every simulated hour;
     ``relay``, if given, runs after each sweep (the daemon's outbox relay applying the
     commands of the rungs that fired); ``clock_steps``: see ``Planner``.
     """
@@ -188,25 +200,26 @@ def _play(
     queue: list[tuple[datetime, int, int, Any]],
     end: datetime,
     every: timedelta,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[Played], None] | None,
     definition: str,
     sweeper: _Daemon,
 ) -> Outcome:
     ids, plans = {}, {}
     commands = refused = whistles = 0
-    next_sweep = clock.now() + every
+    start = clock.now()
+    next_sweep = start + every
     while queue and queue[0][0] < end:
         at, number, index, payload = heapq.heappop(queue)
         while next_sweep <= at:  # the daemon would have fired what fell due meanwhile
             clock.set(next_sweep)
             sweeper.sweep()
             next_sweep += every
+            if progress:
+                progress(Played(clock.now() - start, end - start, len(ids), commands))
         clock.set(at)
         if index < 0:
             intake, plans[number] = payload
             ids[number] = service.submit(intake, actor="operator", definition=definition).id
-            if progress:
-                progress(1)
         else:
             trigger, fields = payload
             if not _fire(service, ids[number], trigger, fields, at):
@@ -219,6 +232,8 @@ def _play(
             heapq.heappush(queue, (at + wait, number, index + 1, (trigger, fields)))
     clock.set(end)
     sweeper.sweep()
+    if progress:
+        progress(Played(end - start, end - start, len(ids), commands))
     return Outcome(len(ids), commands, refused, end, whistles)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -82,3 +82,18 @@ def test_the_same_seed_gives_the_same_tickets_and_histories(tmp_path):
     assert first != other
     for store in stores:
         store.close()
+
+
+def test_a_simulation_tells_its_progress_in_simulated_time(store):
+    clock = FrozenClock(NEW_YEAR)
+    service = Service(store, clock)
+    service.install_shipped()
+    told: list[simulate.Played] = []
+
+    outcome = simulate.run(service, clock, 40, days=2, seed=5, progress=told.append)
+
+    assert [p.elapsed for p in told] == sorted(p.elapsed for p in told)
+    assert told[0].elapsed == timedelta(hours=1) and told[-1].elapsed == told[
+        -1
+    ].total == timedelta(days=2)
+    assert (told[-1].tickets, told[-1].commands) == (outcome.tickets, outcome.commands)
