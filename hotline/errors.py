@@ -107,6 +107,15 @@ class Busy(HotlineError):
         super().__init__(f"the database is busy: {why}; nothing was written, try again")
 
 
+class Unavailable(HotlineError):
+    """The database could not be reached (the server down, the database or file missing, access
+    refused). Nothing was written; the same command may be retried once it is back."""
+
+    def __init__(self, where: str, why: str) -> None:
+        self.where, self.why = where, why
+        super().__init__(f"cannot reach the database {where}: {why}; nothing was written")
+
+
 class KeyReused(HotlineError):
     """A client's idempotency key came again with a different request (IETF Idempotency-Key)."""
 

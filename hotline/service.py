@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from hotline import clock as clocks
 from hotline import errors
-from hotline.clock import Clock, SystemClock
+from hotline.clock import Clock
 from hotline.engine import escalation, limits, meanings, provisional, rounds, webhooks
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.decision import Decision
@@ -56,7 +57,7 @@ class Service(ServiceVerbs):
 
     def __init__(self, store: SqlStore, clock: Clock | None = None, retries: int = 5) -> None:
         self.store = store
-        self.clock = clock or SystemClock()
+        self.clock = clock or clocks.from_environment()
         self.retries = retries
         self._compiled: dict[tuple[str, int], CompiledDefinition] = {}
         self.subscriptions = subscriptions.Cache(store)

@@ -87,6 +87,10 @@ def from_hotline(error: errors.HotlineError) -> Problem:
             problem = Problem(503, "database-busy", detail)
             problem.headers["Retry-After"] = "1"
             return problem
+        case errors.Unavailable():
+            problem = Problem(503, "database-unavailable", detail)
+            problem.headers["Retry-After"] = "5"
+            return problem
     return Problem(400, "refused", detail)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from hotline import clock as clocks
 from hotline.daemon import calendar_watch
 from hotline.daemon.heartbeat import Heartbeat, IdleWatch
 from hotline.daemon.relay import Relay
@@ -62,6 +63,14 @@ class Daemon:
         self.heartbeat.schedule(self.scheduler, common)
         self.scheduler.add_job(self._calendars, "interval", hours=24, id="calendars", **common)
         self.scheduler.start()
+        if (rate := clocks.rate(self.service.clock)) != 1:
+            log.warning(
+                "service clock runs %sx real time from %s (%s): a soak or drill, not production",
+                rate,
+                self.service.clock.now().isoformat(timespec="seconds"),
+                clocks.CLOCK_ENV,
+                extra={"action": "scaled_clock"},
+            )
         log.info(
             "daemon %s started on %s",
             self.sweeper.owner,
@@ -97,8 +106,15 @@ class Daemon:
             return
         try:
             job = self.scheduler.get_job("sweep")
-            soonest = max(upcoming, datetime.now(UTC))
+            soonest = max(self._real(upcoming), datetime.now(UTC))
             if job and (job.next_run_time is None or soonest < job.next_run_time):
                 self.scheduler.modify_job("sweep", next_run_time=soonest)
         finally:
             self._arming.release()
+
+    def _real(self, service_time: datetime) -> datetime:
+        """The real instant at which the service clock shows ``service_time`` (the scheduler
+        waits in real time; they differ only under the ``HOTLINE_CLOCK`` hook)."""
+        clock = self.service.clock
+        wait = (service_time - clock.now()) / clocks.rate(clock)
+        return datetime.now(UTC) + wait

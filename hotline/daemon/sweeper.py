@@ -86,15 +86,18 @@ class Sweeper:
 
     def _fired(self, claim: Claim, decision: Decision) -> None:
         """What follows every firing, alone or batched."""
-        metrics.observe_firing(self.service.clock.now() - claim.due)
-        _log_fired(decision)
+        late = self.service.clock.now() - claim.due
+        metrics.observe_firing(late)
+        _log_fired(decision, late)
 
 
-def _log_fired(decision: Decision) -> None:
+def _log_fired(decision: Decision, late: timedelta) -> None:
+    """One line per event; ``late`` is how long after its rung fell due the claim was fired
+    (in service time: ``hotline soak`` reads it for its lateness figure)."""
     for event in decision.events:
         p = event.payload
         log.info(
-            "ticket %s: %s %s%s, due %s, overdue %s min -> %s",
+            "ticket %s: %s %s%s, due %s, overdue %s min -> %s (fired %.1fs late)",
             event.ticket_id,
             event.trigger,
             p.get("deadline", ""),
@@ -102,6 +105,7 @@ def _log_fired(decision: Decision) -> None:
             p.get("due_at", "-"),
             p.get("overdue_minutes", 0),
             event.to_state,
+            late.total_seconds(),
             extra={
                 "action": "deadline_fired",
                 "ticket_id": event.ticket_id,

@@ -51,9 +51,10 @@ def get(name: str) -> Handler:
 def _notify(audience: str) -> Handler:
     def notify(message: Message) -> None:
         log.info(
-            "notify %s: %s",
+            "notify %s: %s [%s]",
             audience,
             describe(message.payload),
+            message.key,
             extra={"action": "notify", "audience": audience, "key": message.key},
         )
 

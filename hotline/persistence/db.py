@@ -35,6 +35,14 @@ def normalise(url: str) -> str:
     return url
 
 
+def _safe(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
 def create_engine(url: str, limits: Limits | None = None, **kwargs: Any) -> sa.Engine:
     url, limits = normalise(url), limits or Limits.from_env()
     if url.startswith("sqlite"):
@@ -88,7 +96,22 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise(url)
         self.limits = Limits.from_env()
-        self.engine = create_engine(self.url, self.limits, **engine_kwargs)
+        try:
+            self.engine = create_engine(self.url, self.limits, **engine_kwargs)
+        except (sa.exc.ArgumentError, ValueError) as error:  # NoSuchModuleError included
+            raise errors.HotlineError(
+                f"database URL {_safe(url)!r}: {error}; write sqlite:///FILE or "
+                "postgresql://USER@HOST:PORT/DATABASE"
+            ) from None
+        event.listen(self.engine, "handle_error", self._unreachable)
+
+    def _unreachable(self, context: sa.engine.ExceptionContext) -> None:
+        """A failure to connect (no connection yet) is the database being away, not a bug."""
+        if context.connection is None and isinstance(
+            context.sqlalchemy_exception, sa.exc.OperationalError
+        ):
+            why = str(context.original_exception).strip().splitlines()[0]
+            raise errors.Unavailable(_safe(self.url), why) from context.original_exception
 
     def migrate(self) -> None:
         """Create the schema or bring it up to date (alembic ``upgrade head``)."""

@@ -227,12 +227,16 @@ def _fire(
 ) -> bool:
     """Fire one planned step at ``at``; False if refused (it met a state the sweeper changed).
     A ``timedelta`` field is a moment relative to the step (a conference, a task's due date)."""
-    moments = {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
     try:
-        service.fire(ticket_id, trigger, fields | moments, actor="simulate")
+        service.fire(ticket_id, trigger, at_moments(fields, at), actor="simulate")
     except CommandError:
         return _taken_already(service, ticket_id, trigger)
     return True
+
+
+def at_moments(fields: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A step's fields with each ``timedelta`` turned into the moment that long after ``at``."""
+    return fields | {k: at + v for k, v in fields.items() if isinstance(v, timedelta)}
 
 
 def _taken_already(service: Service, ticket_id: int, trigger: str) -> bool:

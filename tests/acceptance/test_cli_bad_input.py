@@ -100,3 +100,21 @@ def test_times_at_the_ends_of_the_calendar_are_answered(ready, edge):
         assert "Traceback" not in err and code in (0, 1), (args, err)
         assert code == 0 or err.startswith("Error:"), (args, err)
     assert "did not exist yet" in ready("history", "1", "--at", "0001-01-01T00:00:00+14:00")[2]
+
+
+UNREACHABLE = [
+    ("foo://nowhere", "database URL 'foo://nowhere'"),
+    ("sqlite:////no/such/folder/hotline.db", "cannot reach the database"),
+    ("postgresql://postgres:secret@127.0.0.1:1/hotline", "cannot reach the database"),
+]
+
+
+@pytest.mark.parametrize(("url", "said"), UNREACHABLE)
+@pytest.mark.parametrize(
+    "args",
+    [["init"], ["show", "1"], ["tickets"], ["run", "--no-api"], ["status"], ["soak"]],
+    ids=" ".join,
+)
+def test_a_bad_or_unreachable_database_is_one_error_line(hotline, url, said, args):
+    err = _refused(hotline(*args, "--db", url), said)
+    assert "secret" not in err  # the password is never shown

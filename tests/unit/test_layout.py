@@ -3,7 +3,7 @@
 Every module of ``hotline`` is parsed with ``ast`` and each import (at the top, inside a
 function or under ``TYPE_CHECKING``) is an edge; a cycle counts only the imports that run.
 The rooms, from the bottom up: errors/clock → engine → workflows, handlers, persistence →
-service → reports, admin, simulation → daemon → api, cli. See the README's Layout section.
+service → reports, admin, simulation → daemon, soak → api, cli. See the README's Layout section.
 """
 
 from __future__ import annotations
@@ -30,13 +30,23 @@ PERSISTENCE_PUBLIC = {
     "hotline.persistence.open311",  # the Open311 listing's filter and rows
 }
 HIGHER = {
-    "hotline.persistence": ("service", "api", "cli", "daemon", "reports", "admin", "simulation"),
-    "hotline.service": ("api", "cli", "daemon", "reports", "admin", "simulation"),
-    "hotline.service_verbs": ("api", "cli", "daemon", "reports", "admin", "simulation"),
-    "hotline.reports": ("api", "cli"),
-    "hotline.admin": ("api", "cli"),
-    "hotline.simulation": ("api", "cli"),
-    "hotline.daemon": ("api", "cli"),
+    "hotline.persistence": (
+        "service",
+        "api",
+        "cli",
+        "daemon",
+        "reports",
+        "admin",
+        "simulation",
+        "soak",
+    ),
+    "hotline.service": ("api", "cli", "daemon", "reports", "admin", "simulation", "soak"),
+    "hotline.service_verbs": ("api", "cli", "daemon", "reports", "admin", "simulation", "soak"),
+    "hotline.reports": ("api", "cli", "soak"),
+    "hotline.admin": ("api", "cli", "soak"),
+    "hotline.simulation": ("api", "cli", "soak"),
+    "hotline.daemon": ("api", "cli", "soak"),
+    "hotline.soak": ("api", "cli", "daemon"),
 }
 HEAVY = ("fastapi", "matplotlib", "uvicorn", "sqlalchemy", "prometheus_client", "apscheduler")
 
