@@ -20,6 +20,7 @@ Printed, each the median of ``--repeats`` runs on the same database:
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import tempfile
 import time
@@ -106,6 +107,8 @@ def main() -> None:
     print(f"  a 100,000-ticket month of this shape: {100_000 * per_ticket:.0f} s (target 30 s)")
     print(f"baseline, engine.replay.rebuild of the same histories: {base_rate:,.0f} transitions/s")
     print(f"ratio replay / rebuild: {rate / base_rate:.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"peak memory of this process: {peak:.0f} MiB (tickets are streamed)")
     print("(medians of", args.repeats, "runs; 2 shared cores: compare the ratio, not the rate)")
 
 
