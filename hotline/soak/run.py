@@ -4,6 +4,7 @@ chaos for a while, a calm settle, then the checks."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,29 +89,35 @@ def _storm(
     killed (restarted a moment later) or paused past its lease (then resumed)."""
     start = time.monotonic()
     next_ticket = next_blow = start
-    wake: list[tuple[float, Callable[[], None]]] = []  # (when, restart or resume)
+    # Restarts and resumes run on timers, not in this loop: a replica paused inside its write
+    # transaction holds the SQLite lock, so the clients below wait on it until it resumes.
+    wakes: list[threading.Timer] = []
     while (now := time.monotonic()) < start + plan.seconds:
         while next_ticket <= now:
             clients.submit()
             next_ticket += rng.expovariate(plan.intake)
         clients.act()
-        for when, action in [w for w in wake if w[0] <= now]:
-            wake.remove((when, action))
-            action()
         if now >= next_blow:
             victim = rng.choice([r for r in replicas if r.running and not r.paused] or [None])
             if victim is not None and (chaos.kills + chaos.pauses) % 2 == 0:
                 victim.kill()
                 chaos.kills += 1
-                wake.append((now + rng.uniform(0.2, 1.0), victim.start))
+                wakes.append(_later(rng.uniform(0.2, 1.0), victim.start))
             elif victim is not None:
                 victim.pause()
                 chaos.pauses += 1
-                wake.append((now + plan.lease + rng.uniform(0.5, 1.5), victim.resume))
+                wakes.append(_later(plan.lease + rng.uniform(0.5, 1.5), victim.resume))
             next_blow = now + rng.uniform(1.0, 3.0)
         time.sleep(0.01)
-    for _, action in wake:
-        action()
+    for timer in wakes:
+        timer.join()
+
+
+def _later(seconds: float, action: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(seconds, action)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _calm(replicas: list[Replica], seconds: float) -> None:
