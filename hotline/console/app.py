@@ -16,10 +16,11 @@ from hotline.console import (
     session,
     signin,
     tickets,
+    versions,
 )
 from hotline.service import Service
 
-ROUTERS = (signin, dashboard, tickets, operations, audit, definitions)
+ROUTERS = (signin, dashboard, tickets, operations, audit, definitions, versions)
 
 
 def create(service: Service, sessions: session.Sessions | None = None) -> FastAPI:

@@ -151,6 +151,28 @@ def _reveal(watched: Watched, ticket_id: int, reason: str) -> None:
     assert PHONE in watched.page.locator("#contact-revealed").inner_text()
 
 
+def _change_the_definition(watched: Watched, service: Service) -> None:
+    """The graph of version 1; a draft checked, published, its diff read; a migration dry run."""
+    name = "beijing-12345"
+    watched.open(f"/console/definitions/{name}?version=1")
+    graph = watched.page.locator("#graph-image")
+    graph.wait_for()
+    assert graph.evaluate("img => img.complete && img.naturalWidth > 0")
+    watched.shot("admin-definition-graph")
+    watched.open("/console/definitions-draft")
+    draft = service.definition_source(name, 1)[1].replace("within: 24h", "within: 12h", 1)
+    watched.page.locator("#draft").fill(draft)
+    watched.page.get_by_role("button", name="校验", exact=True).click()
+    watched.page.locator("#publish").click()
+    watched.page.wait_for_url(f"**/console/definitions/{name}/diff?old=1&new=2&published=1")
+    assert "24h → 12h" in watched.page.locator("#changes").inner_text()
+    watched.shot("admin-definition-diff")
+    watched.open(f"/console/definitions/{name}/migrate")
+    watched.page.get_by_role("button", name="试运行").click()
+    watched.page.locator("#dry-run").wait_for()
+    watched.shot("admin-migrate-dry-run")
+
+
 def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
     base, service = served
     tokens = _tokens(service)
@@ -177,6 +199,7 @@ def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
             assert all(reason in log for reason in reasons.values()), log
         if role is Role.ADMIN:  # admins read no tickets, as in the API
             assert "无权操作" in watched.page.locator("h1").inner_text()
+            _change_the_definition(watched, service)
         assert watched.outside == [], role
         assert watched.errors == [], role
         watched.context.close()
