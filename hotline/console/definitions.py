@@ -32,6 +32,7 @@ def listing(request: Request, viewer: Anyone) -> Response:
         title="Definitions",
         versions=versions,
         may_draft=viewer.principal.role in menu.DRAFTS,
+        may_plan=viewer.principal.role in menu.PLANNERS,
     )
 
 

@@ -8,7 +8,9 @@ test's tmp dir), act on a ticket, meet a stale-version refusal, reveal a contact
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import serving
@@ -173,6 +175,20 @@ def _change_the_definition(watched: Watched, service: Service) -> None:
     watched.shot("admin-migrate-dry-run")
 
 
+def _what_if(watched: Watched, service: Service) -> None:
+    """From the definitions page: a draft replayed over this month, its result once done."""
+    watched.open("/console/definitions")
+    watched.page.get_by_role("link", name="草案假如推演").click()
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    watched.page.get_by_label("时期（如 2026-03）").fill(month)
+    draft = service.definition_source("beijing-12345", 1)[1].replace("within: 24h", "within: 2h", 1)
+    watched.page.locator("#whatif-draft").fill(draft)
+    watched.page.get_by_role("button", name="开始推演").click()
+    watched.page.locator("#job-status[data-status='done']").wait_for(timeout=60_000)
+    assert "合计" in watched.page.locator("#whatif-units").inner_text()
+    watched.shot(f"{watched.role}-what-if")
+
+
 def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
     base, service = served
     tokens = _tokens(service)
@@ -189,6 +205,8 @@ def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
         watched.shot(f"{role.value}-ticket")
         if role in (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR):
             _act_with_a_stale_refusal_first(watched, service, ticket_id)
+        if role is Role.SUPERVISOR:
+            _what_if(watched, service)
         elif role is Role.AUDITOR:
             assert watched.page.locator("form[id^='act-']").count() == 0  # reads only
         if role in reasons:
