@@ -14,6 +14,7 @@ from hotline.console import (
     definitions,
     operations,
     pages,
+    seals,
     session,
     signin,
     tickets,
@@ -22,7 +23,7 @@ from hotline.console import (
 )
 from hotline.service import Service
 
-ROUTERS = (signin, dashboard, tickets, operations, audit, definitions, versions, whatif)
+ROUTERS = (signin, dashboard, tickets, operations, audit, seals, definitions, versions, whatif)
 
 
 def create(

@@ -77,8 +77,10 @@ def document(request: Request, job_id: JobId, viewer: Planner) -> Response:
 @router.get("/definitions-what-if/{job_id}")
 def progress(request: Request, job_id: JobId, viewer: Planner) -> Response:
     """The job's progress (the page reloads itself while it runs), then its result."""
-    job = _job(request, job_id)
-    document = job.result or {}
+    # One reading of the job, as its thread moves on: the status is read before the result,
+    # which the thread sets first.
+    job = _job(request, job_id).record(f"/console/definitions-what-if/{job_id}")
+    document = job["result"] if job["status"] == DONE else None
     return pages.render(
         request,
         "whatif.html",
@@ -86,9 +88,9 @@ def progress(request: Request, job_id: JobId, viewer: Planner) -> Response:
         title="What-if of a draft",
         job=job,
         document=document,
-        groups=[*document["units"], document["total"]] if job.status == DONE else [],
+        groups=[*document["units"], document["total"]] if document else [],
         figures=FIGURES,
-        refusals=document.get("refused", {}).get("listed", [])[:SHOWN],
+        refusals=document["refused"]["listed"][:SHOWN] if document else [],
     )
 
 

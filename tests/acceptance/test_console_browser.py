@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import serving
 
+from hotline.admin import audit
 from hotline.engine.access import Role
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
@@ -185,8 +186,27 @@ def _what_if(watched: Watched, service: Service) -> None:
     watched.page.locator("#whatif-draft").fill(draft)
     watched.page.get_by_role("button", name="开始推演").click()
     watched.page.locator("#job-status[data-status='done']").wait_for(timeout=60_000)
+    assert watched.page.locator("#whatif-units").count() == 1, watched.page.content()
     assert "合计" in watched.page.locator("#whatif-units").inner_text()
     watched.shot(f"{watched.role}-what-if")
+
+
+def _seals_and_export(watched: Watched, service: Service, seal_file: Path) -> None:
+    """The seal kept outside the database verifies the chains; today's history downloads."""
+    audit.seal(service, seal_file)
+    watched.open("/console/audit")
+    watched.page.get_by_role("link", name="封存与导出").click()
+    watched.page.locator("#seal-file").set_input_files(str(seal_file))
+    watched.page.locator("form:has(#seal-file) button").click()
+    watched.page.locator("#seal-verified").wait_for()
+    watched.shot(f"{watched.role}-seals")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    watched.page.locator("#export-since").fill(today)
+    watched.page.locator("#export-until").fill(today)
+    with watched.page.expect_download() as download:
+        watched.page.locator("form:has(#export-since) button").click()
+    assert download.value.suggested_filename == f"events-{today}-{today}.jsonl"
+    assert '"trigger": "dispatch"' in Path(download.value.path()).read_text(encoding="utf-8")
 
 
 def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
@@ -215,6 +235,7 @@ def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
             watched.open("/console/audit")
             log = watched.page.locator("#accesses").inner_text()
             assert all(reason in log for reason in reasons.values()), log
+            _seals_and_export(watched, service, tmp_path / "seal.json")
         if role is Role.ADMIN:  # admins read no tickets, as in the API
             assert "无权操作" in watched.page.locator("h1").inner_text()
             _change_the_definition(watched, service)
