@@ -123,3 +123,14 @@ def test_bad_migration_input_says_what_is_wrong_and_writes_nothing(client, auth,
     assert unknown.status_code == 422 and "&#39;x&#39; is not a state" in unknown.text
     assert missing.status_code == 404 and word.status_code == 400
     assert service.get(ticket.id).definition_version == 1
+
+
+def test_without_graphviz_the_graph_is_mermaid_text_and_the_page_says_why(
+    client, auth, monkeypatch
+):
+    monkeypatch.setattr(diagram, "graphviz_missing", lambda: ["the `dot` program"])
+    sign_in(client, auth["operator"])
+
+    page = client.get(f"/console/definitions/{NAME}?version=1").text
+
+    assert "stateDiagram-v2" in page and "graph.svg" not in page and "Graphviz" in page
