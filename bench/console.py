@@ -32,6 +32,7 @@ from hotline.persistence.sql import SqlStore
 from hotline.service import Service
 
 NOON = datetime(2022, 1, 20, 4, tzinfo=UTC)  # 12:00 in Beijing
+NAME = "beijing-12345"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -85,6 +86,12 @@ def _pages(last: int) -> dict[str, tuple[str, str]]:
         "operations": ("/console/operations", "supervisor"),
         "audit (access log)": ("/console/audit", "admin"),
         "definitions": ("/console/definitions", "supervisor"),
+        "definition (source)": (f"/console/definitions/{NAME}", "supervisor"),
+        "definition graph (SVG)": (f"/console/definitions/{NAME}/graph.svg", "supervisor"),
+        "diff of two versions": (f"/console/definitions/{NAME}/diff?old=1&new=1", "supervisor"),
+        "migrate (form)": (f"/console/definitions/{NAME}/migrate", "admin"),
+        "what-if (form)": ("/console/definitions-what-if", "supervisor"),
+        "audit seals": ("/console/audit/seals", "admin"),
     }
 
 

@@ -9,9 +9,11 @@ too. Seals written before the Merkle tree (they list every head) still verify, a
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +24,12 @@ from hotline.admin import merkle_seal
 from hotline.engine import history as chain
 from hotline.engine import replay
 from hotline.engine.ticket import Event, Ticket
-from hotline.persistence import history
+from hotline.persistence import history, rows
 from hotline.persistence.history import Head, Seal
 from hotline.service import Service
+
+UPLOADED = "the seal given"
+EXPORT_FORMATS = ("jsonl", "csv")
 
 
 @dataclass
@@ -45,11 +50,18 @@ def verify(
     ticket_id: int | None = None,
     seal_file: Path | None = None,
     on_ticket: Callable[[], None] = lambda: None,
+    seal_text: str | None = None,
 ) -> Report:
     """Recompute every chain (or one ticket's) and check them against the latest seal (or the
-    seal in ``seal_file``): one ticket by its inclusion proof, all by recomputing the root."""
+    seal in ``seal_file``, or the text of one given as ``seal_text``): one ticket by its
+    inclusion proof, all by recomputing the root."""
     problems: list[str] = []
-    report = Report(seal=_seal_to_check(service, seal_file, problems), problems=problems)
+    given = None
+    if seal_file is not None:
+        given = read_seal(seal_file), str(seal_file)
+    elif seal_text is not None:
+        given = parse_seal(seal_text, UPLOADED), UPLOADED
+    report = Report(seal=_seal_to_check(service, given, problems), problems=problems)
 
     def checked(head: Head, events: list[Event], against_seal: list[str]) -> None:
         broken = chain.broken_links(events) + chain.broken_head(events, head.seq, head.hash)
@@ -87,26 +99,30 @@ def _verify_legacy(
         ]
 
 
-def _seal_to_check(service: Service, seal_file: Path | None, problems: list[str]) -> Seal | None:
+def _seal_to_check(
+    service: Service, given: tuple[Seal, str] | None, problems: list[str]
+) -> Seal | None:
+    """The seal to check against: the latest stored, or ``given`` (a seal, and where it came
+    from) once it is found in the database."""
     stored = history.latest_seal(service.store)
-    if seal_file is None:
+    if given is None:
         seal = stored
     else:
-        seal = read_seal(seal_file)
+        seal, origin = given
         if stored is None or stored.digest != seal.digest:
-            problems.append(f"the database's latest seal is not the one in {seal_file}")
+            problems.append(f"the database's latest seal is not the one in {origin}")
         if not seal.legacy:
-            seal = _with_rows(service, seal, seal_file, problems)
+            seal = _with_rows(service, seal, origin, problems)
     if seal is not None:
         problems += _self_check(seal)
     return seal
 
 
-def _with_rows(service: Service, seal: Seal, seal_file: Path, problems: list[str]) -> Seal | None:
+def _with_rows(service: Service, seal: Seal, origin: str, problems: list[str]) -> Seal | None:
     """The file's seal, pointing at its leaves in the database (found by its digest)."""
     row = history.seal_by_digest(service.store, seal.digest)
     if row is None:
-        problems.append(f"no seal in the database is the one in {seal_file}: its tree is gone")
+        problems.append(f"no seal in the database is the one in {origin}: its tree is gone")
         return None
     return dataclasses.replace(seal, id=row.id)
 
@@ -143,11 +159,37 @@ def seal(service: Service, path: Path | None = None) -> Seal:
     return sealed
 
 
+def seals(service: Service, limit: int) -> list[Seal]:
+    """The latest ``limit`` seals, newest first (without a legacy seal's heads)."""
+    return history.seal_listing(service.store, limit)
+
+
+def seal_file(service: Service, seal_id: int) -> tuple[Seal, dict[str, Any]]:
+    """A stored seal and the content of its file, as ``seal`` wrote it."""
+    found = history.seal_by_id(service.store, seal_id)
+    if found is None or not found.digest:
+        raise errors.NotFound(f"no seal {seal_id}")
+    if not found.legacy:
+        return found, merkle_seal.as_json(found)
+    legacy = {"day": found.day, "sealed_at": found.sealed_at.isoformat(), "tickets": found.tickets}
+    return found, legacy | {"digest": found.digest, "heads": dict(found.heads)}
+
+
 def read_seal(path: Path) -> Seal:
     """A seal written by ``seal`` (or a legacy one, listing every head); a clear error if the
     file is missing or not a seal."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise errors.HotlineError(f"cannot read the seal file {path}: {error}") from None
+    return parse_seal(text, f"the seal file {path}")
+
+
+def parse_seal(text: str, origin: str) -> Seal:
+    """The seal in ``text`` (a seal file's content); a clear error naming ``origin`` if the
+    text is not a seal."""
+    try:
+        data = json.loads(text)
         if "root" in data:
             return merkle_seal.from_json(data)
         return Seal(
@@ -157,8 +199,8 @@ def read_seal(path: Path) -> Seal:
             data["digest"],
             data["heads"],
         )
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise errors.HotlineError(f"cannot read the seal file {path}: {error}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise errors.HotlineError(f"cannot read {origin}: not a seal ({error})") from None
 
 
 def as_of(service: Service, ticket_id: int, at: datetime | None) -> Ticket | None:
@@ -194,5 +236,29 @@ def _first_broken(events: list[Event]) -> int:
     )
 
 
-def export(service: Service, since: datetime) -> Iterator[Event]:
-    return history.stream(service.store, since)
+def export(service: Service, since: datetime, until: datetime | None = None) -> Iterator[Event]:
+    """Every event from ``since`` (up to ``until``), in the order they were written."""
+    return history.stream(service.store, since, until)
+
+
+def export_lines(found: Iterable[Event], fmt: str) -> Iterator[str]:
+    """The events as JSON lines, or as CSV with a header (the payload as JSON in its column)."""
+    if fmt not in EXPORT_FORMATS:
+        raise errors.HotlineError(f"unknown format {fmt!r}; choose jsonl or csv")
+    if fmt == "jsonl":
+        yield from (json.dumps(_record(e), ensure_ascii=False) + "\n" for e in found)
+        return
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=rows.EVENT_FIELDS)
+    writer.writeheader()
+    for event in found:
+        record = _record(event)
+        writer.writerow(record | {"payload": json.dumps(record["payload"], ensure_ascii=False)})
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
+
+
+def _record(event: Event) -> dict[str, Any]:
+    return rows.event_values(event) | {"occurred_at": event.occurred_at.isoformat()}

@@ -42,6 +42,17 @@ class Plan:
         return sum(self.moves.values())
 
 
+def mapping(items: list[str], option: str = "--map") -> dict[str, str]:
+    """``old_state=new_state`` items as a mapping; a clear error naming a malformed one."""
+    pairs = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise errors.HotlineError(f"{option} {item!r}: write it as old_state=new_state")
+        pairs[old.strip()] = new.strip()
+    return pairs
+
+
 def plan(
     service: Service, name: str, from_version: int, to_version: int, mapping: Mapping[str, str]
 ) -> Plan:

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from hotline.api import (
     definitions,
     docs,
+    jobs,
     middleware,
     open311,
     open311_format,
@@ -59,6 +60,7 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
         redoc_url=None,
     )
     app.state.service = service
+    app.state.jobs = jobs.Jobs()  # the what-if replays of the API and the console
     app.state.metrics = CollectorRegistry(auto_describe=True)
     app.state.metrics.register(metrics.DatabaseCollector(service.read_gauges))
     if metrics.count_transitions not in service.committed:
@@ -78,7 +80,8 @@ def create_app(service: Service, max_body: int = middleware.MAX_BODY) -> FastAPI
     ):
         app.include_router(module.router)
     app.include_router(report_routes.router)
-    app.mount("/console", console.create(service))  # the web console: its own pages
+    # The web console: its own pages
+    app.mount("/console", console.create(service, jobs=app.state.jobs))
     app.add_middleware(middleware.Guard, limit=max_body)
     app.add_middleware(open311_format.Errors)  # outermost: also reshapes the guard's 413
     return app

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
@@ -16,12 +13,10 @@ from rich.table import Table
 
 from hotline import clock, errors
 from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
-from hotline.engine.ticket import Event
 
 if TYPE_CHECKING:
     from hotline.service import Service
 
-EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))  # the columns of an export
 
 audit_app = typer.Typer(
     help="Verify, seal and export the hash-chained history.", no_args_is_help=True
@@ -99,25 +94,12 @@ def audit_export(
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """Stream every event since SINCE to stdout, for archiving."""
-    if fmt not in ("jsonl", "csv"):
-        raise errors.HotlineError(f"unknown format {fmt!r}; choose jsonl or csv")
     from hotline.admin import audit
 
+    if fmt not in audit.EXPORT_FORMATS:  # before the first line is written
+        raise errors.HotlineError(f"unknown format {fmt!r}; choose jsonl or csv")
     found = audit.export(open_service(db_url), parse_time(since))
-    if fmt == "jsonl":
-        for event in found:
-            sys.stdout.write(json.dumps(_record(event), ensure_ascii=False) + "\n")
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=EVENT_FIELDS)
-    writer.writeheader()
-    for event in found:
-        record = _record(event)
-        writer.writerow(record | {"payload": json.dumps(record["payload"], ensure_ascii=False)})
-
-
-def _record(event: Event) -> dict[str, Any]:
-    values = {name: getattr(event, name) for name in EVENT_FIELDS}
-    return values | {"occurred_at": event.occurred_at.isoformat(), "payload": dict(event.payload)}
+    sys.stdout.writelines(audit.export_lines(found, fmt))
 
 
 def as_of_table(service: Service, ticket_id: int, at: datetime) -> Table:

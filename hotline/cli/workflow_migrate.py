@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hotline import admin, errors
+from hotline import admin
 from hotline.cli.common import DEFAULT_DB, DbOption, err, open_service, out, user_errors
 
 if TYPE_CHECKING:
@@ -17,16 +17,6 @@ if TYPE_CHECKING:
 
 def register(workflow_app: typer.Typer) -> None:
     workflow_app.command("migrate")(user_errors(workflow_migrate))
-
-
-def _mapping(items: list[str]) -> dict[str, str]:
-    pairs = {}
-    for item in items:
-        old, sep, new = item.partition("=")
-        if not sep or not old.strip() or not new.strip():
-            raise errors.HotlineError(f"--map {item!r}: write it as old_state=new_state")
-        pairs[old.strip()] = new.strip()
-    return pairs
 
 
 def workflow_migrate(
@@ -54,7 +44,8 @@ def workflow_migrate(
     from hotline.admin import versions as versioning
 
     service = open_service(db_url)
-    chosen = versioning.plan(service, name, from_version, to_version, _mapping(map_ or []))
+    pairs = versioning.mapping(map_ or [])
+    chosen = versioning.plan(service, name, from_version, to_version, pairs)
     out.print(_moves(chosen))
     if dry_run:
         out.print("dry run: nothing was written")

@@ -1,5 +1,5 @@
-"""Definitions: every stored version, a version's YAML source, and checking a draft with the
-validator the API uses (each problem with its line)."""
+"""Definitions: every stored version, a version's graph and YAML source, and checking a draft
+with the validator the API uses (each problem with its line)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hotline import errors
 from hotline.console import menu, pages, session
 from hotline.persistence import MAX_ID
 from hotline.service import Service
-from hotline.workflows import loader
+from hotline.workflows import diagram, loader
 
 router = APIRouter()
 Anyone = Annotated[session.Session, Depends(session.viewer(*menu.DEFINITIONS))]
@@ -32,6 +32,7 @@ def listing(request: Request, viewer: Anyone) -> Response:
         title="Definitions",
         versions=versions,
         may_draft=viewer.principal.role in menu.DRAFTS,
+        may_plan=viewer.principal.role in menu.PLANNERS,
     )
 
 
@@ -41,9 +42,13 @@ def source(
     name: Name,
     viewer: Anyone,
     version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    published: Annotated[bool, Query()] = False,
 ) -> Response:
     svc: Service = request.app.state.service
     found, text = svc.definition_source(name, version)
+    compiled = svc.compiled(name, found)
+    # Without Graphviz the page shows the graph as mermaid text, which needs nothing.
+    missing = diagram.graphviz_missing()
     return pages.render(
         request,
         "definition.html",
@@ -52,8 +57,25 @@ def source(
         name=name,
         version=found,
         source=text,
-        title_text=svc.compiled(name, found).definition.title,
+        title_text=compiled.definition.title,
+        versions=range(svc.latest_version(name), 0, -1),
+        mermaid=diagram.draw(compiled.definition, found, "mermaid") if missing else None,
+        may_publish=viewer.principal.role in menu.DRAFTS,
+        published=published,
     )
+
+
+@router.get("/definitions/{name}/graph.svg")
+def graph(
+    request: Request,
+    name: Name,
+    viewer: Anyone,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Response:
+    """The version's state machine drawn by Graphviz (the page says so when it is missing)."""
+    compiled = request.app.state.service.compiled(name, version)
+    drawn = diagram.draw(compiled.definition, compiled.version, "svg")
+    return Response(drawn, media_type="image/svg+xml", headers={"Cache-Control": "private"})
 
 
 @router.get("/definitions-draft")

@@ -17,6 +17,7 @@ OPERATIONS = (Role.SUPERVISOR, Role.ADMIN)
 AUDIT = (Role.AUDITOR, Role.ADMIN)
 DEFINITIONS = tuple(Role)
 DRAFTS = (Role.ADMIN,)
+PLANNERS = (Role.ADMIN, Role.SUPERVISOR)  # the what-if, as the API has it
 
 PAGES = (
     ("/console/dashboard", "Dashboard", DASHBOARD),

@@ -46,12 +46,12 @@ templates.env.filters["mask"] = access.mask_text
 
 def render(
     request: Request,
-    name: str,
+    template: str,
     viewer: session.Session | None = None,
     status: int = 200,
     **context: Any,
 ) -> Response:
-    """Render template ``name`` in the request's language, with the viewer's menu."""
+    """Render ``template`` in the request's language, with the viewer's menu."""
     language = i18n.chosen(request.cookies.get(i18n.COOKIE))
     gettext = i18n.translations(language).gettext
     principal = viewer.principal if viewer else None
@@ -66,7 +66,7 @@ def render(
         "private": not access.sees_personal_data(principal),
         "tz": BEIJING,
     }
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    return templates.TemplateResponse(request, template, context, status_code=status)
 
 
 def install(app: FastAPI) -> None:

@@ -112,15 +112,18 @@ def _with_events(store: SqlStore, batch: list[Head]) -> Iterator[tuple[Head, lis
         yield head, found[head.ticket_id]
 
 
-def stream(store: SqlStore, since: datetime, chunk: int = CHUNK) -> Iterator[Event]:
-    """Every event that occurred at or after ``since``, in the order they were written."""
+def stream(
+    store: SqlStore, since: datetime, until: datetime | None = None, chunk: int = CHUNK
+) -> Iterator[Event]:
+    """Every event that occurred at or after ``since`` (and before ``until``), in the order
+    they were written."""
     after = 0
+    within = [events.c.occurred_at >= since]
+    if until is not None:
+        within.append(events.c.occurred_at < until)
     while True:
         query = (
-            sa.select(events)
-            .where(events.c.id > after, events.c.occurred_at >= since)
-            .order_by(events.c.id)
-            .limit(chunk)
+            sa.select(events).where(events.c.id > after, *within).order_by(events.c.id).limit(chunk)
         )
         with store.reading() as conn:
             found = list(conn.execute(query))
@@ -152,6 +155,25 @@ def seal_by_digest(store: SqlStore, digest: str) -> Seal | None:
     return _seal_where(seals.c.digest == digest, store)
 
 
+def seal_by_id(store: SqlStore, seal_id: int) -> Seal | None:
+    return _seal_where(seals.c.id == seal_id, store)
+
+
+def seal_listing(store: SqlStore, limit: int) -> list[Seal]:
+    """The latest ``limit`` finished seals, newest first, without their ``heads`` (a legacy
+    seal's are megabytes)."""
+    narrow = [c for c in seals.c if c.name != "heads"]
+    query = (
+        sa.select(*narrow)
+        .where(seals.c.digest != "")
+        .order_by(seals.c.sealed_at.desc(), seals.c.id.desc())
+        .limit(limit)
+    )
+    with store.reading() as conn:
+        found = list(conn.execute(query))
+    return [_seal(r, {}) for r in found]
+
+
 def _seal_where(condition: Any, store: SqlStore) -> Seal | None:
     """The latest seal matching ``condition``. Its id is found first, on narrow columns, so
     that old seals' ``heads`` (megabytes each, before 0007) are never read while searching."""
@@ -165,7 +187,10 @@ def _seal_where(condition: Any, store: SqlStore) -> Seal | None:
         row = conn.execute(sa.select(seals).where(seals.c.id == latest.scalar_subquery())).first()
     if row is None:
         return None
-    heads = dict(row.heads or {})
+    return _seal(row, dict(row.heads or {}))
+
+
+def _seal(row: Any, heads: dict[str, Any]) -> Seal:
     return Seal(
         row.day, row.sealed_at, row.tickets, row.digest, heads, row.root, row.previous, row.id
     )

@@ -8,11 +8,14 @@ test's tmp dir), act on a ticket, meet a stale-version refusal, reveal a contact
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import serving
 
+from hotline.admin import audit
 from hotline.engine.access import Role
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
@@ -151,6 +154,61 @@ def _reveal(watched: Watched, ticket_id: int, reason: str) -> None:
     assert PHONE in watched.page.locator("#contact-revealed").inner_text()
 
 
+def _change_the_definition(watched: Watched, service: Service) -> None:
+    """The graph of version 1; a draft checked, published, its diff read; a migration dry run."""
+    name = "beijing-12345"
+    watched.open(f"/console/definitions/{name}?version=1")
+    graph = watched.page.locator("#graph-image")
+    graph.wait_for()
+    assert graph.evaluate("img => img.complete && img.naturalWidth > 0")
+    watched.shot("admin-definition-graph")
+    watched.open("/console/definitions-draft")
+    draft = service.definition_source(name, 1)[1].replace("within: 24h", "within: 12h", 1)
+    watched.page.locator("#draft").fill(draft)
+    watched.page.get_by_role("button", name="校验", exact=True).click()
+    watched.page.locator("#publish").click()
+    watched.page.wait_for_url(f"**/console/definitions/{name}/diff?old=1&new=2&published=1")
+    assert "24h → 12h" in watched.page.locator("#changes").inner_text()
+    watched.shot("admin-definition-diff")
+    watched.open(f"/console/definitions/{name}/migrate")
+    watched.page.get_by_role("button", name="试运行").click()
+    watched.page.locator("#dry-run").wait_for()
+    watched.shot("admin-migrate-dry-run")
+
+
+def _what_if(watched: Watched, service: Service) -> None:
+    """From the definitions page: a draft replayed over this month, its result once done."""
+    watched.open("/console/definitions")
+    watched.page.get_by_role("link", name="草案假如推演").click()
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    watched.page.get_by_label("时期（如 2026-03）").fill(month)
+    draft = service.definition_source("beijing-12345", 1)[1].replace("within: 24h", "within: 2h", 1)
+    watched.page.locator("#whatif-draft").fill(draft)
+    watched.page.get_by_role("button", name="开始推演").click()
+    watched.page.locator("#job-status[data-status='done']").wait_for(timeout=60_000)
+    assert watched.page.locator("#whatif-units").count() == 1, watched.page.content()
+    assert "合计" in watched.page.locator("#whatif-units").inner_text()
+    watched.shot(f"{watched.role}-what-if")
+
+
+def _seals_and_export(watched: Watched, service: Service, seal_file: Path) -> None:
+    """The seal kept outside the database verifies the chains; today's history downloads."""
+    audit.seal(service, seal_file)
+    watched.open("/console/audit")
+    watched.page.get_by_role("link", name="封存与导出").click()
+    watched.page.locator("#seal-file").set_input_files(str(seal_file))
+    watched.page.locator("form:has(#seal-file) button").click()
+    watched.page.locator("#seal-verified").wait_for()
+    watched.shot(f"{watched.role}-seals")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    watched.page.locator("#export-since").fill(today)
+    watched.page.locator("#export-until").fill(today)
+    with watched.page.expect_download() as download:
+        watched.page.locator("form:has(#export-since) button").click()
+    assert download.value.suggested_filename == f"events-{today}-{today}.jsonl"
+    assert '"trigger": "dispatch"' in Path(download.value.path()).read_text(encoding="utf-8")
+
+
 def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
     base, service = served
     tokens = _tokens(service)
@@ -167,6 +225,8 @@ def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
         watched.shot(f"{role.value}-ticket")
         if role in (Role.OPERATOR, Role.UNIT, Role.SUPERVISOR):
             _act_with_a_stale_refusal_first(watched, service, ticket_id)
+        if role is Role.SUPERVISOR:
+            _what_if(watched, service)
         elif role is Role.AUDITOR:
             assert watched.page.locator("form[id^='act-']").count() == 0  # reads only
         if role in reasons:
@@ -175,8 +235,10 @@ def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
             watched.open("/console/audit")
             log = watched.page.locator("#accesses").inner_text()
             assert all(reason in log for reason in reasons.values()), log
+            _seals_and_export(watched, service, tmp_path / "seal.json")
         if role is Role.ADMIN:  # admins read no tickets, as in the API
             assert "无权操作" in watched.page.locator("h1").inner_text()
+            _change_the_definition(watched, service)
         assert watched.outside == [], role
         assert watched.errors == [], role
         watched.context.close()

@@ -21,6 +21,7 @@ PAGES = {
         "/console/tickets",
         "/console/operations",
         "/console/definitions",
+        "/console/definitions-what-if",
     ],
     "admin": [
         "/console/dashboard",
@@ -28,8 +29,17 @@ PAGES = {
         "/console/audit",
         "/console/definitions",
         "/console/definitions-draft",
+        "/console/definitions-what-if",
+        "/console/definitions/beijing-12345/migrate",
+        "/console/audit/seals",
     ],
-    "auditor": ["/console/dashboard", "/console/tickets", "/console/audit", "/console/definitions"],
+    "auditor": [
+        "/console/dashboard",
+        "/console/tickets",
+        "/console/audit",
+        "/console/audit/seals",
+        "/console/definitions",
+    ],
 }
 EVERY = {page for pages in PAGES.values() for page in pages}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -59,3 +60,22 @@ def test_with_graphviz_installed_svg_and_png_are_drawn(fmt, magic):
     if fmt == "svg":
         text = html.unescape(drawn.decode())
         assert all(state in text for state in SHIPPED.state_names)
+
+
+@pytest.mark.skipif(
+    bool(diagram.graphviz_missing()), reason="Graphviz (package and dot) not installed"
+)
+def test_the_svg_is_drawn_top_to_bottom_with_no_state_in_red_and_a_trigger_a_line():
+    svg = diagram.draw(SHIPPED, 1, "svg").decode()
+
+    width, height = (
+        float(n) for n in re.search(r'viewBox="0.00 0.00 ([\d.]+) ([\d.]+)"', svg).groups()
+    )
+    assert width < 2 * height  # was 7,158 x 260 px: one long row
+    assert set(re.findall(r'(?:stroke|fill)="([^"]+)"', svg)) <= {
+        "black",
+        "white",
+        "none",
+        "transparent",
+    }
+    assert ">whistle_task_done [internal] [whistle_open]</text>" in svg  # its own line

@@ -1,0 +1,98 @@
+"""Audit: the seals of the chain heads with their files, verifying the chains against a seal
+file an auditor kept (uploaded or pasted), and the export of the history for a date range, as
+``hotline audit verify --seal-file`` and ``hotline audit export`` do."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from hotline import errors
+from hotline.admin import audit
+from hotline.console import menu, pages, session
+from hotline.persistence import MAX_ID
+from hotline.service import Service
+
+router = APIRouter()
+Auditor = Annotated[session.Session, Depends(session.viewer(*menu.AUDIT))]
+Day = Annotated[str, Query(max_length=10)]
+LISTED = 60  # seals shown: two months of daily seals
+MAX_SEAL = 200_000  # bytes of a seal file: a Merkle seal is a few hundred
+MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/audit/seals")
+def seals_page(request: Request, viewer: Auditor) -> Response:
+    return _page(request, viewer)
+
+
+@router.get("/audit/seals/{seal_id}.json")
+def seal_file(
+    request: Request, seal_id: Annotated[int, Path(ge=1, le=MAX_ID)], viewer: Auditor
+) -> Response:
+    """The seal's file, as ``hotline audit seal --file`` wrote it."""
+    found, content = audit.seal_file(request.app.state.service, seal_id)
+    filename = f"seal-{found.day}.json"
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return JSONResponse(content, headers=disposition)
+
+
+@router.post("/audit/seals/verify")
+async def verify(
+    request: Request,
+    viewer: Auditor,
+    seal: UploadFile | None = None,
+    seal_text: Annotated[str, Form(max_length=MAX_SEAL)] = "",
+) -> Response:
+    """Every chain checked against the seal file given (uploaded, or its text pasted)."""
+    text = seal_text.strip()
+    if seal is not None and seal.filename:
+        text = (await seal.read(MAX_SEAL + 1)).decode("utf-8", errors="replace")
+        if len(text) > MAX_SEAL:
+            raise errors.HotlineError(f"the seal file is larger than {MAX_SEAL} bytes: not a seal")
+    if not text:
+        raise errors.HotlineError("give the seal file, or paste its text")
+    svc: Service = request.app.state.service
+    report = await run_in_threadpool(audit.verify, svc, None, None, lambda: None, text)
+    return await run_in_threadpool(_page, request, viewer, verified=report)
+
+
+@router.get("/audit/export")
+def export(
+    request: Request,
+    viewer: Auditor,
+    since: Day = "",
+    until: Day = "",
+    fmt: Annotated[str, Query(alias="format", max_length=5)] = "jsonl",
+) -> Response:
+    """Every event from the first day to the last (Beijing days, both included), to download."""
+    if fmt not in audit.EXPORT_FORMATS:
+        raise errors.InvalidField("format", "choose jsonl or csv")
+    first, last = _day(since, "since"), _day(until, "until")
+    if last < first:
+        raise errors.InvalidField("until", f"{until} is before {since}")
+    start = datetime.combine(first, time(), pages.BEIJING)
+    end = datetime.combine(last + timedelta(days=1), time(), pages.BEIJING)
+    svc: Service = request.app.state.service
+    lines = audit.export_lines(audit.export(svc, start, end), fmt)
+    name = f"events-{first}-{last}.{fmt}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(lines, media_type=MEDIA[fmt], headers=disposition)
+
+
+def _page(request: Request, viewer: session.Session, **found: Any) -> Response:
+    svc: Service = request.app.state.service
+    listed = audit.seals(svc, LISTED)
+    title = "Seals and export"
+    return pages.render(request, "seals.html", viewer, title=title, seals=listed, **found)
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise errors.InvalidField(name, f"{text!r} is not a day like 2026-03-02") from None

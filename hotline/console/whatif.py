@@ -1,0 +1,130 @@
+"""The what-if (假如) of a draft from the console: a past period replayed under the draft as a
+background job (``api.jobs``, shared with the API), its progress, then the document the API and
+``hotline workflow what-if --format json`` give, as tables. Admins and supervisors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from hotline import errors
+from hotline.api.jobs import DONE, Job, Jobs
+from hotline.api.problems import Problem
+from hotline.api.reports import MAX_DAYS
+from hotline.console import menu, pages, session
+from hotline.console.definitions import MAX_DRAFT
+from hotline.engine import periods
+from hotline.reports import assessment
+from hotline.service import Service
+from hotline.simulation import whatif
+
+router = APIRouter()
+Planner = Annotated[session.Session, Depends(session.viewer(*menu.PLANNERS))]
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]  # as api.jobs makes them
+Code = Annotated[str, Form(max_length=100)]
+KIND = "what-if"
+SHOWN = 100  # refusals listed on the page (the JSON has them all)
+FIGURES = ("composite", "rank", "response_rate", "resolution_rate", "satisfaction_rate")
+
+
+@router.get("/definitions-what-if")
+def form(request: Request, viewer: Planner) -> Response:
+    return _form(request, viewer, {"draft": "", "period": "", "unit": "", "category": ""})
+
+
+@router.post("/definitions-what-if")
+def start(
+    request: Request,
+    viewer: Planner,
+    draft: Annotated[str, Form(max_length=MAX_DRAFT)] = "",
+    period: Annotated[str, Form(max_length=40)] = "",
+    unit: Code = "",
+    category: Code = "",
+) -> Response:
+    """Check the draft and the period, start the replay, and go to the job's page."""
+    svc: Service = request.app.state.service
+    asked = {"draft": draft, "period": period, "unit": unit, "category": category}
+    try:
+        compiled = whatif.draft(svc, draft, "draft")
+        replay = whatif.Request(_period(period), unit or None, category or None)
+        assessment.check_unit(compiled.definition, replay.unit, "unit")
+        whatif.check_category(compiled.definition, replay.category)
+    except errors.DefinitionError as invalid:
+        return _form(request, viewer, asked, 422, problems=[str(p) for p in invalid.problems])
+    except errors.HotlineError as refused:
+        return _form(request, viewer, asked, 422, problems=[str(refused)])
+
+    def work(progress: Any) -> dict[str, Any]:
+        return whatif.run(svc, compiled, replay, "draft", None, progress).document()
+
+    try:
+        job = jobs(request).start(KIND, whatif.count(svc, compiled, replay), work)
+    except Problem as busy:  # too many replays running in this process
+        return _form(request, viewer, asked, busy.status, problems=[busy.detail])
+    return RedirectResponse(f"/console/definitions-what-if/{job.id}", status_code=303)
+
+
+# Before the page's route: that one would take "<id>.json" as a malformed id.
+@router.get("/definitions-what-if/{job_id}.json")
+def document(request: Request, job_id: JobId, viewer: Planner) -> Response:
+    """The job as the API's ``GET /api/v1/definitions/what-if/{id}`` gives it."""
+    job = _job(request, job_id)
+    return JSONResponse(job.record(f"/api/v1/definitions/what-if/{job.id}"))
+
+
+@router.get("/definitions-what-if/{job_id}")
+def progress(request: Request, job_id: JobId, viewer: Planner) -> Response:
+    """The job's progress (the page reloads itself while it runs), then its result."""
+    # One reading of the job, as its thread moves on: the status is read before the result,
+    # which the thread sets first.
+    job = _job(request, job_id).record(f"/console/definitions-what-if/{job_id}")
+    document = job["result"] if job["status"] == DONE else None
+    return pages.render(
+        request,
+        "whatif.html",
+        viewer,
+        title="What-if of a draft",
+        job=job,
+        document=document,
+        groups=[*document["units"], document["total"]] if document else [],
+        figures=FIGURES,
+        refusals=document["refused"]["listed"][:SHOWN] if document else [],
+    )
+
+
+def jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+def _job(request: Request, job_id: str) -> Job:
+    try:
+        job = jobs(request).get(job_id)
+    except Problem:
+        job = None
+    if job is None or job.kind != KIND:
+        raise errors.NotFound(f"no what-if job {job_id} (a restarted server forgets its jobs)")
+    return job
+
+
+def _period(text: str) -> periods.Period:
+    """A period as the reports take it (2026-03), of a length a report answers."""
+    if not text.strip():
+        raise errors.InvalidField("period", "give a period such as 2026-03")
+    chosen = periods.parse(text.strip())
+    if (chosen.end - chosen.start).days > MAX_DAYS:
+        raise errors.InvalidField("period", f"{text!r}: at most {MAX_DAYS} days")
+    return chosen
+
+
+def _form(
+    request: Request,
+    viewer: session.Session,
+    asked: dict[str, str],
+    status: int = 200,
+    **found: object,
+) -> Response:
+    title = "What-if of a draft"
+    return pages.render(request, "whatif_form.html", viewer, status, title=title, **asked, **found)
