@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from hotline.engine import meanings
+from hotline.engine import escalation, meanings, provisional
 from hotline.engine.definition import Definition, Performer
 from hotline.engine.ticket import Ticket
 
@@ -25,6 +25,11 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     AUDITOR = "auditor"
+
+
+# The actors the engine and the daemon record for themselves: no token may take one of these
+# names, or its commands would read in the history (and in a what-if replay) as the system's own.
+SYSTEM_ACTORS = frozenset({"system", escalation.ACTOR, provisional.ACTOR})
 
 
 # Roles whose work needs the complainant's name, phone and address (to call back, to contact

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hotline import errors
-from hotline.engine.access import Principal, Role
+from hotline.engine.access import SYSTEM_ACTORS, Principal, Role
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import AccessLogRow, ApiTokenRow
 
@@ -54,6 +54,9 @@ def create(
     except ValueError:
         known = ", ".join(r.value for r in Role)
         raise errors.HotlineError(f"unknown role {role!r}; known: {known}") from None
+    if name in SYSTEM_ACTORS:
+        taken = ", ".join(sorted(SYSTEM_ACTORS))
+        raise errors.HotlineError(f"{name!r} is the system's own name ({taken}): choose another")
     if (role_ is Role.UNIT) != (unit is not None):
         raise errors.HotlineError("--unit is required for the unit role, and only for it")
     token = PREFIX + secrets.token_urlsafe(32)

@@ -118,3 +118,10 @@ UNREACHABLE = [
 def test_a_bad_or_unreachable_database_is_one_error_line(hotline, url, said, args):
     err = _refused(hotline(*args, "--db", url), said)
     assert "secret" not in err  # the password is never shown
+
+
+@pytest.mark.parametrize("name", ["deadline", "calendar", "system"])
+def test_a_token_may_not_take_the_systems_own_name(ready, name):
+    _refused(ready("token", "create", "--role", "operator", "--name", name), repr(name))
+    code, out, _ = ready("token", "list")
+    assert code == 0 and name not in out
