@@ -26,6 +26,7 @@ from hotline.engine.ticket import Deadline, Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownDefinition, UnknownTicket
 from hotline.persistence import MAX_ID
 from hotline.persistence.due import Claim
+from hotline.persistence.outbox import attempt
 from hotline.persistence.sql import MORE_CONTACT, Decide, NewTicket, _scoped
 
 OPEN = ("pending", "paused")
@@ -287,14 +288,7 @@ class MemoryStore:
                 return False
             if owner is not None and row.claimed_by != owner:
                 return False
-            if error is None:
-                row.value |= {"status": "delivered", "delivered_at": now}
-            else:
-                row.value |= {
-                    "status": "pending" if retry_at else "dead",
-                    "last_error": error[:2000],
-                    "next_attempt_at": retry_at or now,
-                }
+            row.value |= attempt(now, error, retry_at)
             row.value["attempts"] += 1
             row.claimed_by = row.claimed_until = None
             return True

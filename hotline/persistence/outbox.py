@@ -96,14 +96,7 @@ class OutboxVerbs(db.Database):
         Only while the message is still pending and, given ``owner``, still claimed by it: a
         relay whose lease ran out and whose message another relay took over (and delivered)
         changes nothing. True if the attempt was recorded."""
-        if error is None:
-            values: dict[str, Any] = {"status": "delivered", "delivered_at": now}
-        else:
-            values = {
-                "status": "pending" if retry_at else "dead",
-                "last_error": error[:2000],
-                "next_attempt_at": retry_at or now,
-            }
+        values = attempt(now, error, retry_at)
         with self.writing() as conn:
             done = conn.execute(
                 outbox.update()
@@ -113,6 +106,18 @@ class OutboxVerbs(db.Database):
                 )
             )
         return done.rowcount == 1
+
+
+def attempt(now: datetime, error: str | None, retry_at: datetime | None) -> dict[str, Any]:
+    """What one delivery attempt sets on its message: delivered (no error), pending again
+    until ``retry_at``, or else dead; every store records attempts by this rule."""
+    if error is None:
+        return {"status": "delivered", "delivered_at": now}
+    return {
+        "status": "pending" if retry_at else "dead",
+        "last_error": error[:2000],
+        "next_attempt_at": retry_at or now,
+    }
 
 
 def still_held(message_id: int, owner: str | None) -> sa.ColumnElement[bool]:
