@@ -63,7 +63,7 @@ def _as_of(svc: Service, viewer: session.Session, ticket_id: int, at: str) -> di
     if viewer.principal.role not in menu.TICKET_READERS:
         raise session.Refused(f"role {viewer.principal.role.value!r} may not read tickets")
     deps.visible_ticket(svc, viewer.principal, ticket_id)
-    instant = _instant(at) if at else None
+    instant = instant_of(at, "at") if at else None
     try:
         past = audit.as_of(svc, ticket_id, instant)
     except errors.HotlineError as broken:
@@ -78,10 +78,10 @@ def _as_of(svc: Service, viewer: session.Session, ticket_id: int, at: str) -> di
     }
 
 
-def _instant(text: str) -> datetime:
-    """A moment as the form sends it (2026-03-02T14:05, Beijing time) or with its zone."""
+def instant_of(text: str, field: str) -> datetime:
+    """A moment as a form sends it (2026-03-02T14:05, Beijing time) or with its zone."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise errors.InvalidField("at", f"{text!r} is not a time like 2026-03-02T14:05") from None
+        raise errors.InvalidField(field, f"{text!r} is not a time like 2026-03-02T14:05") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=pages.BEIJING)

@@ -13,9 +13,10 @@ from hotline import errors
 from hotline.api.jobs import DONE, Job, Jobs
 from hotline.api.problems import Problem
 from hotline.api.reports import MAX_DAYS
-from hotline.console import menu, pages, session
+from hotline.console import audit, menu, pages, session
 from hotline.console.definitions import MAX_DRAFT
 from hotline.engine import periods
+from hotline.persistence import MAX_ID
 from hotline.reports import assessment
 from hotline.service import Service
 from hotline.simulation import whatif
@@ -31,7 +32,8 @@ FIGURES = ("composite", "rank", "response_rate", "resolution_rate", "satisfactio
 
 @router.get("/definitions-what-if")
 def form(request: Request, viewer: Planner) -> Response:
-    return _form(request, viewer, {"draft": "", "period": "", "unit": "", "category": ""})
+    blank = {"draft": "", "period": "", "unit": "", "category": ""}
+    return _form(request, viewer, blank | {"against": "", "sweep": "", "as_of": ""})
 
 
 @router.post("/definitions-what-if")
@@ -42,22 +44,37 @@ def start(
     period: Annotated[str, Form(max_length=40)] = "",
     unit: Code = "",
     category: Code = "",
+    against: Annotated[str, Form(max_length=20)] = "",
+    sweep: Annotated[str, Form(max_length=20)] = "",
+    as_of: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Check the draft and the period, start the replay, and go to the job's page."""
+    """Check the draft and every option, start the replay, and go to the job's page.
+
+    The options are the API's: ``against`` a published version replayed beside the draft
+    (instead of the recorded history), ``sweep`` how often rungs fire (e.g. 1h), ``as_of``
+    the instant histories are read up to (Beijing time; default now)."""
     svc: Service = request.app.state.service
     asked = {"draft": draft, "period": period, "unit": unit, "category": category}
+    asked |= {"against": against, "sweep": sweep, "as_of": as_of}
     try:
         compiled = whatif.draft(svc, draft, "draft")
-        replay = whatif.Request(_period(period), unit or None, category or None)
+        replay = whatif.Request(
+            _period(period),
+            unit or None,
+            category or None,
+            audit.instant_of(as_of.strip(), "as_of") if as_of.strip() else None,
+            whatif.sweep_interval(sweep.strip() or None),
+        )
         assessment.check_unit(compiled.definition, replay.unit, "unit")
         whatif.check_category(compiled.definition, replay.category)
+        version = _against(svc, compiled.definition.name, against)
     except errors.DefinitionError as invalid:
         return _form(request, viewer, asked, 422, problems=[str(p) for p in invalid.problems])
     except errors.HotlineError as refused:
         return _form(request, viewer, asked, 422, problems=[str(refused)])
 
     def work(progress: Any) -> dict[str, Any]:
-        return whatif.run(svc, compiled, replay, "draft", None, progress).document()
+        return whatif.run(svc, compiled, replay, "draft", version, progress).document()
 
     try:
         job = jobs(request).start(KIND, whatif.count(svc, compiled, replay), work)
@@ -117,6 +134,16 @@ def _period(text: str) -> periods.Period:
     if (chosen.end - chosen.start).days > MAX_DAYS:
         raise errors.InvalidField("period", f"{text!r}: at most {MAX_DAYS} days")
     return chosen
+
+
+def _against(svc: Service, name: str, text: str) -> int | None:
+    """The published version to replay beside the draft, if one is named; it must exist."""
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise errors.InvalidField("against", f"{text!r} is not a version number")
+    svc.compiled(name, int(text))  # NotFound names the version
+    return int(text)
 
 
 def _form(

@@ -50,6 +50,20 @@ def test_a_planner_starts_the_what_if_and_reads_the_api_document(client, app, au
     assert (mine["done"], mine["total"]) == (30, 30)
 
 
+def test_the_api_options_reach_the_replay(client, app, auth, month):
+    sign_in(client, auth["admin"])
+
+    started = start(client, against="1", sweep="1h", as_of="2022-01-04T12:00")
+
+    assert started.status_code == 303, started.text
+    job_id = started.headers["location"].rsplit("/", 1)[-1]
+    app.state.jobs.get(job_id).thread.join()
+    asked = client.get(f"{URL}/{job_id}.json").json()["result"]
+    assert asked["sweep_seconds"] == 3600
+    assert asked["as_of"] == "2022-01-04T04:00:00+00:00"  # noon in Beijing
+    assert asked["baseline"] == "beijing-12345@1"  # a replay, not "(recorded)"
+
+
 def test_a_running_job_shows_its_progress_and_reloads(client, app, auth):
     sign_in(client, auth["admin"])
     release = threading.Event()
@@ -77,6 +91,10 @@ def test_bad_input_is_named_and_starts_nothing(client, app, auth, month):
     bad_period = start(client, period="2022-13")
     too_long = start(client, period="2000..2022")
     unit = start(client, unit="no-such-unit")
+    against = start(client, against="99")
+    not_a_version = start(client, against="one")
+    sweep = start(client, sweep="soon")
+    as_of = start(client, as_of="yesterday")
 
     assert invalid.status_code == 422 and "line" in invalid.text
     assert no_period.status_code == 422 and "2026-03" in no_period.text
@@ -84,6 +102,11 @@ def test_bad_input_is_named_and_starts_nothing(client, app, auth, month):
     assert too_long.status_code == 422 and "days" in too_long.text
     assert unit.status_code == 422 and "no-such-unit" in unit.text
     assert 'id="whatif-draft"' in unit.text and "within: 6h" in unit.text  # the draft is kept
+    assert against.status_code == 422 and "99" in against.text
+    assert not_a_version.status_code == 422 and "version number" in not_a_version.text
+    assert sweep.status_code == 422 and "sweep" in sweep.text
+    assert as_of.status_code == 422 and "yesterday" in as_of.text
+    assert 'value="yesterday"' in as_of.text  # what was typed is kept
     assert app.state.jobs._jobs == {}
     assert client.get(f"{URL}/{'0' * 32}").status_code == 404
     assert client.get(f"{URL}/not-a-job").status_code == 400
