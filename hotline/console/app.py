@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from hotline.api.jobs import Jobs
 from hotline.console import (
     audit,
+    audit_jobs,
     dashboard,
     definitions,
     operations,
@@ -23,7 +24,18 @@ from hotline.console import (
 )
 from hotline.service import Service
 
-ROUTERS = (signin, dashboard, tickets, operations, audit, seals, definitions, versions, whatif)
+ROUTERS = (
+    signin,
+    dashboard,
+    tickets,
+    operations,
+    audit,
+    audit_jobs,
+    seals,
+    definitions,
+    versions,
+    whatif,
+)
 
 
 def create(

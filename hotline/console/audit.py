@@ -21,6 +21,7 @@ router = APIRouter()
 Auditor = Annotated[session.Session, Depends(session.viewer(*menu.AUDIT))]
 TicketNo = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 LOGGED = 200
+LISTED = 200  # problems of a verification shown (the count says how many there were)
 
 
 @router.get("/audit")
@@ -40,7 +41,7 @@ def audit_page(
         viewer,
         title="Audit",
         verify=verify,
-        verified=_verify(svc, verify) if verify else None,
+        verified=summary(_verify(svc, verify), given=False) if verify else None,
         ticket=ticket,
         at=at,
         past=_as_of(svc, viewer, ticket, at) if ticket else None,
@@ -51,10 +52,24 @@ def audit_page(
 
 
 def _verify(svc: Service, which: str) -> audit.Report:
-    """``all``, or a ticket's number."""
-    if which != "all" and not which.isdigit():
-        raise errors.InvalidField("verify", "give a ticket number or 'all'")
-    return audit.verify(svc, None if which == "all" else int(which))
+    """One ticket's chain, by its inclusion proof (every chain is a job: ``audit_jobs``)."""
+    if not which.isdigit() or not 1 <= int(which) <= MAX_ID:
+        raise errors.InvalidField("verify", f"{which!r} is not a ticket number")
+    return audit.verify(svc, int(which))
+
+
+def summary(report: audit.Report, given: bool) -> dict[str, Any]:
+    """What a verification found, as the page shows it (``verified.html``); ``given``: checked
+    against a seal file the auditor kept rather than the database's latest seal."""
+    seal = report.seal
+    return {
+        "checked": report.checked,
+        "ok": report.ok,
+        "problems": report.problems[:LISTED],
+        "problem_count": len(report.problems),
+        "given": given,
+        "seal_at": seal.sealed_at if seal else None,
+    }
 
 
 def _as_of(svc: Service, viewer: session.Session, ticket_id: int, at: str) -> dict[str, Any]:

@@ -1,15 +1,14 @@
-"""Audit: the seals of the chain heads with their files, verifying the chains against a seal
-file an auditor kept (uploaded or pasted), and the export of the history for a date range, as
-``hotline audit verify --seal-file`` and ``hotline audit export`` do."""
+"""Audit: the seals of the chain heads with their files (sealing and verifying against a seal
+file run as jobs: ``audit_jobs``), and the export of the history for a date range, as
+``hotline audit export`` does."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from hotline import errors
 from hotline.admin import audit
@@ -21,7 +20,6 @@ router = APIRouter()
 Auditor = Annotated[session.Session, Depends(session.viewer(*menu.AUDIT))]
 Day = Annotated[str, Query(max_length=10)]
 LISTED = 60  # seals shown: two months of daily seals
-MAX_SEAL = 200_000  # bytes of a seal file: a Merkle seal is a few hundred
 MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -39,26 +37,6 @@ def seal_file(
     filename = f"seal-{found.day}.json"
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return JSONResponse(content, headers=disposition)
-
-
-@router.post("/audit/seals/verify")
-async def verify(
-    request: Request,
-    viewer: Auditor,
-    seal: UploadFile | None = None,
-    seal_text: Annotated[str, Form(max_length=MAX_SEAL)] = "",
-) -> Response:
-    """Every chain checked against the seal file given (uploaded, or its text pasted)."""
-    text = seal_text.strip()
-    if seal is not None and seal.filename:
-        text = (await seal.read(MAX_SEAL + 1)).decode("utf-8", errors="replace")
-        if len(text) > MAX_SEAL:
-            raise errors.HotlineError(f"the seal file is larger than {MAX_SEAL} bytes: not a seal")
-    if not text:
-        raise errors.HotlineError("give the seal file, or paste its text")
-    svc: Service = request.app.state.service
-    report = await run_in_threadpool(audit.verify, svc, None, None, lambda: None, text)
-    return await run_in_threadpool(_page, request, viewer, verified=report)
 
 
 @router.get("/audit/export")

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import serving
 
-from hotline.admin import audit
 from hotline.engine.access import Role
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
@@ -191,15 +190,21 @@ def _what_if(watched: Watched, service: Service) -> None:
     watched.shot(f"{watched.role}-what-if")
 
 
-def _seals_and_export(watched: Watched, service: Service, seal_file: Path) -> None:
-    """The seal kept outside the database verifies the chains; today's history downloads."""
-    audit.seal(service, seal_file)
+def _seals_and_export(watched: Watched, seal_file: Path) -> None:
+    """Seal now, keep the seal's file, verify every chain against it; today's history downloads."""
     watched.open("/console/audit")
     watched.page.get_by_role("link", name="封存与导出").click()
+    watched.page.locator("#seal-now").click()
+    watched.page.locator("#sealed").wait_for()  # the job's page reloads itself until done
+    with watched.page.expect_download() as kept:
+        watched.page.locator("#sealed a").click()
+    kept.value.save_as(seal_file)
+    watched.open("/console/audit/seals")
     watched.page.locator("#seal-file").set_input_files(str(seal_file))
     watched.page.locator("form:has(#seal-file) button").click()
     watched.page.locator("#seal-verified").wait_for()
     watched.shot(f"{watched.role}-seals")
+    watched.open("/console/audit/seals")
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     watched.page.locator("#export-since").fill(today)
     watched.page.locator("#export-until").fill(today)
@@ -235,7 +240,7 @@ def test_every_role_works_the_console_in_chromium(served, browser, tmp_path):
             watched.open("/console/audit")
             log = watched.page.locator("#accesses").inner_text()
             assert all(reason in log for reason in reasons.values()), log
-            _seals_and_export(watched, service, tmp_path / "seal.json")
+            _seals_and_export(watched, tmp_path / "seal.json")
         if role is Role.ADMIN:  # admins read no tickets, as in the API
             assert "无权操作" in watched.page.locator("h1").inner_text()
             _change_the_definition(watched, service)

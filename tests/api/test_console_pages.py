@@ -213,8 +213,9 @@ def test_audit_verifies_and_rebuilds_a_ticket_as_it_was(
     clock.advance(timedelta(hours=1))
     service.fire(ticket.id, "dispatch", dispatch, "desk")
     sign_in(client, auth["auditor"])
-    verified = client.get("/console/audit?verify=all").text
+    verified = client.get("/console/audit", params={"verify": ticket.id}).text
     assert 'id="verified"' in verified
+    assert client.get("/console/audit", params={"verify": "all"}).status_code == 400
     at = {"ticket": ticket.id, "at": ticket.created_at.isoformat()}
     past = client.get("/console/audit", params=at)
     assert past.status_code == 200

@@ -32,6 +32,14 @@ def sealed(service, clock, tmp_path):
     return first, path
 
 
+def finished(client, app, started):
+    """The job's page once the job a POST started (303 to that page) is done."""
+    assert started.status_code == 303, started.text
+    job_id = started.headers["location"].rsplit("/", 1)[-1]
+    app.state.jobs.get(job_id).thread.join()
+    return client.get(started.headers["location"])
+
+
 def verify(client, **sent):
     csrf = csrf_of(client.get(SEALS))
     return client.post(f"{SEALS}/verify", data={"csrf": csrf, **sent.pop("data", {})}, **sent)
@@ -51,14 +59,15 @@ def test_the_seals_are_listed_with_their_files(client, auth, sealed):
     assert client.get(f"{SEALS}/99.json").status_code == 404
 
 
-def test_the_chains_verify_against_an_uploaded_or_pasted_seal_file(client, auth, sealed):
+def test_the_chains_verify_against_an_uploaded_or_pasted_seal_file(client, app, auth, sealed):
     _, path = sealed
     sign_in(client, auth["admin"])
 
-    uploaded = verify(client, files={"seal": ("seal.json", path.read_bytes(), "application/json")})
-    pasted = verify(client, data={"seal_text": path.read_text()})
+    upload = {"seal": ("seal.json", path.read_bytes(), "application/json")}
+    uploaded = finished(client, app, verify(client, files=upload))
+    pasted = finished(client, app, verify(client, data={"seal_text": path.read_text()}))
     forged = json.loads(path.read_text()) | {"digest": "0" * 64}
-    other = verify(client, data={"seal_text": json.dumps(forged)})
+    other = finished(client, app, verify(client, data={"seal_text": json.dumps(forged)}))
 
     assert 'id="seal-verified"' in uploaded.text and "3" in uploaded.text
     assert 'id="seal-verified"' in pasted.text
@@ -66,14 +75,62 @@ def test_the_chains_verify_against_an_uploaded_or_pasted_seal_file(client, auth,
     assert "the database&#39;s latest seal is not the one in the seal given" in other.text
 
 
-def test_a_text_that_is_not_a_seal_is_named(client, auth, sealed):
+def test_a_text_that_is_not_a_seal_is_named_before_any_job_starts(client, app, auth, sealed):
     sign_in(client, auth["auditor"])
 
     garbage = verify(client, data={"seal_text": "not json"})
     nothing = verify(client)
+    too_big = verify(client, files={"seal": ("seal.json", b"{" * 200_001, "application/json")})
 
     assert garbage.status_code == 400 and "not a seal" in garbage.text
     assert nothing.status_code == 400 and "paste its text" in nothing.text
+    assert too_big.status_code == 400 and "larger than" in too_big.text
+    assert app.state.jobs._jobs == {}
+
+
+@pytest.mark.parametrize("role", ["auditor", "admin"])
+def test_seal_now_seals_every_head_and_offers_the_file(client, app, auth, sealed, clock, role):
+    clock.advance(timedelta(days=1))
+    sign_in(client, auth[role])
+    csrf = csrf_of(client.get(SEALS))
+
+    page = finished(client, app, client.post(f"{SEALS}/seal", data={"csrf": csrf}))
+
+    assert 'data-status="done"' in page.text and 'id="sealed"' in page.text
+    assert "2022-03-04" in page.text and f'href="{SEALS}/2.json"' in page.text
+    kept = client.get(f"{SEALS}/2.json").json()
+    assert kept["tickets"] == 3 and kept["previous"] == json.loads(sealed[1].read_text())["digest"]
+    verified = finished(client, app, verify(client, data={"seal_text": json.dumps(kept)}))
+    assert 'id="seal-verified"' in verified.text
+
+
+def test_every_chain_is_verified_in_the_background_and_a_break_is_named(
+    client, app, auth, sealed, service
+):
+    sign_in(client, auth["auditor"])
+    csrf = csrf_of(client.get("/console/audit"))
+
+    intact = finished(client, app, client.post("/console/audit/verify", data={"csrf": csrf}))
+    with service.store.writing() as conn:  # an administrator edits a ticket's chain head
+        conn.exec_driver_sql("UPDATE tickets SET head_hash = 'forged' WHERE id = 1")
+    broken = finished(client, app, client.post("/console/audit/verify", data={"csrf": csrf}))
+
+    assert 'id="verified"' in intact.text and "3" in intact.text
+    assert 'id="problems"' in broken.text and "ticket 1" in broken.text
+
+
+@pytest.mark.parametrize("role", ["operator", "unit", "supervisor"])
+def test_the_other_roles_may_not_seal_or_verify(client, auth, role):
+    sign_in(client, auth[role])
+    csrf = csrf_of(client.get("/console/dashboard"))
+    for url in (f"{SEALS}/seal", f"{SEALS}/verify", "/console/audit/verify"):
+        assert client.post(url, data={"csrf": csrf}).status_code == 403
+
+
+def test_an_unknown_audit_job_is_not_found(client, auth):
+    sign_in(client, auth["auditor"])
+    assert client.get(f"/console/audit/jobs/{'0' * 32}").status_code == 404
+    assert client.get("/console/audit/jobs/nope").status_code == 400
 
 
 def test_the_export_holds_the_events_of_the_days_asked(client, auth, sealed, service):
