@@ -11,22 +11,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import Response
 
 from hotline import errors
 from hotline.admin import audit
-from hotline.api.jobs import DONE, Job, Jobs
-from hotline.api.problems import Problem
 from hotline.console import audit as console_audit
-from hotline.console import menu, pages, session
+from hotline.console import jobs, menu, session
 from hotline.persistence.history import Seal
 from hotline.service import Service
 
 router = APIRouter()
 Auditor = Annotated[session.Session, Depends(session.viewer(*menu.AUDIT))]
-JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]  # as api.jobs makes them
 VERIFY, SEAL = "audit-verify", "audit-seal"
+PAGE = {
+    "title": "Audit",
+    "back": (("/console/audit", "Audit"), ("/console/audit/seals", "Seals and export")),
+}
+UNDER = "/console/audit/jobs"
 MAX_SEAL = 200_000  # bytes of a seal file: a Merkle seal is a few hundred
 
 
@@ -65,56 +67,23 @@ def seal_now(request: Request, viewer: Auditor) -> Response:
         progress(1)
         return _sealed(sealed)
 
-    return _started(request, viewer, SEAL, 1, work)
+    return jobs.started(request, viewer, UNDER, SEAL, 1, work, **PAGE)
 
 
 @router.get("/audit/jobs/{job_id}")
-def job_page(request: Request, job_id: JobId, viewer: Auditor) -> Response:
+def job_page(request: Request, job_id: jobs.JobId, viewer: Auditor) -> Response:
     """The job's progress (the page reloads itself while it runs), then what it found."""
-    job = _job(request, job_id)
-    found = job.result if job.status == DONE else None
-    return pages.render(request, "audit_job.html", viewer, title="Audit", job=job, found=found)
+    return jobs.page(request, viewer, jobs.find(request, job_id, VERIFY, SEAL), **PAGE)
 
 
 def _verify(request: Request, viewer: session.Session, seal_text: str | None) -> Response:
     svc: Service = request.app.state.service
 
     def work(progress: Any) -> dict[str, Any]:
-        done = 0
-
-        def checked() -> None:
-            nonlocal done
-            done += 1
-            progress(done)
-
-        found = audit.verify(svc, None, None, checked, seal_text)
+        found = audit.verify(svc, None, None, lambda: progress(1), seal_text)
         return console_audit.summary(found, given=seal_text is not None)
 
-    return _started(request, viewer, VERIFY, svc.count_histories(None), work)
-
-
-def _started(
-    request: Request, viewer: session.Session, kind: str, total: int, work: Any
-) -> Response:
-    jobs: Jobs = request.app.state.jobs
-    try:
-        job = jobs.start(kind, total, work)
-    except Problem as busy:  # too many jobs running in this process
-        return pages.render(
-            request, "audit_job.html", viewer, busy.status, title="Audit", busy=busy.detail
-        )
-    return RedirectResponse(f"/console/audit/jobs/{job.id}", status_code=303)
-
-
-def _job(request: Request, job_id: str) -> Job:
-    jobs: Jobs = request.app.state.jobs
-    try:
-        job = jobs.get(job_id)
-    except Problem:
-        job = None
-    if job is None or job.kind not in (VERIFY, SEAL):
-        raise errors.NotFound(f"no audit job {job_id} (a restarted server forgets its jobs)")
-    return job
+    return jobs.started(request, viewer, UNDER, VERIFY, svc.count_histories(None), work, **PAGE)
 
 
 def _sealed(sealed: Seal) -> dict[str, Any]:

@@ -1,17 +1,18 @@
 """Changing definitions: the diff of two versions in words, publishing a checked draft, and
 migrating running tickets with a dry run first (admins), as ``hotline workflow diff``,
-``publish`` and ``migrate`` do."""
+``publish`` and ``migrate`` do. A confirmed migration runs as a background job
+(``console.jobs``): a city's running tickets take minutes."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hotline import errors
 from hotline.admin import versions as versioning
-from hotline.console import menu, pages, session
+from hotline.console import jobs, menu, pages, session
 from hotline.console.definitions import MAX_DRAFT, Name
 from hotline.engine import diff
 from hotline.persistence import MAX_ID
@@ -23,6 +24,7 @@ Anyone = Annotated[session.Session, Depends(session.viewer(*menu.DEFINITIONS))]
 Admin = Annotated[session.Session, Depends(session.viewer(*menu.DRAFTS))]
 Version = Annotated[int, Query(ge=1, le=MAX_ID)]
 FormVersion = Annotated[int, Form(ge=1, le=MAX_ID)]
+MIGRATE = "migrate"
 MAX_MAPPING = 5_000  # characters of old=new lines: a definition has a few dozen states
 
 
@@ -97,8 +99,25 @@ def migrate(
         raise  # an unknown version: the not-found page
     except errors.HotlineError as refused:
         return _migrate_page(request, viewer, name, old, new, mapping, 422, problem=str(refused))
-    moved = versioning.migrate(svc, chosen, viewer.principal.name) if confirm else None
-    return _migrate_page(request, viewer, name, old, new, mapping, plan=chosen, moved=moved)
+    if not confirm:
+        return _migrate_page(request, viewer, name, old, new, mapping, plan=chosen)
+
+    def work(progress: Any) -> dict[str, Any]:
+        return {"moved": versioning.migrate(svc, chosen, viewer.principal.name, on_batch=progress)}
+
+    under = f"/console/definitions/{name}/migrate/jobs"
+    return jobs.started(request, viewer, under, MIGRATE, chosen.total, work, **_job_page(name))
+
+
+@router.get("/definitions/{name}/migrate/jobs/{job_id}")
+def migrate_job(request: Request, name: Name, job_id: jobs.JobId, viewer: Admin) -> Response:
+    """The migration's progress (the page reloads itself while it runs), then how many moved."""
+    return jobs.page(request, viewer, jobs.find(request, job_id, MIGRATE), **_job_page(name))
+
+
+def _job_page(name: str) -> dict[str, Any]:
+    back = ((f"/console/definitions/{name}/migrate", "Migrate running tickets"),)
+    return {"title": "Migrate running tickets", "back": back}
 
 
 def _migrate_page(

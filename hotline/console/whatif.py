@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hotline import errors
-from hotline.api.jobs import DONE, Job, Jobs
+from hotline.api.jobs import DONE
 from hotline.api.problems import Problem
 from hotline.api.reports import MAX_DAYS
-from hotline.console import audit, menu, pages, session
+from hotline.console import audit, jobs, menu, pages, session
 from hotline.console.definitions import MAX_DRAFT
 from hotline.engine import periods
 from hotline.persistence import MAX_ID
@@ -23,7 +23,6 @@ from hotline.simulation import whatif
 
 router = APIRouter()
 Planner = Annotated[session.Session, Depends(session.viewer(*menu.PLANNERS))]
-JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]  # as api.jobs makes them
 Code = Annotated[str, Form(max_length=100)]
 KIND = "what-if"
 SHOWN = 100  # refusals listed on the page (the JSON has them all)
@@ -77,7 +76,7 @@ def start(
         return whatif.run(svc, compiled, replay, "draft", version, progress).document()
 
     try:
-        job = jobs(request).start(KIND, whatif.count(svc, compiled, replay), work)
+        job = jobs.start(request, KIND, whatif.count(svc, compiled, replay), work)
     except Problem as busy:  # too many replays running in this process
         return _form(request, viewer, asked, busy.status, problems=[busy.detail])
     return RedirectResponse(f"/console/definitions-what-if/{job.id}", status_code=303)
@@ -85,18 +84,18 @@ def start(
 
 # Before the page's route: that one would take "<id>.json" as a malformed id.
 @router.get("/definitions-what-if/{job_id}.json")
-def document(request: Request, job_id: JobId, viewer: Planner) -> Response:
+def document(request: Request, job_id: jobs.JobId, viewer: Planner) -> Response:
     """The job as the API's ``GET /api/v1/definitions/what-if/{id}`` gives it."""
-    job = _job(request, job_id)
+    job = jobs.find(request, job_id, KIND)
     return JSONResponse(job.record(f"/api/v1/definitions/what-if/{job.id}"))
 
 
 @router.get("/definitions-what-if/{job_id}")
-def progress(request: Request, job_id: JobId, viewer: Planner) -> Response:
+def progress(request: Request, job_id: jobs.JobId, viewer: Planner) -> Response:
     """The job's progress (the page reloads itself while it runs), then its result."""
     # One reading of the job, as its thread moves on: the status is read before the result,
     # which the thread sets first.
-    job = _job(request, job_id).record(f"/console/definitions-what-if/{job_id}")
+    job = jobs.find(request, job_id, KIND).record(f"/console/definitions-what-if/{job_id}")
     document = job["result"] if job["status"] == DONE else None
     return pages.render(
         request,
@@ -109,21 +108,6 @@ def progress(request: Request, job_id: JobId, viewer: Planner) -> Response:
         figures=FIGURES,
         refusals=document["refused"]["listed"][:SHOWN] if document else [],
     )
-
-
-def jobs(request: Request) -> Jobs:
-    jobs: Jobs = request.app.state.jobs
-    return jobs
-
-
-def _job(request: Request, job_id: str) -> Job:
-    try:
-        job = jobs(request).get(job_id)
-    except Problem:
-        job = None
-    if job is None or job.kind != KIND:
-        raise errors.NotFound(f"no what-if job {job_id} (a restarted server forgets its jobs)")
-    return job
 
 
 def _period(text: str) -> periods.Period:

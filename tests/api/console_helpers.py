@@ -23,3 +23,11 @@ def sign_in(client, headers: dict[str, str]) -> httpx.Response:
     return client.post(
         "/console/sign-in", data={"token": token, "csrf": csrf_of(form), "next": "/console/"}
     )
+
+
+def finished(client, app, started: httpx.Response) -> httpx.Response:
+    """The page of the background job a form's POST started (its 303), once the job is done."""
+    assert started.status_code == 303, started.text
+    job_id = started.headers["location"].rsplit("/", 1)[-1]
+    app.state.jobs.get(job_id).thread.join()
+    return client.get(started.headers["location"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from console_helpers import csrf_of, sign_in
+from console_helpers import csrf_of, finished, sign_in
 
 from hotline.service import Intake
 from hotline.workflows import diagram, loader
@@ -87,7 +87,7 @@ def test_a_form_without_the_session_csrf_token_is_refused(client, auth, service)
 
 
 def test_migration_dry_run_writes_nothing_then_the_migration_moves_the_tickets(
-    client, auth, service
+    client, app, auth, service
 ):
     ticket = service.submit(Intake("noise", "loud music"), actor="operator")
     sign_in(client, auth["admin"])
@@ -100,8 +100,11 @@ def test_migration_dry_run_writes_nothing_then_the_migration_moves_the_tickets(
     assert dry.status_code == 200 and 'id="dry-run"' in dry.text
     assert re.search(r"<td>received</td><td>received</td><td class=\"num\">1</td>", dry.text)
     assert service.get(ticket.id).definition_version == 1
-    done = client.post(f"/console/definitions/{NAME}/migrate", data=asked | {"confirm": "true"})
-    assert 'id="migrated"' in done.text and service.get(ticket.id).definition_version == 2
+    started = client.post(f"/console/definitions/{NAME}/migrate", data=asked | {"confirm": "true"})
+    done = finished(client, app, started)  # a background job: its page says when it is done
+    assert started.headers["location"].startswith(f"/console/definitions/{NAME}/migrate/jobs/")
+    assert 'id="migrated"' in done.text and "1" in done.text
+    assert service.get(ticket.id).definition_version == 2
     assert service.history(ticket.id)[-1].actor == "admin-1"
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from console_helpers import csrf_of, sign_in
+from console_helpers import csrf_of, finished, sign_in
 
 from hotline.admin import audit
 from hotline.service import Intake
@@ -30,14 +30,6 @@ def sealed(service, clock, tmp_path):
     path = tmp_path / "seal.json"
     audit.seal(service, path)
     return first, path
-
-
-def finished(client, app, started):
-    """The job's page once the job a POST started (303 to that page) is done."""
-    assert started.status_code == 303, started.text
-    job_id = started.headers["location"].rsplit("/", 1)[-1]
-    app.state.jobs.get(job_id).thread.join()
-    return client.get(started.headers["location"])
 
 
 def verify(client, **sent):
