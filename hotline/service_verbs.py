@@ -59,6 +59,10 @@ class ServiceVerbs:
         """A page of tickets matching ``where`` with ids above ``after``."""
         return queries.find_tickets(self.store, where, after, limit)
 
+    def newest_ticket_id(self) -> int:
+        """The highest ticket id (0 with none)."""
+        return queries.newest_ticket_id(self.store)
+
     def find_requests(self, where: open311.RequestFilter, limit: int) -> list[open311.Request]:
         """Open311 requests matching ``where``, newest first, at most ``limit`` (filters first)."""
         return open311.find_requests(self.store, where, limit)

@@ -35,6 +35,13 @@ def read(query: Mapping[str, str], principal: Principal, now: datetime) -> queri
     )
 
 
+def unindexed(where: queries.TicketFilter) -> bool:
+    """Whether ``where`` has a condition no index serves, so that finding a page of matches
+    may read every ticket: words in the summary, or a unit's tickets (co-handled ones are
+    found in a JSON list)."""
+    return bool(where.text or where.unit or where.visible_to_unit)
+
+
 def after(query: Mapping[str, str]) -> int:
     """The paging cursor: show tickets after this id."""
     text = query.get("after", "") or "0"

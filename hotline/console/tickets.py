@@ -3,6 +3,7 @@ complainant's contact (with a reason, logged)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -13,11 +14,15 @@ from hotline import errors
 from hotline.api import deps
 from hotline.console import filters, menu, pages, session, ticket_view
 from hotline.engine import access
+from hotline.engine.ticket import Ticket
 from hotline.persistence import MAX_ID
 from hotline.service import Service
 
 router = APIRouter()
 PAGE = 50
+# Tickets one request reads at most when no index serves the filter (words in the summary, a
+# unit's co-handled tickets): a page never waits on a scan of millions; the next page goes on.
+SCAN = 50_000
 Reader = Annotated[session.Session, Depends(session.viewer(*menu.TICKET_READERS))]
 Actor = Annotated[session.Session, Depends(session.viewer(*menu.TICKET_ACTORS))]
 ContactReader = Annotated[session.Session, Depends(session.viewer(*menu.CONTACT_READERS))]
@@ -30,13 +35,16 @@ def listing(request: Request, viewer: Reader) -> Response:
     svc: Service = request.app.state.service
     query = dict(request.query_params)
     try:
-        where = filters.read(query, viewer.principal, svc.clock.now())
-        found = svc.find_tickets(where, filters.after(query), PAGE)
+        found, searched = _search(svc, query, viewer.principal)
         problem = None
     except errors.InvalidField as wrong:
-        found, problem = [], str(wrong)
+        found, searched, problem = [], None, str(wrong)
+    more = None
+    if found and len(found) == PAGE:
+        more = {**query, "after": str(found[-1].id)}
+    elif searched:  # a bounded scan ended short of a page: the next page searches on
+        more = {**query, "after": str(searched)}
     shown = [t for t in found if access.visible(viewer.principal, t)]
-    more = {**query, "after": str(found[-1].id)} if len(found) == PAGE else None
     return pages.render(
         request,
         "tickets.html",
@@ -46,10 +54,27 @@ def listing(request: Request, viewer: Reader) -> Response:
         tickets=shown,
         query=query,
         more=more,
+        searched=searched,
         problem=problem,
         choices=_choices(svc),
         now=svc.clock.now(),
     )
+
+
+def _search(
+    svc: Service, query: dict[str, str], principal: access.Principal
+) -> tuple[list[Ticket], int | None]:
+    """A page of the tickets the form asks for, and, when a bounded scan (``SCAN``) stopped
+    short of the newest ticket, the id it searched up to."""
+    where = filters.read(query, principal, svc.clock.now())
+    start = filters.after(query)
+    if filters.unindexed(where):
+        where = dataclasses.replace(where, id_at_most=start + SCAN)
+    found = svc.find_tickets(where, start, PAGE)
+    bound = where.id_at_most
+    if len(found) < PAGE and bound is not None and bound < svc.newest_ticket_id():
+        return found, bound
+    return found, None
 
 
 @router.get("/tickets/{ticket_id}")

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hotline.persistence.rows import deadlines, outbox
-from hotline.persistence.sql import SqlStore
+from hotline.persistence.sql import OPEN, SqlStore
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def measure(store: SqlStore, now: datetime) -> Backlog:
         _count(pending & (deadlines.c.due_at < now)),
         _count(pending & (deadlines.c.fire_at <= now)),
         _count(pending & (deadlines.c.claimed_until > now)),
-    ).where(deadlines.c.status.in_(("pending", "paused")))
+    ).where(deadlines.c.status.in_(OPEN))
     outbox_counts = sa.select(
         _count(waiting),
         _count(waiting & (outbox.c.next_attempt_at <= now)),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hotline.persistence.rows import deadlines
-from hotline.persistence.sql import SqlStore
+from hotline.persistence.sql import OPEN, SqlStore
 
 
 def ticket_ids(store: SqlStore) -> list[int]:
     """Tickets with an open provisional deadline, oldest first (a partial index holds them)."""
     query = (
         sa.select(deadlines.c.ticket_id)
-        .where(deadlines.c.provisional, deadlines.c.status.in_(("pending", "paused")))
+        .where(deadlines.c.provisional, deadlines.c.status.in_(OPEN))
         .group_by(deadlines.c.ticket_id)
         .order_by(deadlines.c.ticket_id)
     )
@@ -22,8 +22,6 @@ def ticket_ids(store: SqlStore) -> list[int]:
 
 def count(store: SqlStore) -> int:
     """How many open deadlines are provisional right now."""
-    query = sa.select(sa.func.count()).where(
-        deadlines.c.provisional, deadlines.c.status.in_(("pending", "paused"))
-    )
+    query = sa.select(sa.func.count()).where(deadlines.c.provisional, deadlines.c.status.in_(OPEN))
     with store.reading() as conn:
         return conn.execute(query).scalar_one()

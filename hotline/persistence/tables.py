@@ -57,8 +57,12 @@ class DefinitionRow(SQLModel, table=True):
 
 class TicketRow(SQLModel, table=True):
     __tablename__ = "tickets"
-    # Reports select a period's tickets by when they were received.
-    __table_args__ = (sa.Index("ix_tickets_created_at", "created_at"),)
+    __table_args__ = (
+        # Reports select a period's tickets by when they were received.
+        sa.Index("ix_tickets_created_at", "created_at"),
+        # The versions listing counts tickets by version and state from this index alone.
+        sa.Index("ix_tickets_definition_state", "definition_name", "definition_version", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     definition_name: str
@@ -124,6 +128,14 @@ class DeadlineRow(SQLModel, table=True):
             postgresql_where=sa.text("status = 'pending'"),
         ),
         sa.Index("ix_deadlines_ticket_status", "ticket_id", "status"),
+        # Overdue tickets (a search filter, the dashboard) from the open deadlines past due.
+        sa.Index(
+            "ix_deadlines_open_due",
+            "due_at",
+            "ticket_id",
+            sqlite_where=sa.text("status IN ('pending', 'paused')"),
+            postgresql_where=sa.text("status IN ('pending', 'paused')"),
+        ),
         # The few deadlines counted over an unpublished year, recomputed when it is published.
         sa.Index(
             "ix_deadlines_provisional",

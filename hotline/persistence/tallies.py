@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hotline.persistence.rows import deadlines, tickets
-from hotline.persistence.sql import SqlStore
+from hotline.persistence.sql import OPEN, SqlStore
 
 
 def intake_by_channel(store: SqlStore, start: datetime, end: datetime) -> dict[str, int]:
@@ -30,7 +30,7 @@ def overdue_by_unit(store: SqlStore, now: datetime) -> dict[str, int]:
     yet), most first."""
     late = (
         sa.select(deadlines.c.ticket_id)
-        .where(deadlines.c.status.in_(("pending", "paused")), deadlines.c.due_at < now)
+        .where(deadlines.c.status.in_(OPEN), deadlines.c.due_at < now)
         .distinct()
         .subquery()
     )

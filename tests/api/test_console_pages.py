@@ -4,12 +4,14 @@ unknown tickets get a page that says so, never a 500."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
 import pytest
 from console_helpers import csrf_of, sign_in
 
+from hotline.console import tickets as console_tickets
 from hotline.engine.ticket import Ticket
 from hotline.service import Intake
 
@@ -177,6 +179,25 @@ def test_search_filters_and_pages(client, auth, taken_in):
     found = client.get("/console/tickets?text=tree&state=received").text
     assert "a fallen tree" in found and "noise 1" not in found
     assert "noise 2" not in client.get("/console/tickets?received_to=2000-01-01").text
+
+
+def test_a_text_search_reads_a_bounded_stretch_a_page_and_goes_on(
+    client, auth, taken_in, monkeypatch
+):
+    monkeypatch.setattr(console_tickets, "SCAN", 3)  # a million tickets, in small
+    found = [taken_in("a fallen tree" if n in (2, 8) else f"noise {n}").id for n in range(10)]
+    sign_in(client, auth["operator"])
+
+    ids, url, searched = [], "/console/tickets?text=tree", []
+    while url:
+        page = client.get(url).text
+        ids += [int(i) for i in re.findall(r'<a href="/console/tickets/(\d+)"', page)]
+        searched += re.findall(r'id="searched">[^<]*?(\d+)', page)
+        more = re.search(r'href="(/console/tickets\?[^"]+)" rel="next"', page)
+        url = html.unescape(more.group(1)) if more else None
+
+    assert ids == [found[2], found[8]]  # every match, each once, however far apart
+    assert searched == ["3", "6", "9"]  # each page says where it stopped; the last one ends
 
 
 def test_a_dead_message_is_requeued_and_the_requeue_recorded(client, auth, dispatched, service):
