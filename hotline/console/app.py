@@ -47,6 +47,7 @@ def create(
     app.state.service = service
     app.state.sessions = sessions or session.Sessions()
     app.state.jobs = jobs or Jobs()
+    app.state.drawings = {}  # published versions' graphs, drawn once (console.definitions)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     pages.install(app)
     for module in ROUTERS:

@@ -10,11 +10,13 @@ from fastapi.responses import Response
 
 from hotline import errors
 from hotline.console import menu, pages, session
+from hotline.engine.machine import CompiledDefinition
 from hotline.persistence import MAX_ID
 from hotline.service import Service
 from hotline.workflows import diagram, loader
 
 router = APIRouter()
+DRAWN = {"Cache-Control": "private"}
 Anyone = Annotated[session.Session, Depends(session.viewer(*menu.DEFINITIONS))]
 Admin = Annotated[session.Session, Depends(session.viewer(*menu.DRAFTS))]
 Name = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")]
@@ -74,8 +76,17 @@ def graph(
 ) -> Response:
     """The version's state machine drawn by Graphviz (the page says so when it is missing)."""
     compiled = request.app.state.service.compiled(name, version)
-    drawn = diagram.draw(compiled.definition, compiled.version, "svg")
-    return Response(drawn, media_type="image/svg+xml", headers={"Cache-Control": "private"})
+    return Response(_drawn(request, compiled), media_type="image/svg+xml", headers=DRAWN)
+
+
+def _drawn(request: Request, compiled: CompiledDefinition) -> str | bytes:
+    """The SVG of a published version, drawn once per process (Graphviz takes a quarter of a
+    second; a published version never changes, as the service's own cache of them assumes)."""
+    key = (compiled.definition.name, compiled.version)
+    drawings: dict[tuple[str, int], str | bytes] = request.app.state.drawings
+    if key not in drawings:
+        drawings[key] = diagram.draw(compiled.definition, compiled.version, "svg")
+    return drawings[key]
 
 
 @router.get("/definitions-draft")

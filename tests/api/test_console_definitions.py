@@ -40,6 +40,17 @@ def test_every_role_sees_the_graph_as_svg_with_no_state_in_red(client, auth):
     assert client.get(f"/console/definitions/{NAME}/graph.svg?version=9").status_code == 404
 
 
+def test_a_published_graph_is_drawn_once(client, auth, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(diagram, "draw", lambda d, v, fmt: drawn.append(v) or f"<svg>{v}</svg>")
+    sign_in(client, auth["unit"])
+
+    first = client.get(f"/console/definitions/{NAME}/graph.svg?version=1").text
+    again = client.get(f"/console/definitions/{NAME}/graph.svg").text  # the newest: also 1
+
+    assert first == again == "<svg>1</svg>" and drawn == [1]
+
+
 def test_an_admin_publishes_a_checked_draft_and_sees_what_changed(client, auth, service):
     sign_in(client, auth["admin"])
     checked = client.post(
