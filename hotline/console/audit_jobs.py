@@ -18,7 +18,6 @@ from hotline import errors
 from hotline.admin import audit
 from hotline.console import audit as console_audit
 from hotline.console import jobs, menu, session
-from hotline.persistence.history import Seal
 from hotline.service import Service
 
 router = APIRouter()
@@ -86,7 +85,7 @@ def _verify(request: Request, viewer: session.Session, seal_text: str | None) ->
     return jobs.started(request, viewer, UNDER, VERIFY, svc.count_histories(None), work, **PAGE)
 
 
-def _sealed(sealed: Seal) -> dict[str, Any]:
+def _sealed(sealed: audit.Seal) -> dict[str, Any]:
     return {
         "id": sealed.id,
         "day": sealed.day,

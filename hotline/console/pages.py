@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline import errors
 from hotline.console import i18n, menu, session
+from hotline.console.names import Names
 from hotline.engine import access
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -65,6 +66,7 @@ def render(
         "span": lambda seconds: span(seconds, gettext),
         "private": not access.sees_personal_data(principal),
         "tz": BEIJING,
+        "names": Names(request.app.state.service, language),
     }
     return templates.TemplateResponse(request, template, context, status_code=status)
 

@@ -286,6 +286,10 @@ class Definition(_Strict):
     units: tuple[Unit, ...] = ()
     states: tuple[StateSpec, ...]
     transitions: tuple[TransitionSpec, ...]
+    # What people call a state or a trigger (受理, 派单): shown for the code where a screen
+    # speaks the definition's language; a code without a label is shown as it is. Cosmetic:
+    # a label left over for a trigger a draft removed is ignored, not refused.
+    labels: dict[str, Annotated[str, Field(min_length=1, max_length=40)]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -307,6 +311,10 @@ class Definition(_Strict):
 
     def state(self, name: str) -> StateSpec:
         return self._by_name[name]
+
+    def label(self, code: str) -> str:
+        """The label of a state or trigger, or the code itself."""
+        return self.labels.get(code, code)
 
     def category(self, code: str) -> Category | None:
         return self._categories.get(code)

@@ -84,6 +84,19 @@ def test_the_ticket_page_masks_personal_data_for_roles_without_the_right(client,
     assert "call 13812345678" in client.get(f"/console/tickets/{dispatched.id}").text
 
 
+def test_states_triggers_and_units_show_the_definitions_names_in_chinese_codes_in_english(
+    client, auth, dispatched
+):
+    sign_in(client, auth["supervisor"])
+    chinese = client.get(f"/console/tickets/{dispatched.id}").text
+    client.get("/console/language/en")
+    english = client.get(f"/console/tickets/{dispatched.id}").text
+
+    assert "已派单" in chinese and "北京自来水集团" in chinese and "<td>派单</td>" in chinese
+    assert "已派单" not in english and "water-group" in english and "<td>dispatch</td>" in english
+    assert 'action="/console/tickets/1/fire/respond"' in chinese  # forms keep the codes
+
+
 def test_an_action_sends_the_version_seen_and_a_stale_one_is_refused_with_the_fresh_page(
     client, auth, dispatched, service
 ):
@@ -241,4 +254,4 @@ def test_audit_verifies_and_rebuilds_a_ticket_as_it_was(
     past = client.get("/console/audit", params=at)
     assert past.status_code == 200
     state = re.search(r'id="past">\s*<dt>[^<]*</dt><dd>(\w+)', past.text)
-    assert state and state.group(1) == "received"
+    assert state and state.group(1) == "受理"  # the label the definition gives "received"
