@@ -109,11 +109,19 @@ class Busy(HotlineError):
 
 class Unavailable(HotlineError):
     """The database could not be reached (the server down, the database or file missing, access
-    refused). Nothing was written; the same command may be retried once it is back."""
+    refused): nothing was written. Or the connection was ``lost`` during a transaction: if that
+    was while committing, the change may be stored, so a retry must carry the same idempotency
+    key or version, which refuses a repeat instead of applying it twice."""
 
-    def __init__(self, where: str, why: str) -> None:
+    def __init__(self, where: str, why: str, lost: bool = False) -> None:
         self.where, self.why = where, why
-        super().__init__(f"cannot reach the database {where}: {why}; nothing was written")
+        if lost:
+            super().__init__(
+                f"lost the connection to the database {where}: {why}; a change being committed"
+                " may have been written: retry with the same idempotency key or version"
+            )
+        else:
+            super().__init__(f"cannot reach the database {where}: {why}; nothing was written")
 
 
 class KeyReused(HotlineError):

@@ -112,12 +112,16 @@ class Database:
         event.listen(self.engine, "handle_error", self._unreachable)
 
     def _unreachable(self, context: sa.engine.ExceptionContext) -> None:
-        """A failure to connect (no connection yet) is the database being away, not a bug."""
-        if context.connection is None and isinstance(
+        """A failure to connect (no connection yet), or a connection lost mid-transaction (the
+        server stopped or restarted, the network dropped), is the database being away, not a
+        bug: nothing of the transaction was committed, and the caller may try again."""
+        failed_to_connect = context.connection is None and isinstance(
             context.sqlalchemy_exception, sa.exc.OperationalError
-        ):
+        )
+        if failed_to_connect or context.is_disconnect:
             why = str(context.original_exception).strip().splitlines()[0]
-            raise errors.Unavailable(_safe(self.url), why) from context.original_exception
+            lost = not failed_to_connect
+            raise errors.Unavailable(_safe(self.url), why, lost) from context.original_exception
 
     def migrate(self) -> None:
         """Create the schema or bring it up to date (alembic ``upgrade head``)."""
