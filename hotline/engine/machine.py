@@ -41,6 +41,24 @@ def _choose(spec: TransitionSpec) -> Callable[[EventData], None]:
     return record
 
 
+def _field_models(
+    candidates: Mapping[tuple[str, str], list[TransitionSpec]],
+) -> dict[tuple[str, str], type[BaseModel]]:
+    """The command-field model of each (state, trigger).
+
+    One model per distinct declaration, not per (state, trigger): building a pydantic model
+    costs about a millisecond, and most transitions share theirs.
+    """
+    models: dict[tuple[Any, ...], type[BaseModel]] = {}
+    found: dict[tuple[str, str], type[BaseModel]] = {}
+    for key, specs in candidates.items():
+        declared = tuple(specs[0].fields.items())
+        if declared not in models:
+            models[declared] = command_fields.compile_fields(key[1], specs[0].fields)
+        found[key] = models[declared]
+    return found
+
+
 class CompiledDefinition:
     """A validated definition with its machine and its command-field models."""
 
@@ -62,28 +80,21 @@ class CompiledDefinition:
         for t in definition.transitions:
             for source in sources(definition, t):
                 self._candidates.setdefault((source, t.trigger), []).append(t)
-        # One field model per distinct declaration, not per (state, trigger): building a
-        # pydantic model costs about a millisecond, and most transitions share theirs.
-        models: dict[tuple[Any, ...], type[BaseModel]] = {}
-        self._fields: dict[tuple[str, str], type[BaseModel]] = {}
-        for key, specs in self._candidates.items():
-            declared = tuple(specs[0].fields.items())
-            if declared not in models:
-                models[declared] = command_fields.compile_fields(key[1], specs[0].fields)
-            self._fields[key] = models[declared]
-        # Where one unguarded transition is all a (state, trigger) has, the machine's answer
-        # is known in advance: most commands skip driving it (a third of decide's time).
-        self._sole = {
-            key: specs[0]
-            for key, specs in self._candidates.items()
-            if len(specs) == 1 and not specs[0].conditions and not specs[0].unless
-        }
+        self._fields = _field_models(self._candidates)
         # Triggers whose fields may all be left out: an empty command validates to nothing.
         self._optional = {
             key
             for key, model in self._fields.items()
             if not any(f.is_required() for f in model.model_fields.values())
         }
+        # The guards a (state, trigger) may consult, and the machine's answer for each set of
+        # their outcomes: guards are pure, so the answer is the same whenever they agree, and
+        # driving the machine cost as much as the rest of a command's decision.
+        self._guards = {
+            key: tuple(dict.fromkeys(g for t in specs for g in (*t.conditions, *t.unless)))
+            for key, specs in self._candidates.items()
+        }
+        self._answers: dict[tuple[str, str, tuple[bool, ...]], TransitionSpec | None] = {}
 
     @staticmethod
     def _config(t: TransitionSpec) -> dict[str, Any]:
@@ -118,15 +129,16 @@ class CompiledDefinition:
 
     def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
         """The transition that fires, or raise IllegalTransition / GuardRejected."""
-        sole = self._sole.get((state, trigger))
-        if sole is not None:
-            return sole
         self._require(state, trigger)
-        cursor = _Cursor(state)
-        self._machine.events[trigger].trigger(cursor, ctx=ctx)
-        if cursor.chosen is None:
+        outcomes = (state, trigger, tuple(GUARDS[g](ctx) for g in self._guards[(state, trigger)]))
+        if outcomes not in self._answers:
+            cursor = _Cursor(state)
+            self._machine.events[trigger].trigger(cursor, ctx=ctx)
+            self._answers[outcomes] = cursor.chosen
+        chosen = self._answers[outcomes]
+        if chosen is None:
             raise GuardRejected(trigger, state, self._failed_guards(state, trigger, ctx))
-        return cursor.chosen
+        return chosen
 
     def _require(self, state: str, trigger: str) -> None:
         if (state, trigger) not in self._candidates:
