@@ -81,6 +81,12 @@ def rungs(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ..
 
     ``window`` is the deadline's own window, so an extension (延期) moves every rung with it.
     """
+    if window == calendar.seconds(rule.within, rule.measure):  # the rule's own: kept with it
+        return rule.memo(("rungs", calendar.day_seconds), lambda: _ladder(rule, calendar, window))
+    return _ladder(rule, calendar, window)
+
+
+def _ladder(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ...]:
     found = [Rung("due", window, rule.notify, trigger=rule.on_due)]
     if rule.remind_at:
         found.append(Rung("remind", int(window * rule.remind_at), rule.notify))

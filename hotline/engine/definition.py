@@ -53,6 +53,18 @@ ANY_STATE = "*"
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, worked out once for this value and ``key``: what the engine derives from
+        a frozen definition alone (the deadline rules of a state for a category and urgency,
+        a rule's ladder…) need not be derived again for every command."""
+        found = self.__dict__.get("_memo")
+        if found is None or found[0] != id(self):  # a model_copy copies __dict__: start afresh
+            found = self.__dict__["_memo"] = (id(self), {})
+        values = found[1]
+        if key not in values:
+            values[key] = make()
+        return values[key]
+
 
 class Measure(StrEnum):
     """How a deadline's window is counted."""
@@ -338,18 +350,6 @@ class Definition(_Strict):
     @property
     def state_names(self) -> list[str]:
         return [s.name for s in self.states]
-
-    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
-        """``make()``, worked out once for this definition and ``key``: what the engine derives
-        from a frozen definition alone (the deadline rules of a state for a category and
-        urgency…) need not be derived again for every command."""
-        found = self.__dict__.get("_memo")
-        if found is None or found[0] != id(self):  # a model_copy copies __dict__: start afresh
-            found = self.__dict__["_memo"] = (id(self), {})
-        values = found[1]
-        if key not in values:
-            values[key] = make()
-        return values[key]
 
 
 T = TypeVar("T")

@@ -20,6 +20,8 @@ from hotline.engine.definition import Definition, TransitionSpec
 from hotline.engine.guards import GUARDS, Context
 from hotline.errors import GuardRejected, IllegalTransition
 
+_KEPT = 4096  # validated command fields kept per definition version
+
 
 class _Cursor:
     """The model the machine drives for one decision."""
@@ -95,6 +97,7 @@ class CompiledDefinition:
             for key, specs in self._candidates.items()
         }
         self._answers: dict[tuple[str, str, tuple[bool, ...]], TransitionSpec | None] = {}
+        self._validated: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     @staticmethod
     def _config(t: TransitionSpec) -> dict[str, Any]:
@@ -125,7 +128,18 @@ class CompiledDefinition:
         self._require(state, trigger)
         if not raw and (state, trigger) in self._optional:
             return {}
-        return command_fields.validate(trigger, self._fields[(state, trigger)], raw)
+        model = self._fields[(state, trigger)]
+        try:  # the same fields validate the same way: kept, as many commands repeat theirs
+            key = (model, tuple((k, type(v), v) for k, v in raw.items()))
+            found = self._validated.get(key)
+        except TypeError:  # a list among the values: validated each time
+            return command_fields.validate(trigger, model, raw)
+        if found is None:
+            found = command_fields.validate(trigger, model, raw)
+            if len(self._validated) >= _KEPT:  # free texts make most keys unique: bounded
+                self._validated.clear()
+            self._validated[key] = found
+        return dict(found)
 
     def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
         """The transition that fires, or raise IllegalTransition / GuardRejected."""
