@@ -139,7 +139,8 @@ class CompiledDefinition:
             if len(self._validated) >= _KEPT:  # free texts make most keys unique: bounded
                 self._validated.clear()
             self._validated[key] = found
-        return dict(found)
+        # A copy per command, lists too ("a,b" validates to one): no two tickets share a value.
+        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
 
     def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
         """The transition that fires, or raise IllegalTransition / GuardRejected."""

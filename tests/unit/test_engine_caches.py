@@ -26,6 +26,7 @@ from hotline.workflows import calendars, loader
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 9, 20, tzinfo=UTC)
+DISPATCH = {"lead_unit": "street-jianwai", "route": "direct", "co_units": "water-group,gas-group"}
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +117,9 @@ def test_validated_fields_are_kept_but_never_shared(compiled):
     assert compiled.validate_fields("dispatched", "respond", {"method": "phone"}) == {
         "method": "phone"
     }
+    # And a list validated from the same text is a list of its own each time
+    lists = [compiled.validate_fields("received", "dispatch", DISPATCH) for _ in range(2)]
+    assert lists[0] == lists[1] and lists[0]["co_units"] is not lists[1]["co_units"]
     # And a bad value is refused every time, never kept
     for _ in range(2):
         with pytest.raises(InvalidField):
