@@ -20,6 +20,7 @@ from hotline.engine.definition import Measure
 from hotline.engine.durations import Span
 
 DAY = 86400
+_ONE_DAY = timedelta(days=1)
 Hours = tuple[tuple[int, int], ...]  # working periods of a day, in minutes after midnight
 Period = tuple[datetime, datetime]
 
@@ -46,6 +47,7 @@ class Calendar:
         self.day_seconds = sum(end - start for start, end in hours) * 60
         # A day's working periods, worked out once: deadlines step through them day by day.
         self._days: dict[date, tuple[Period, ...]] = {}
+        self._totals: dict[date, timedelta] = {}
 
     def provisional(self, instant: datetime, measure: Measure) -> bool:
         """Whether a due time at ``instant`` was counted over days no official schedule covers."""
@@ -67,11 +69,22 @@ class Calendar:
         if measure is Measure.CALENDAR:
             return start + timedelta(seconds=seconds)
         remaining = timedelta(seconds=seconds)
-        for begin, end in self._periods(start):
-            if remaining <= end - begin:
-                return (begin + remaining).astimezone(UTC)
-            remaining -= end - begin
-        raise AssertionError("unreachable: working periods never end")  # pragma: no cover
+        day = start.astimezone(self.timezone).date()
+        periods = self._periods_of(day)
+        while True:
+            for begin, end in periods:
+                begin = max(begin, start)
+                if begin < end:
+                    if remaining <= end - begin:
+                        return (begin + remaining).astimezone(UTC)
+                    remaining -= end - begin
+            day += _ONE_DAY
+            # A later day (all of it after ``start``) too short for the rest is passed over
+            # whole: a working-week deadline stepped through every period of every day.
+            while remaining > (whole := self._total(day)):
+                remaining -= whole
+                day += _ONE_DAY
+            periods = self._periods_of(day)
 
     def elapsed(self, start: datetime, end: datetime, measure: Measure) -> int:
         """Clock seconds from ``start`` to ``end`` (0 if end is not after start)."""
@@ -90,12 +103,23 @@ class Calendar:
         """Working periods from ``start`` on; the first is clipped to begin at ``start``."""
         day = start.astimezone(self.timezone).date()
         while True:
-            periods = self._days.get(day)
-            for begin, end in self._day(day) if periods is None else periods:
+            for begin, end in self._periods_of(day):
                 begin = max(begin, start)
                 if begin < end:
                     yield begin, end
-            day += timedelta(days=1)
+            day += _ONE_DAY
+
+    def _periods_of(self, day: date) -> tuple[Period, ...]:
+        periods = self._days.get(day)
+        return self._day(day) if periods is None else periods
+
+    def _total(self, day: date) -> timedelta:
+        """The length of ``day``'s working periods together."""
+        total = self._totals.get(day)
+        if total is None:
+            self._day(day)
+            total = self._totals[day]
+        return total
 
     def _day(self, day: date) -> tuple[Period, ...]:
         """The working periods of ``day`` (none on a day off), kept for the next deadline."""
@@ -107,6 +131,7 @@ class Calendar:
                 for open_, close in self.hours
             )
         self._days[day] = found
+        self._totals[day] = sum((end - begin for begin, end in found if begin < end), timedelta())
         return found
 
 

@@ -41,12 +41,17 @@ class Rung:
         return f"{self.name}-{self.level}" if self.name == "escalate" else self.name
 
 
-def applicable(definition: Definition, state: str, ticket: Ticket) -> Iterator[DeadlineRule]:
+def applicable(definition: Definition, state: str, ticket: Ticket) -> tuple[DeadlineRule, ...]:
     """The rules of ``state`` that match the ticket's category and urgency.
 
     Rules of one kind are tried in order and the first match wins, so a definition lists the
     specific rule (basic utilities: 24h) before the general one (ordinary: 7d).
     """
+    key = ("applicable", state, ticket.category, ticket.urgency)
+    return definition.memo(key, lambda: tuple(_matching(definition, state, ticket)))
+
+
+def _matching(definition: Definition, state: str, ticket: Ticket) -> Iterator[DeadlineRule]:
     taken: set[str] = set()
     category = definition.category(ticket.category)
     for rule in definition.state(state).deadlines:
@@ -76,6 +81,12 @@ def rungs(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ..
 
     ``window`` is the deadline's own window, so an extension (延期) moves every rung with it.
     """
+    if window == calendar.seconds(rule.within, rule.measure):  # the rule's own: kept with it
+        return rule.memo(("rungs", calendar.day_seconds), lambda: _ladder(rule, calendar, window))
+    return _ladder(rule, calendar, window)
+
+
+def _ladder(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ...]:
     found = [Rung("due", window, rule.notify, trigger=rule.on_due)]
     if rule.remind_at:
         found.append(Rung("remind", int(window * rule.remind_at), rule.notify))
@@ -147,8 +158,11 @@ def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Dead
         return calendar.add(deadline.running_since, left, measure)
 
     ladder = rungs(rule, calendar, deadline.window)
-    fire_at = at(ladder[deadline.rung].offset) if deadline.rung < len(ladder) else None
     due_at = at(deadline.window)
+    fire_at = None
+    if deadline.rung < len(ladder):  # the next rung is often the due time itself
+        offset = ladder[deadline.rung].offset
+        fire_at = due_at if offset == deadline.window else at(offset)
     provisional = calendar.provisional(due_at, measure)
     return deadline.evolve(due_at=due_at, fire_at=fire_at, provisional=provisional)
 
@@ -180,6 +194,11 @@ def extend(deadline: Deadline, by: Span, rule: DeadlineRule, calendar: Calendar)
     return schedule(deadline.evolve(window=window), rule, calendar)
 
 
-def closed_by(definition: Definition, state: str, trigger: str) -> set[str]:
+def closed_by(definition: Definition, state: str, trigger: str) -> frozenset[str]:
     """Kinds of deadline in ``state`` that ``trigger`` meets."""
-    return {r.kind for r in definition.state(state).deadlines if trigger in r.closed_by}
+    return definition.memo(
+        ("closed_by", state, trigger),
+        lambda: frozenset(
+            r.kind for r in definition.state(state).deadlines if trigger in r.closed_by
+        ),
+    )

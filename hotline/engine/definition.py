@@ -8,9 +8,9 @@ like the Machine it compiles to. Shapes are checked here; names and reachability
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from enum import StrEnum, auto
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -52,6 +52,18 @@ ANY_STATE = "*"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, worked out once for this value and ``key``: what the engine derives from
+        a frozen definition alone (the deadline rules of a state for a category and urgency,
+        a rule's ladder…) need not be derived again for every command."""
+        found = self.__dict__.get("_memo")
+        if found is None or found[0] != id(self):  # a model_copy copies __dict__: start afresh
+            found = self.__dict__["_memo"] = (id(self), {})
+        values = found[1]
+        if key not in values:
+            values[key] = make()
+        return values[key]
 
 
 class Measure(StrEnum):
@@ -346,6 +358,9 @@ class Definition(_Strict):
     @property
     def state_names(self) -> list[str]:
         return [s.name for s in self.states]
+
+
+T = TypeVar("T")
 
 
 def _first_by(items: Iterable[Any], key: str) -> dict[Any, Any]:

@@ -20,6 +20,8 @@ from hotline.engine.definition import Definition, TransitionSpec
 from hotline.engine.guards import GUARDS, Context
 from hotline.errors import GuardRejected, IllegalTransition
 
+_KEPT = 4096  # validated command fields kept per definition version
+
 
 class _Cursor:
     """The model the machine drives for one decision."""
@@ -39,6 +41,24 @@ def _choose(spec: TransitionSpec) -> Callable[[EventData], None]:
         event.model.chosen = spec
 
     return record
+
+
+def _field_models(
+    candidates: Mapping[tuple[str, str], list[TransitionSpec]],
+) -> dict[tuple[str, str], type[BaseModel]]:
+    """The command-field model of each (state, trigger).
+
+    One model per distinct declaration, not per (state, trigger): building a pydantic model
+    costs about a millisecond, and most transitions share theirs.
+    """
+    models: dict[tuple[Any, ...], type[BaseModel]] = {}
+    found: dict[tuple[str, str], type[BaseModel]] = {}
+    for key, specs in candidates.items():
+        declared = tuple(specs[0].fields.items())
+        if declared not in models:
+            models[declared] = command_fields.compile_fields(key[1], specs[0].fields)
+        found[key] = models[declared]
+    return found
 
 
 class CompiledDefinition:
@@ -62,15 +82,22 @@ class CompiledDefinition:
         for t in definition.transitions:
             for source in sources(definition, t):
                 self._candidates.setdefault((source, t.trigger), []).append(t)
-        # One field model per distinct declaration, not per (state, trigger): building a
-        # pydantic model costs about a millisecond, and most transitions share theirs.
-        models: dict[tuple[Any, ...], type[BaseModel]] = {}
-        self._fields: dict[tuple[str, str], type[BaseModel]] = {}
-        for key, specs in self._candidates.items():
-            declared = tuple(specs[0].fields.items())
-            if declared not in models:
-                models[declared] = command_fields.compile_fields(key[1], specs[0].fields)
-            self._fields[key] = models[declared]
+        self._fields = _field_models(self._candidates)
+        # Triggers whose fields may all be left out: an empty command validates to nothing.
+        self._optional = {
+            key
+            for key, model in self._fields.items()
+            if not any(f.is_required() for f in model.model_fields.values())
+        }
+        # The guards a (state, trigger) may consult, and the machine's answer for each set of
+        # their outcomes: guards are pure, so the answer is the same whenever they agree, and
+        # driving the machine cost as much as the rest of a command's decision.
+        self._guards = {
+            key: tuple(dict.fromkeys(g for t in specs for g in (*t.conditions, *t.unless)))
+            for key, specs in self._candidates.items()
+        }
+        self._answers: dict[tuple[str, str, tuple[bool, ...]], TransitionSpec | None] = {}
+        self._validated: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     @staticmethod
     def _config(t: TransitionSpec) -> dict[str, Any]:
@@ -99,16 +126,34 @@ class CompiledDefinition:
     def validate_fields(self, state: str, trigger: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The command's fields, validated against what ``trigger`` declares from ``state``."""
         self._require(state, trigger)
-        return command_fields.validate(trigger, self._fields[(state, trigger)], raw)
+        if not raw and (state, trigger) in self._optional:
+            return {}
+        model = self._fields[(state, trigger)]
+        try:  # the same fields validate the same way: kept, as many commands repeat theirs
+            key = (model, tuple((k, type(v), v) for k, v in raw.items()))
+            found = self._validated.get(key)
+        except TypeError:  # a list among the values: validated each time
+            return command_fields.validate(trigger, model, raw)
+        if found is None:
+            found = command_fields.validate(trigger, model, raw)
+            if len(self._validated) >= _KEPT:  # free texts make most keys unique: bounded
+                self._validated.clear()
+            self._validated[key] = found
+        # A copy per command, lists too ("a,b" validates to one): no two tickets share a value.
+        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
 
     def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
         """The transition that fires, or raise IllegalTransition / GuardRejected."""
         self._require(state, trigger)
-        cursor = _Cursor(state)
-        self._machine.events[trigger].trigger(cursor, ctx=ctx)
-        if cursor.chosen is None:
+        outcomes = (state, trigger, tuple(GUARDS[g](ctx) for g in self._guards[(state, trigger)]))
+        if outcomes not in self._answers:
+            cursor = _Cursor(state)
+            self._machine.events[trigger].trigger(cursor, ctx=ctx)
+            self._answers[outcomes] = cursor.chosen
+        chosen = self._answers[outcomes]
+        if chosen is None:
             raise GuardRejected(trigger, state, self._failed_guards(state, trigger, ctx))
-        return cursor.chosen
+        return chosen
 
     def _require(self, state: str, trigger: str) -> None:
         if (state, trigger) not in self._candidates:

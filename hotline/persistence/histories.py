@@ -57,12 +57,12 @@ def stream(
             ids = [t.id for t in found]
             history: dict[int, list[Event]] = {i: [] for i in ids}
             listed = (
-                sa.select(events)
+                sa.select(*rows.event_columns())
                 .where(events.c.ticket_id.in_(ids))
                 .order_by(events.c.ticket_id, events.c.seq)
             )
             for row in conn.execute(listed):
-                history[row.ticket_id].append(rows.event(row))
+                history[row[0]].append(Event(*row))
         yield from ((t, history[t.id]) for t in found)
         after = ids[-1]
 

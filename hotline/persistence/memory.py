@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from hotline.engine import history
 from hotline.engine.decision import Decision, OutboxMessage
 from hotline.engine.ticket import Deadline, Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownDefinition, UnknownTicket
@@ -64,7 +65,10 @@ class MemoryStore:
 
     url = "memory://"
 
-    def __init__(self) -> None:
+    def __init__(self, chained: bool = True) -> None:
+        """``chained=False`` keeps histories without their hash chain (``history.UNCHAINED``):
+        for a replay, whose events are counted and never audited."""
+        self._head = history.GENESIS if chained else history.UNCHAINED
         self._t = _Tables()
         self._lock = threading.RLock()
         self._undo: list[Callable[[], None]] | None = None
@@ -93,7 +97,7 @@ class MemoryStore:
                     raise KeyReused(new.idempotency_key or "", ticket_id)
                 return self._load(ticket_id)
             ticket_id = self._next("ticket")
-            self._put_ticket(_ticket(ticket_id, new, now))
+            self._put_ticket(_ticket(ticket_id, new, now, self._head))
             self._put(self._t.contacts, ticket_id, _contact(new))
             self._put(self._t.events, ticket_id, [])
             self._put(self._t.of_ticket, ticket_id, [])
@@ -400,7 +404,7 @@ class MemoryStore:
         self._undo.append(lambda: self._t.outbox_keys.discard(message.key))
 
 
-def _ticket(ticket_id: int, new: NewTicket, now: datetime) -> Ticket:
+def _ticket(ticket_id: int, new: NewTicket, now: datetime, head: str) -> Ticket:
     return Ticket(
         id=ticket_id,
         definition=new.definition,
@@ -411,6 +415,7 @@ def _ticket(ticket_id: int, new: NewTicket, now: datetime) -> Ticket:
         channel=new.channel,
         summary=new.summary,
         fields=dict(new.fields or {}),
+        head_hash=head,
         created_at=now,
         updated_at=now,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import sqlalchemy as sa
+
 from hotline.engine.ticket import Deadline, Event, Ticket
 from hotline.engine.whistle import Whistle
 from hotline.persistence.tables import (
@@ -111,6 +113,12 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
 
 def event(row: Any) -> Event:
     return Event(**{name: getattr(row, name) for name in EVENT_FIELDS})
+
+
+def event_columns() -> list[sa.Column[Any]]:
+    """The events table's columns in ``Event``'s order: a row selected with them is an
+    event's arguments, read by position (a fifth of the cost of reading them by name)."""
+    return [events.c[name] for name in EVENT_FIELDS]
 
 
 def event_values(e: Event) -> dict[str, Any]:

@@ -112,7 +112,7 @@ class _Run:
     def __init__(self, replay: TicketReplay, original: Ticket) -> None:
         self.replay, self.compiled = replay, replay.compiled
         self.original = original
-        self.store = MemoryStore()
+        self.store = MemoryStore(chained=False)
         self.refusals: list[Refusal] = []
         self.ticket_id = 0
         self.clock = original.created_at
