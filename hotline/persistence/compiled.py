@@ -65,9 +65,10 @@ class Statement:
         """Run a write; the number of rows it matched."""
         return self._run(conn, values)[1].rowcount
 
-    def execute_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> None:
-        """Run a write once for each of ``values``."""
-        self._run(conn, values, many=True)
+    def execute_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> int:
+        """Run a write once for each of ``values`` (one round trip on PostgreSQL: psycopg
+        pipelines it); the number of rows they matched together."""
+        return self._run(conn, values, many=True)[1].rowcount
 
     def _run(self, conn: sa.Connection, values: Any, many: bool = False) -> tuple[_ForDialect, Any]:
         compiled = self._for(conn.dialect)
