@@ -6,6 +6,9 @@ round (``CREATE DATABASE … TEMPLATE``). Each round starts 1 or --replicas proc
 the real ``Sweeper.sweep`` as the daemon does, releases them together and times until the last
 has nothing left to claim; rounds alternate 1 and N; medians and their ratio are printed, with
 the same sweep one firing a commit (the path before batching) as a second baseline.
+(c) Lateness: --live deadlines (intake deadlines of tickets submitted through the Service,
+multiplied) are set to fall due evenly at --rate a second, and 1 or --replicas real ``hotline
+run`` processes fire them; the lateness of each firing (fired_at - due) gives p50/p99/max.
 Databases are created on --url with --prefix and dropped afterwards.
 """
 
@@ -14,7 +17,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import signal
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -158,6 +164,71 @@ def firing_rate(args: argparse.Namespace, fixture: str) -> None:
         )
 
 
+def live_fixture(server: str, name: str, live: int) -> str:
+    url = pgfixture.migrated(server, name)
+    store = SqlStore(url)
+    service = Service(store)
+    for _ in range(100):
+        service.submit(Intake("noise", "falls due while the daemon runs"))
+    pgfixture.multiply(store, live)
+    store.close()
+    return url
+
+
+def falling_due(url: str, rate: float, lead: float) -> dict[int, datetime]:
+    """Every pending rung falls due ``lead`` seconds from now and after, ``rate`` a second;
+    when each falls due, by deadline id (the engine moves ``due_at`` once it fires)."""
+    start = datetime.now(UTC) + timedelta(seconds=lead)
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        conn.execute(
+            "UPDATE deadlines AS d SET fire_at = %(start)s + make_interval(secs => o.n / %(rate)s),"
+            " due_at = %(start)s + make_interval(secs => o.n / %(rate)s)"
+            " FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM deadlines"
+            " WHERE status = 'pending') AS o WHERE d.id = o.id",
+            {"start": start, "rate": rate},
+        )
+        found = conn.execute("SELECT id, fire_at FROM deadlines WHERE status = 'pending'")
+        return dict(found.fetchall())
+
+
+def running(url: str) -> int:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        return conn.execute("SELECT count(*) FROM replicas").fetchone()[0]
+
+
+def lateness(args: argparse.Namespace, fixture: str, replicas: int) -> None:
+    name = f"{fixture}_live{replicas}"
+    url = pgfixture.create(args.url, name, template=f"{fixture}_live")
+    try:
+        hotline = Path(sys.executable).with_name("hotline")
+        command = [str(hotline), "run", "--db", url, "--no-api", "--log-level", "WARNING"]
+        procs = [subprocess.Popen(command) for _ in range(replicas)]
+        while running(url) < replicas:  # started (heartbeat written) before anything falls due
+            time.sleep(0.2)
+        planned = falling_due(url, args.rate, lead=1.0)
+        give_up = time.monotonic() + args.live / args.rate + 60
+        while fired_rows(url)[0] < args.live and time.monotonic() < give_up:
+            time.sleep(0.5)  # a benchmark waits on the real clock; tests never do
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=60)
+        with psycopg.connect(url.replace("+psycopg", "")) as conn:
+            found = conn.execute("SELECT deadline_id, fired_at FROM deadline_firings")
+            late = sorted((at - planned[d]).total_seconds() * 1000 for d, at in found)
+    finally:
+        pgfixture.drop(args.url, name)
+    if not late:
+        print(f"(c) {replicas} replica(s): nothing fired")
+        return
+    p99 = late[max(0, int(len(late) * 0.99) - 1)]
+    print(
+        f"(c) {replicas} replica(s), {len(late):,}/{args.live:,} fired, {args.rate:,.0f}/s "
+        f"falling due: lateness p50 {statistics.median(late):.0f} ms, p99 {p99:.0f} ms, "
+        f"max {late[-1]:.0f} ms (target p99 <= 1000 ms; {load()})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=SERVER, help="PostgreSQL server to bench on")
@@ -166,15 +237,23 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200, help="tickets driven for real")
     parser.add_argument("--replicas", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--live", type=int, default=20_000, help="deadlines for (c)")
+    parser.add_argument("--rate", type=float, default=5_000, help="falling due a second (c)")
+    parser.add_argument("--only", choices=("firings", "lateness"), help="print (d) or (c) alone")
     args = parser.parse_args()
     fixture = f"{args.prefix}_{uuid.uuid4().hex[:8]}"
     try:
         print(f"PostgreSQL, {os.cpu_count()} cores, {load()}")
-        url = pgfixture.migrated(args.url, fixture)
-        dispatched_long_ago(url, args.sample, args.firings)
-        firing_rate(args, fixture)
+        if args.only != "lateness":
+            url = pgfixture.migrated(args.url, fixture)
+            dispatched_long_ago(url, args.sample, args.firings)
+            firing_rate(args, fixture)
+        if args.only != "firings":
+            live_fixture(args.url, f"{fixture}_live", args.live)
+            for replicas in (1, args.replicas):
+                lateness(args, fixture, replicas)
     finally:
-        pgfixture.drop(args.url, fixture)
+        pgfixture.drop(args.url, fixture, f"{fixture}_live")
 
 
 if __name__ == "__main__":

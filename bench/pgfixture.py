@@ -25,6 +25,9 @@ SHIFTED = {
 }
 
 
+OPEN_TICKETS = "SELECT ticket_id FROM deadlines WHERE status = 'pending'"
+
+
 def admin(server: str) -> sa.Engine:
     return sa.create_engine(db.normalise(server), isolation_level="AUTOCOMMIT")
 
@@ -57,9 +60,12 @@ def migrated(server: str, name: str) -> str:
     return url
 
 
-def multiply(store: SqlStore, target: int, spread_seconds: float = 0.0) -> None:
-    """Copy the sample's tickets, events and deadlines until there are ``target`` tickets;
-    each copy's due times move by up to ``spread_seconds`` (evenly over the copies)."""
+def multiply(
+    store: SqlStore, target: int, spread_seconds: float = 0.0, open_only: bool = False
+) -> None:
+    """Copy the sample's tickets, events and deadlines until the ids reach ``target``; each
+    copy's due times move by up to ``spread_seconds`` (evenly over the copies). ``open_only``:
+    copy only the tickets with a pending deadline (the ids of the others are left unused)."""
     with store.reading() as conn:
         base = conn.execute(sa.select(sa.func.max(tickets.c.id))).scalar_one()
     k = max(0, -(-target // base) - 1)
@@ -70,7 +76,8 @@ def multiply(store: SqlStore, target: int, spread_seconds: float = 0.0) -> None:
     with store.writing() as conn:
         for table, key in ((tickets, "id"), (events, "ticket_id"), (deadlines, "ticket_id")):
             given = SHIFTED[table.name] | (moved if table is deadlines else {})
-            copies.copy(conn, table, key, base, target, given)
+            only = f"t.{key} IN ({OPEN_TICKETS})" if open_only else "TRUE"
+            copies.copy(conn, table, key, base, target, given, only)
         conn.exec_driver_sql("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))")
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
