@@ -223,7 +223,7 @@ def main() -> None:
     if args.db == "postgres":
         import lifecycle_pg  # beside this file
 
-        return lifecycle_pg.main(args.url, args.tickets, args.replicas)
+        return lifecycle_pg.main(args.url, args.tickets, args.replicas, args.repeats)
     if args.replicas != 1:
         parser.error("--replicas needs --db postgres: SQLite takes one writer at a time")
     path = args.file or Path(tempfile.mkdtemp(prefix="hotline-bench-")) / "hotline.db"

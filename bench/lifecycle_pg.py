@@ -3,13 +3,17 @@
 Each of ``--replicas`` worker processes drives its share of the tickets through the real
 Service; then the same number of processes sends lifecycle.py's raw statements with plain
 psycopg (placeholders translated, the ticket read ``FOR UPDATE`` as the store does). Both run on
-fresh databases created on the server and dropped afterwards.
+fresh databases created on the server and dropped afterwards. With ``--replicas N`` > 1 each
+round also runs the Service from one process, the baseline of "N replicas beside one"; rounds
+alternate (``--repeats``) and medians are compared.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import re
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime
@@ -152,18 +156,38 @@ def counts(url: str) -> dict[str, int]:
         return {label: n for label, n in conn.execute(lifecycle.COUNT_ROWS)}
 
 
-def main(server: str, tickets: int, replicas: int) -> None:
+def main(server: str, tickets: int, replicas: int, repeats: int = 1) -> None:
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     try:
         ours = fresh_database(server, name)
         theirs = fresh_database(server, name + "_raw")
         print(f"PostgreSQL {sa.make_url(ours).host}, {replicas} worker process(es)")
-        h_rate, h_sql = measure("hotline", _hotline_worker, ours, tickets, replicas)
         raw_url = sa.make_url(theirs).set(drivername="postgresql")
         raw_url = raw_url.render_as_string(hide_password=False)
-        r_rate, r_sql = measure("raw", _raw_worker, raw_url, tickets, replicas)
+        rates: dict[str, list[float]] = {"hotline": [], "raw": [], "hotline 1": []}
+        for _ in range(repeats):  # rounds alternate; with N > 1, one replica is the baseline
+            h_rate, h_sql = measure("hotline", _hotline_worker, ours, tickets, replicas)
+            r_rate, r_sql = measure("raw", _raw_worker, raw_url, tickets, replicas)
+            rates["hotline"].append(h_rate)
+            rates["raw"].append(r_rate)
+            if replicas > 1:
+                rates["hotline 1"].append(
+                    measure("hotline 1", _hotline_worker, ours, tickets, 1)[0]
+                )
+        h_rate, r_rate = statistics.median(rates["hotline"]), statistics.median(rates["raw"])
         per = lifecycle.PER_LIFECYCLE
-        print(f"ratio hotline/raw {h_rate / r_rate:.2f} ({per} transitions a lifecycle)")
+        print(
+            f"ratio hotline/raw {h_rate / r_rate:.2f} with {replicas} process(es), medians of "
+            f"{repeats} ({per} transitions a lifecycle; target >= 0.5 with 3)"
+        )
+        if rates["hotline 1"]:
+            one = statistics.median(rates["hotline 1"])
+            print(
+                f"hotline {replicas} replicas / 1 replica: {h_rate:.1f} / {one:.1f} transitions/s"
+                f" = {h_rate / one:.2f}x (target >= 1.5x with 3; load "
+                + " ".join(f"{x:.1f}" for x in os.getloadavg())
+                + ")"
+            )
         print(f"{'':40}{'hotline':>9}{'raw':>9}")
         print(f"{'statements a lifecycle (untimed warm-up)':40}{h_sql:>9}{r_sql:>9}")
         mine, raws = counts(ours), counts(theirs)

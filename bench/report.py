@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import copies
 import sqlalchemy as sa
 
 from hotline.clock import FrozenClock
@@ -34,8 +35,6 @@ from hotline.simulation import simulate
 
 MONTH = periods.parse("2022-01")
 AS_OF = datetime(2022, 3, 1, tzinfo=UTC)
-COPY = """WITH RECURSIVE copies(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copies WHERE n < :k)
-INSERT INTO {table} ({columns}) SELECT {values} FROM {table} AS t, copies WHERE t.{key} <= :base"""
 
 
 def sample(store: SqlStore, count: int, days: int, seed: int) -> float:
@@ -51,7 +50,6 @@ def multiply(store: SqlStore, target: int) -> float:
     """Copy the sample until there are ``target`` tickets (ids shifted by n × sample size)."""
     with store.reading() as conn:
         base = conn.execute(sa.select(sa.func.max(tickets.c.id))).scalar_one()
-    k = max(0, -(-target // base) - 1)
     shifted = {
         "tickets": {"id": "t.id + copies.n * :base", "idempotency_key": "NULL"},
         "events": {"ticket_id": "t.ticket_id + copies.n * :base"},
@@ -59,17 +57,7 @@ def multiply(store: SqlStore, target: int) -> float:
     started = time.perf_counter()
     with store.writing() as conn:
         for table, key in ((tickets, "id"), (events, "ticket_id")):
-            names = [c.name for c in table.columns if not (table is events and c.name == "id")]
-            values = [shifted[table.name].get(n, f't."{n}"') for n in names]
-            sql = COPY.format(
-                table=table.name,
-                columns=", ".join(f'"{n}"' for n in names),
-                values=", ".join(values),
-                key=key,
-            )
-            conn.execute(sa.text(sql), {"k": k, "base": base})
-        conn.execute(sa.text("DELETE FROM tickets WHERE id > :n"), {"n": target})
-        conn.execute(sa.text("DELETE FROM events WHERE ticket_id > :n"), {"n": target})
+            copies.copy(conn, table, key, base, target, shifted[table.name])
     with store.writing() as conn:
         conn.exec_driver_sql("ANALYZE")
     return time.perf_counter() - started

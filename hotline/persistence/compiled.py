@@ -12,7 +12,8 @@ store's error handling is unchanged.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,9 +66,10 @@ class Statement:
         """Run a write; the number of rows it matched."""
         return self._run(conn, values)[1].rowcount
 
-    def execute_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> None:
-        """Run a write once for each of ``values``."""
-        self._run(conn, values, many=True)
+    def execute_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> int:
+        """Run a write once for each of ``values`` (one round trip on PostgreSQL: psycopg
+        pipelines it); the number of rows they matched together."""
+        return self._run(conn, values, many=True)[1].rowcount
 
     def _run(self, conn: sa.Connection, values: Any, many: bool = False) -> tuple[_ForDialect, Any]:
         compiled = self._for(conn.dialect)
@@ -113,6 +115,25 @@ class Statement:
             results=tuple((i, f) for i, f in enumerate(results) if f is not None),
             error=dialect.loaded_dbapi.Error,
         )
+
+
+@contextmanager
+def pipelined(conn: sa.Connection) -> Iterator[None]:
+    """On PostgreSQL, send the writes run inside without waiting for each answer, and wait
+    once at the end (psycopg's pipeline mode): a round trip for all of them. An error is
+    raised there, wrapped as ``Statement`` wraps it. Nothing inside may read a result. A
+    no-op on SQLite, where a statement is a function call."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    error_class = conn.dialect.loaded_dbapi.Error
+    try:
+        with conn.connection.driver_connection.pipeline():
+            yield
+    except error_class as error:
+        raise sa.exc.DBAPIError.instance(
+            "(pipelined writes)", None, error, error_class, dialect=conn.dialect
+        ) from error
 
 
 def _bind(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Processor:

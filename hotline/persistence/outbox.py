@@ -42,9 +42,10 @@ ENQUEUE = compiled.Statement(
 
 
 def enqueue(
-    conn: sa.Connection, ticket_id: int, messages: Sequence[OutboxMessage], now: datetime
+    conn: sa.Connection, messages: Sequence[tuple[int, Sequence[OutboxMessage], datetime]]
 ) -> None:
-    """Write a decision's messages, due at once, in the decision's transaction."""
+    """Write decisions' messages, each (ticket id, messages, now) due at once, in the
+    decisions' transaction."""
     ENQUEUE.execute_many(
         conn,
         [
@@ -58,7 +59,8 @@ def enqueue(
                 "next_attempt_at": now,
                 "created_at": now,
             }
-            for m in messages
+            for ticket_id, decided, now in messages
+            for m in decided
         ],
     )
 

@@ -19,11 +19,9 @@ import sqlalchemy as sa
 
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
-from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownTicket
-from hotline.persistence import MAX_ID, compiled, definitions, due, links, outbox, rows, whistles
-from hotline.persistence.rows import deadlines, events, firings, tickets
-
-OPEN = ("pending", "paused")
+from hotline.errors import AlreadyFired, KeyReused, UnknownTicket
+from hotline.persistence import MAX_ID, compiled, definitions, due, outbox, rows, writes
+from hotline.persistence.rows import deadlines, events, tickets
 
 # The hot path's statements, compiled once per dialect and run on the DB-API cursor (see
 # ``compiled``). A ticket is read with the columns of the engine's snapshot only: never the
@@ -36,7 +34,9 @@ LOAD_DEADLINES = compiled.Statement(
     sa.select(deadlines.c.id, *(deadlines.c[name] for name in rows.DEADLINE_FIELDS))
     .where(
         deadlines.c.ticket_id == sa.bindparam("b_id"),
-        deadlines.c.status.in_([sa.literal(s) for s in OPEN]),  # not expanding: compiled once
+        deadlines.c.status.in_(
+            [sa.literal(s) for s in writes.OPEN]
+        ),  # not expanding: compiled once
     )
     .order_by(deadlines.c.id)
 )
@@ -46,23 +46,11 @@ LOCK_TICKETS = (
     .order_by(tickets.c.id)
     .with_for_update()
 )
-UPDATE_TICKET = compiled.Statement(
-    tickets.update().where(_BY_ID, tickets.c.version == sa.bindparam("b_version")),
-    rows.TICKET_COLUMNS,
-)
 # A new ticket: what intake knows, and the columns' defaults (a compiled statement has none).
 NEW_TICKET = {"version": 0, "round": 1, "lead_unit": None, "excluded": False, "seq": 0}
 NEW_TICKET |= {"head_hash": "", "whistle": None, "co_units": []}
 INSERT_TICKET = compiled.Statement(
     tickets.insert().returning(tickets.c.id), [c.key for c in tickets.c if c.key != "id"]
-)
-INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
-INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
-UPDATE_DEADLINE = compiled.Statement(
-    deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), rows.DEADLINE_COLUMNS
-)
-INSERT_FIRING = compiled.Statement(
-    firings.insert(), ("deadline_id", "rung", "rung_key", "fired_at", "fired_by")
 )
 
 
@@ -167,15 +155,19 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
         share a ticket wait for each other instead of deadlocking.
         """
         ids = sorted({ticket_id for ticket_id, _ in updates})
+        decisions: list[Decision | None] = [None] * len(updates)
         with self._firing_conflicts(), self.writing() as conn:
             conn.execute(LOCK_TICKETS, {"b_ids": ids}).all()
             if guard is not None and not guard(conn):
                 raise AlreadyFired("a claim of this batch was taken over by another replica")
-            decisions = []
-            for ticket_id, decide in updates:
-                decisions.append(decide(self._load(conn, ticket_id)))
-                if decisions[-1] is not None:
-                    self._apply(conn, decisions[-1], fired_by)
+            for wave in _waves(updates):
+                loaded = writes.load_many(conn, (updates[i][0] for i in wave))
+                for i in wave:
+                    ticket_id, decide = updates[i]
+                    if ticket_id not in loaded:
+                        raise UnknownTicket(ticket_id)
+                    decisions[i] = decide(loaded[ticket_id])
+                writes.apply(conn, [d for i in wave if (d := decisions[i]) is not None], fired_by)
             return decisions
 
     def update_many(self, ticket_ids: list[int], decide: Decide) -> list[Decision]:
@@ -270,52 +262,22 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
         return rows.ticket(found[0], tuple(rows.deadline(d) for d in open_deadlines))
 
     def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
-        before, after = decision.before, decision.after
-        updated = UPDATE_TICKET.execute(
-            conn, {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version}
-        )
-        if updated != 1:
-            actual = conn.execute(
-                sa.select(tickets.c.version).where(tickets.c.id == before.id)
-            ).scalar_one()
-            raise StaleVersion(before.id, before.version, actual)
-        INSERT_EVENT.execute_many(conn, [rows.event_values(e) for e in decision.events])
-        self._write_deadlines(conn, decision)
-        whistles.write(conn, decision)
-        links.write(conn, decision)
-        now = after.updated_at
-        if decision.firings:
-            INSERT_FIRING.execute_many(
-                conn,
-                [
-                    {
-                        "deadline_id": d,
-                        "rung": r,
-                        "rung_key": key,
-                        "fired_at": now,
-                        "fired_by": fired_by,
-                    }
-                    for d, r, key in decision.firings
-                ],
-            )
-        if decision.outbox:
-            outbox.enqueue(conn, before.id, decision.outbox, now)
+        writes.apply(conn, [decision], fired_by)
 
-    def _write_deadlines(self, conn: sa.Connection, decision: Decision) -> None:
-        new = [
-            rows.deadline_values(d) | {"ticket_id": decision.before.id}
-            for d in decision.deadlines
-            if d.id is None
-        ]
-        changed = [
-            rows.deadline_values(d) | {"deadline_id": d.id}
-            for d in decision.deadlines
-            if d.id is not None
-        ]
-        if new:
-            INSERT_DEADLINE.execute_many(conn, new)
-        if changed:
-            UPDATE_DEADLINE.execute_many(conn, changed)
+
+def _waves(updates: Sequence[tuple[int, Decide]]) -> list[list[int]]:
+    """Positions of ``updates`` cut into consecutive runs of distinct tickets: a run is loaded,
+    decided and written at once, the next sees what it wrote, and the history is written in
+    the order of ``updates`` (a sweeper's: due order)."""
+    waves: list[list[int]] = [[]]
+    seen: set[int] = set()
+    for i, (ticket_id, _) in enumerate(updates):
+        if ticket_id in seen:
+            waves.append([])
+            seen.clear()
+        seen.add(ticket_id)
+        waves[-1].append(i)
+    return waves
 
 
 def _new_row(new: NewTicket, key: str | None, now: datetime) -> dict[str, Any]:
