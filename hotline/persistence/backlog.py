@@ -11,8 +11,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.persistence.rows import deadlines, outbox
-from hotline.persistence.sql import OPEN, SqlStore
+from hotline.persistence.rows import OPEN, deadlines, outbox
+from hotline.persistence.sql import SqlStore
 
 
 @dataclass(frozen=True)

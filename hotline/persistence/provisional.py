@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from hotline.persistence.rows import deadlines
-from hotline.persistence.sql import OPEN, SqlStore
+from hotline.persistence.rows import OPEN, deadlines
+from hotline.persistence.sql import SqlStore
 
 
 def ticket_ids(store: SqlStore) -> list[int]:

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from hotline.engine.ticket import Ticket
 from hotline.persistence import rows, whistles
-from hotline.persistence.rows import deadlines, definitions, tickets
-from hotline.persistence.sql import OPEN, SqlStore
+from hotline.persistence.rows import OPEN, deadlines, definitions, tickets
+from hotline.persistence.sql import SqlStore
 
 
 @dataclass(frozen=True)

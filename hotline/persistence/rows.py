@@ -24,6 +24,7 @@ deadlines = DeadlineRow.__table__
 outbox = OutboxRow.__table__
 definitions = DefinitionRow.__table__
 firings = FiringRow.__table__
+OPEN = ("pending", "paused")  # the statuses of a deadline still running or paused
 
 EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(Event))
 DEADLINE_FIELDS = (

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hotline.persistence.rows import deadlines, tickets
-from hotline.persistence.sql import OPEN, SqlStore
+from hotline.persistence.rows import OPEN, deadlines, tickets
+from hotline.persistence.sql import SqlStore
 
 
 def intake_by_channel(store: SqlStore, start: datetime, end: datetime) -> dict[str, int]:

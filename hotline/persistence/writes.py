@@ -19,9 +19,7 @@ from hotline.engine.decision import Decision
 from hotline.engine.ticket import Ticket
 from hotline.errors import StaleVersion
 from hotline.persistence import compiled, links, outbox, rows, whistles
-from hotline.persistence.rows import deadlines, events, firings, tickets
-
-OPEN = ("pending", "paused")
+from hotline.persistence.rows import OPEN, deadlines, events, firings, tickets
 
 UPDATE_TICKET = compiled.Statement(
     tickets.update().where(
