@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
+from hotline import clock
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownTicket
@@ -46,10 +48,9 @@ LOCK_TICKETS = (
     .order_by(tickets.c.id)
     .with_for_update()
 )
-UPDATE_TICKET = compiled.Statement(
-    tickets.update().where(_BY_ID, tickets.c.version == sa.bindparam("b_version")),
-    rows.TICKET_COLUMNS,
-)
+_UPDATE_TICKET = tickets.update().where(_BY_ID, tickets.c.version == sa.bindparam("b_version"))
+# One UPDATE for each set of columns a decision changes (``rows.changed_values``): a few dozen.
+_UPDATES: dict[tuple[str, ...], compiled.Statement] = {}
 # A new ticket: what intake knows, and the columns' defaults (a compiled statement has none).
 NEW_TICKET = {"version": 0, "round": 1, "lead_unit": None, "excluded": False, "seq": 0}
 NEW_TICKET |= {"head_hash": "", "whistle": None, "co_units": []}
@@ -120,8 +121,10 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             return existing
         try:
             with self.writing() as conn:
-                ticket_id = INSERT_TICKET.rows(conn, _new_row(new, key, now))[0].id
-                decision = decide(self._load(conn, ticket_id))
+                row = _new_row(new, key, clock.utc(now))
+                row["id"] = INSERT_TICKET.rows(conn, row)[0].id
+                # The ticket as just written, without reading it back: it has no deadlines yet.
+                decision = decide(rows.ticket(SimpleNamespace(**row)))
                 assert decision is not None, "a submit always decides"
                 self._apply(conn, decision)
                 return decision.after
@@ -271,9 +274,12 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
 
     def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
         before, after = decision.before, decision.after
-        updated = UPDATE_TICKET.execute(
-            conn, {**rows.ticket_values(after), "b_id": before.id, "b_version": before.version}
-        )
+        changed = rows.changed_values(before, after)
+        update = _UPDATES.get(columns := tuple(changed))
+        if update is None:
+            update = _UPDATES[columns] = compiled.Statement(_UPDATE_TICKET, columns)
+        changed |= {"b_id": before.id, "b_version": before.version}
+        updated = update.execute(conn, changed)
         if updated != 1:
             actual = conn.execute(
                 sa.select(tickets.c.version).where(tickets.c.id == before.id)
