@@ -114,7 +114,11 @@ async def _drive(port: int, token: str, args: argparse.Namespace) -> dict:
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=args.clients)
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as http:
+    # A slow answer is a latency to report, not an error (httpx gives up after 5 s by default).
+    timeout = httpx.Timeout(args.max_seconds)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=timeout
+    ) as http:
         await _until_up(http)
         ids: list[int] = []
 
