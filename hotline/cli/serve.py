@@ -14,6 +14,14 @@ from hotline.cli.common import DEFAULT_DB, DbOption, open_service, user_errors
 HostOption = Annotated[str, typer.Option(envvar="HOTLINE_HOST", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option(envvar="HOTLINE_PORT", help="Port to listen on.")]
 LogLevel = Annotated[str, typer.Option(envvar="HOTLINE_LOG_LEVEL")]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        envvar="HOTLINE_API_WORKERS",
+        min=1,
+        help="Worker processes sharing the port (README: Serving, how many for a machine).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -35,10 +43,11 @@ def serve(
     host: HostOption = api.DEFAULT_HOST,
     port: PortOption = api.DEFAULT_PORT,
     log_level: LogLevel = "INFO",
+    workers: WorkersOption = 1,
 ) -> None:
     """Serve the HTTP API (JSON under /api/v1, Open311, /metrics, docs at /docs) without the
     daemon: run `hotline run` elsewhere to fire deadlines and deliver webhooks."""
     from hotline.api import server
 
     configure_logging(log_level)
-    server.serve(open_service(db_url), host, port)
+    server.serve(open_service(db_url), host, port, workers=workers)

@@ -21,7 +21,6 @@ from hotline.persistence import DEFAULT_URL, timeouts
 from hotline.persistence.timeouts import Limits
 
 log = logging.getLogger("hotline.daemon")
-WRITE = "hotline_write"  # execution option: this connection is about to write
 
 
 def url_from_env() -> str:
@@ -80,17 +79,45 @@ def _sqlite_engine(url: str, limits: Limits, **kwargs: Any) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        # A writer takes the write lock before it reads the ticket, so what it reads cannot
-        # change under it; a deferred BEGIN would fail with SQLITE_BUSY_SNAPSHOT instead.
-        # Sent on the DB-API connection: through exec_driver_sql it cost more than the commit.
-        write = conn.get_execution_options().get(WRITE, False)
-        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
-        try:
-            conn.connection.driver_connection.execute(statement)
-        except sqlite3.Error as error:  # "database is locked" becomes errors.Busy above
-            raise sa.exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+        # SQLAlchemy begins by itself when a statement runs inside ``writing``'s transaction,
+        # which ``writing`` opened on the DB-API connection already.
+        if not conn.connection.driver_connection.in_transaction:
+            _sqlite(conn.connection.driver_connection, "BEGIN")
 
     return engine
+
+
+def _sqlite(dbapi_connection: sqlite3.Connection, statement: str) -> None:
+    """Run a transaction statement on the DB-API connection, failing as SQLAlchemy would."""
+    try:
+        if statement == "COMMIT":
+            dbapi_connection.commit()
+        else:
+            dbapi_connection.execute(statement)
+    except sqlite3.Error as error:  # "database is locked" becomes errors.Busy above
+        raise sa.exc.DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+
+
+@contextmanager
+def _immediate(conn: sa.Connection) -> Iterator[None]:
+    """A SQLite write transaction run on the DB-API connection: BEGIN and COMMIT through
+    SQLAlchemy's transaction cost more than the commit itself.
+
+    BEGIN IMMEDIATE takes the write lock before the ticket is read, so what a writer reads
+    cannot change under it (a deferred BEGIN would fail with SQLITE_BUSY_SNAPSHOT instead).
+    """
+    dbapi_connection = conn.connection.driver_connection
+    _sqlite(dbapi_connection, "BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        # SQLAlchemy's own transaction, if a statement began one, must hear of the rollback.
+        (conn.rollback if conn.in_transaction() else dbapi_connection.rollback)()
+        raise
+    if conn.in_transaction():
+        conn.commit()
+    else:
+        _sqlite(dbapi_connection, "COMMIT")
 
 
 class Database:
@@ -141,8 +168,11 @@ class Database:
         """One write transaction: committed on success, rolled back on any exception; a lock
         or statement wait that ran out raises ``errors.Busy``."""
         with self._bounded_waits(), self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
+            if self.engine.dialect.name != "sqlite":
+                with conn.begin():
+                    yield conn
+                return
+            with _immediate(conn):
                 yield conn
 
     @contextmanager

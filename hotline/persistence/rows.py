@@ -112,6 +112,24 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
     }
 
 
+# Compared as they are; the JSON columns are converted only when they changed.
+_PLAIN_COLUMNS = tuple(c for c in TICKET_COLUMNS if c not in ("co_units", "fields", "whistle"))
+
+
+def changed_values(before: Ticket, after: Ticket) -> dict[str, Any]:
+    """The columns of ``ticket_values`` a decision changed (the version always changes): an
+    UPDATE of those alone leaves SQLite's indexes on the others untouched and encodes no JSON
+    that did not change."""
+    changed = {c: v for c in _PLAIN_COLUMNS if (v := getattr(after, c)) != getattr(before, c)}
+    if after.co_units != before.co_units:
+        changed["co_units"] = list(after.co_units)
+    if after.fields != before.fields:
+        changed["fields"] = dict(after.fields)
+    if after.whistle != before.whistle:
+        changed["whistle"] = after.whistle.model_dump(mode="json") if after.whistle else None
+    return changed
+
+
 def event(row: Any) -> Event:
     return Event(**{name: getattr(row, name) for name in EVENT_FIELDS})
 

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
+from hotline import clock
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, UnknownTicket
@@ -34,9 +36,7 @@ LOAD_DEADLINES = compiled.Statement(
     sa.select(deadlines.c.id, *(deadlines.c[name] for name in rows.DEADLINE_FIELDS))
     .where(
         deadlines.c.ticket_id == sa.bindparam("b_id"),
-        deadlines.c.status.in_(
-            [sa.literal(s) for s in writes.OPEN]
-        ),  # not expanding: compiled once
+        deadlines.c.status.in_([sa.literal(s) for s in rows.OPEN]),  # not expanding: compiled once
     )
     .order_by(deadlines.c.id)
 )
@@ -108,8 +108,10 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             return existing
         try:
             with self.writing() as conn:
-                ticket_id = INSERT_TICKET.rows(conn, _new_row(new, key, now))[0].id
-                decision = decide(self._load(conn, ticket_id))
+                row = _new_row(new, key, clock.utc(now))
+                row["id"] = INSERT_TICKET.rows(conn, row)[0].id
+                # The ticket as just written, without reading it back: it has no deadlines yet.
+                decision = decide(rows.ticket(SimpleNamespace(**row)))
                 assert decision is not None, "a submit always decides"
                 self._apply(conn, decision)
                 return decision.after

@@ -21,12 +21,14 @@ from hotline.errors import StaleVersion
 from hotline.persistence import compiled, links, outbox, rows, whistles
 from hotline.persistence.rows import OPEN, deadlines, events, firings, tickets
 
-UPDATE_TICKET = compiled.Statement(
-    tickets.update().where(
-        tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
-    ),
-    rows.TICKET_COLUMNS,
+_UPDATE_WHERE = tickets.update().where(
+    tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
 )
+UPDATE_TICKET = compiled.Statement(_UPDATE_WHERE, rows.TICKET_COLUMNS)  # a batch: every column
+# One decision's UPDATE writes only the columns it changed (``rows.changed_values``), skipping
+# the JSON encoding of the others and the upkeep of their indexes: one statement for each set
+# of columns met, a few dozen.
+_UPDATES: dict[tuple[str, ...], compiled.Statement] = {}
 INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
 INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
 UPDATE_DEADLINE = compiled.Statement(
@@ -93,13 +95,13 @@ def _write_rows(conn: sa.Connection, decisions: Sequence[Decision], fired_by: st
 
 
 def _update_tickets(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
-    values = [
-        {**rows.ticket_values(d.after), "b_id": d.before.id, "b_version": d.before.version}
-        for d in decisions
-    ]
-    if len(values) == 1:
-        updated = UPDATE_TICKET.execute(conn, values[0])
+    if len(decisions) == 1:
+        updated = _update_one(conn, decisions[0])
     else:
+        values = [
+            {**rows.ticket_values(d.after), "b_id": d.before.id, "b_version": d.before.version}
+            for d in decisions
+        ]
         updated = UPDATE_TICKET.execute_many(conn, values)
     if updated == len(decisions):
         return
@@ -108,6 +110,16 @@ def _update_tickets(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
     actual = {row.id: row.version for row in conn.execute(query)}
     stale = next(d.before for d in decisions if actual.get(d.before.id) != d.before.version)
     raise StaleVersion(stale.id, stale.version, actual.get(stale.id))
+
+
+def _update_one(conn: sa.Connection, decision: Decision) -> int:
+    changed = rows.changed_values(decision.before, decision.after)
+    update = _UPDATES.get(columns := tuple(changed))
+    if update is None:
+        update = _UPDATES[columns] = compiled.Statement(_UPDATE_WHERE, columns)
+    return update.execute(
+        conn, changed | {"b_id": decision.before.id, "b_version": decision.before.version}
+    )
 
 
 def _write_deadlines(conn: sa.Connection, decisions: Sequence[Decision]) -> None:

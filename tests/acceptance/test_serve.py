@@ -89,3 +89,52 @@ def test_token_mistakes_are_one_error_line_and_write_nothing(tmp_path, monkeypat
     again = runner.invoke(app, ["token", "create", "--role", "admin", "--name", "a"])
     assert "exists already" in again.stderr
     assert "no active token named 'b'" in runner.invoke(app, ["token", "revoke", "b"]).stderr
+
+
+def test_serve_with_two_workers_answers_on_one_port_and_stops_on_sigterm(tmp_path, monkeypatch):
+    # Given an initialised database and an operator token
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    monkeypatch.setenv("HOTLINE_DB_URL", url)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    made = runner.invoke(app, ["token", "create", "--role", "operator", "--name", "desk-1"])
+    token, port = made.stdout.strip(), _free_port()
+
+    # When `hotline serve --workers 2` is started
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hotline.cli.main", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "HOTLINE_DB_URL": url},
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_port(f"{base}/metrics", process)
+        # Then its workers take in tickets on the one database
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"category": "noise", "summary": "drilling at night"}
+        ids = [
+            httpx.post(f"{base}/api/v1/tickets", json=body, headers=headers, timeout=30).json()[
+                "id"
+            ]
+            for _ in range(4)
+        ]
+        assert sorted(ids) == [1, 2, 3, 4]
+    finally:
+        # And SIGTERM stops the parent and its workers
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+
+
+def _wait_for_port(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Poll ``url``; between tries wait on the process itself, so that a crash ends the wait."""
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.TransportError:
+            try:
+                process.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                continue
+            raise AssertionError(f"the server exited with {process.returncode}") from None
+    raise AssertionError(f"{url} never answered")
