@@ -141,7 +141,8 @@ class Database:
     def _unreachable(self, context: sa.engine.ExceptionContext) -> None:
         """A failure to connect (no connection yet), or a connection lost mid-transaction (the
         server stopped or restarted, the network dropped), is the database being away, not a
-        bug: nothing of the transaction was committed, and the caller may try again."""
+        bug: the caller may try again (with its idempotency key or version, as a commit cut
+        short may have been written)."""
         failed_to_connect = context.connection is None and isinstance(
             context.sqlalchemy_exception, sa.exc.OperationalError
         )
@@ -220,7 +221,7 @@ class Database:
                     conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self.limits.claim}")
                 found = list(conn.execute(claim))
                 _stop_for_test(table.name, found)
-        except (errors.Busy, sa.exc.OperationalError) as error:
+        except (errors.Busy, errors.Unavailable, sa.exc.OperationalError) as error:
             # A claim that cannot get the database in time (or whose connection the server
             # ended while this process was stopped) claims nothing: the next sweep tries again.
             log.warning(

@@ -190,19 +190,27 @@ def _what_if(watched: Watched, service: Service) -> None:
     watched.shot(f"{watched.role}-what-if")
 
 
+def _finished(watched: Watched) -> None:
+    """Wait for the background job whose page is open to end (the page reloads itself)."""
+    ended = '#job-status:not([data-status="running"])'
+    watched.page.wait_for_selector(ended, timeout=90_000)
+
+
 def _seals_and_export(watched: Watched, seal_file: Path) -> None:
     """Seal now, keep the seal's file, verify every chain against it; today's history downloads."""
     watched.open("/console/audit")
     watched.page.get_by_role("link", name="封存与导出").click()
     watched.page.locator("#seal-now").click()
-    watched.page.locator("#sealed").wait_for()  # the job's page reloads itself until done
+    _finished(watched)
+    assert watched.page.locator("#sealed").count() == 1, watched.page.content()
     with watched.page.expect_download() as kept:
         watched.page.locator("#sealed a").click()
     kept.value.save_as(seal_file)
     watched.open("/console/audit/seals")
     watched.page.locator("#seal-file").set_input_files(str(seal_file))
     watched.page.locator("form:has(#seal-file) button").click()
-    watched.page.locator("#seal-verified").wait_for()
+    _finished(watched)
+    assert watched.page.locator("#seal-verified").count() == 1, watched.page.content()
     watched.shot(f"{watched.role}-seals")
     watched.open("/console/audit/seals")
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
