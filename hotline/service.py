@@ -93,6 +93,7 @@ class Service(ServiceVerbs):
             compiled = loader.compile_source(source, version, f"{name}@{version}")
             found = self._with_meanings(compiled)
             self._compiled[(name, version)] = found
+            self.store.readings.learn(name, version, meanings.reading(found.definition))
         return found
 
     def newest(self, name: str) -> int:

@@ -20,7 +20,17 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownTicket
-from hotline.persistence import MAX_ID, compiled, definitions, due, links, outbox, rows, whistles
+from hotline.persistence import (
+    MAX_ID,
+    compiled,
+    definitions,
+    due,
+    facts,
+    links,
+    outbox,
+    rows,
+    whistles,
+)
 from hotline.persistence.rows import deadlines, events, firings, tickets
 
 OPEN = ("pending", "paused")
@@ -101,6 +111,12 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
     The engine, its transactions and ``migrate`` come from ``db.Database``; the definition,
     deadline-schedule and outbox verbs from the module of each noun.
     """
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        super().__init__(url, **engine_kwargs)
+        # How each definition version's histories are read for the assessment: the service
+        # tells, the writes fold each decision into its ticket's facts (``facts.refresh``).
+        self.readings = facts.Readings()
 
     # -- tickets ------------------------------------------------------------------------------
 
@@ -280,6 +296,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             ).scalar_one()
             raise StaleVersion(before.id, before.version, actual)
         INSERT_EVENT.execute_many(conn, [rows.event_values(e) for e in decision.events])
+        facts.refresh(conn, decision, self.readings)
         self._write_deadlines(conn, decision)
         whistles.write(conn, decision)
         links.write(conn, decision)

@@ -110,6 +110,38 @@ class EventRow(SQLModel, table=True):
     hash: str
 
 
+class TicketFactRow(SQLModel, table=True):
+    """One ticket's assessment facts (考评), folded from its history in the transaction of
+    every change (see ``persistence.facts``): what ``report rates`` counts, without the events.
+
+    ``basis`` is the digest of the reading (``meanings.Reading``) the flags were folded under:
+    a report under other rules finds a different digest and reads the raw history instead.
+    ``changed_at`` is the newest event folded: a report read up to an earlier instant does too.
+    """
+
+    __tablename__ = "ticket_facts"
+    # A report reads one workflow's tickets received in a period.
+    __table_args__ = (sa.Index("ix_ticket_facts_period", "definition_name", "created_at"),)
+
+    ticket_id: int = Field(
+        primary_key=True, foreign_key="tickets.id", sa_column_kwargs={"autoincrement": False}
+    )
+    definition_name: str
+    created_at: datetime = _time()
+    lead_unit: str | None = None
+    category: str
+    basis: str | None = None
+    entered: int  # dispatched (a district forwarding counts), 0 or 1
+    via_district: int
+    excluded: int
+    responses: int
+    late: int
+    redone: int  # entered a re-handling round
+    first_callback: int | None = None  # seq × 10 + answer code (``facts.answer_code``)
+    last_callback: int | None = None
+    changed_at: datetime | None = _time(default=None)
+
+
 class DeadlineRow(SQLModel, table=True):
     """A ticket's time limit; see ``engine.ticket.Deadline`` for the meaning of the clock."""
 
