@@ -17,28 +17,39 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hotline.engine import periods
 from hotline.engine.decision import Decision
 from hotline.engine.kpi import SATISFACTION
 from hotline.engine.meanings import Reading
 from hotline.persistence import compiled
 from hotline.persistence.rows import events, tickets
-from hotline.persistence.tables import TicketFactRow
+from hotline.persistence.tables import FactRollupRow, TicketFactRow, UTCDateTime
 
 ticket_facts = TicketFactRow.__table__
+fact_rollups = FactRollupRow.__table__
 # The sweeper's event for a missed deadline: a late response shows as one for the response kind.
 OVERDUE = "overdue"
 MERGED = ("entered", "via_district", "excluded", "redone")  # any event: max
 SUMMED = ("responses", "late")
 
 
-def basis(read: Reading) -> str:
-    """The digest of a reading: equal digests fold a history alike."""
-    return hashlib.sha256(repr(read).encode()).hexdigest()[:16]
+def basis(read: Reading, zone: tzinfo | None) -> str:
+    """The digest of a reading and the zone of its days: equal digests fold and sum alike."""
+    return hashlib.sha256(repr((read, str(zone))).encode()).hexdigest()[:16]
+
+
+def day_of(instant: datetime, zone: tzinfo | None) -> datetime:
+    """The local midnight (in UTC) of the day of ``instant``; the instant itself if no zone."""
+    if zone is None:
+        return instant
+    return periods.midnight(instant.astimezone(zone).date(), zone)
 
 
 def among(column: Any, values: tuple[str, ...]) -> Any:
@@ -109,20 +120,31 @@ def folded(read: Reading) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Known:
+    """How one definition version's histories are read, and the zone of its days."""
+
+    read: Reading
+    zone: tzinfo | None
+    basis: str | None
+
+
 class Readings:
     """The reading of each (definition, version) this process compiled: the service tells the
     store (``learn``), which folds each decision under its ticket's version."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, int], tuple[Reading, str]] = {}
+        self._known: dict[tuple[str, int], Known] = {}
         self._lock = threading.Lock()
 
-    def learn(self, name: str, version: int, read: Reading) -> None:
+    def learn(self, name: str, version: int, read: Reading, zone: tzinfo) -> None:
         with self._lock:
-            self._known[(name, version)] = (read, basis(read))
+            self._known[(name, version)] = Known(read, zone, basis(read, zone))
 
-    def get(self, name: str, version: int) -> tuple[Reading, str] | None:
-        return self._known.get((name, version))
+    def get(self, name: str, version: int) -> Known:
+        """What this process knows of the version: an unknown one (a store written without a
+        service) folds nothing, under no basis, and every report reads its raw history."""
+        return self._known.get((name, version), _UNKNOWN)
 
 
 _statements: dict[tuple[str, str, bool], compiled.Statement] = {}
@@ -136,15 +158,14 @@ def refresh(conn: sa.Connection, decision: Decision, readings: Readings) -> None
     """
     before, after = decision.before, decision.after
     known = readings.get(after.definition, after.definition_version)
-    if known is None:  # a store written without a service: reports read the raw history
-        read, digest = _NOTHING, None
-    else:
-        read, digest = known
-    if before.version > 0 and not _matters(decision, read):
+    if before.version > 0 and not _matters(decision, known.read):
         return
-    values = {"b_id": before.id, "b_since": before.seq}
-    if _statement(conn, read, digest, whole=False).execute(conn, values) == 0:
-        _statement(conn, read, digest, whole=True).execute(conn, values | {"b_since": 0})
+    day = day_of(after.created_at, known.zone)
+    values = {"b_id": before.id, "b_since": before.seq, "b_day": day}
+    UNCOUNT.execute(conn, {"b_id": before.id})
+    if _statement(conn, known, whole=False).execute(conn, values) == 0:
+        _statement(conn, known, whole=True).execute(conn, values | {"b_since": 0})
+    COUNT.for_dialect(conn).execute(conn, {"b_id": before.id})
 
 
 def _matters(decision: Decision, read: Reading) -> bool:
@@ -155,21 +176,24 @@ def _matters(decision: Decision, read: Reading) -> bool:
     return any(e.trigger in names for e in decision.events)
 
 
-_NOTHING = Reading((), (), (), (), (), None, None, None, (), None)
+_UNKNOWN = Known(Reading((), (), (), (), (), None, None, None, (), None), None, None)
 
 
-def _statement(conn: sa.Connection, read: Reading, digest: str | None, whole: bool) -> Any:
-    key = (conn.dialect.name, digest or "", whole)
+def _statement(conn: sa.Connection, known: Known, whole: bool) -> Any:
+    key = (conn.dialect.name, known.basis or "", whole)
     found = _statements.get(key)
     if found is None:
         where = sa.and_(tickets.c.id == sa.bindparam("b_id"))
+        day = sa.bindparam("b_day", type_=UTCDateTime)
         found = _statements[key] = compiled.Statement(
-            upsert(conn.dialect.name, read, digest, where, whole)
+            upsert(conn.dialect.name, known.read, known.basis, where, whole, day)
         )
     return found
 
 
-def upsert(dialect: str, read: Reading, digest: str | None, where: Any, whole: bool) -> Any:
+def upsert(
+    dialect: str, read: Reading, digest: str | None, where: Any, whole: bool, day: Any
+) -> Any:
     """INSERT the fold of the tickets ``where`` selects (their events after ``b_since``), or
     merge it into their rows: replace them (``whole``) or add to rows of the same basis only."""
     t, e = tickets.c, events.c
@@ -179,6 +203,7 @@ def upsert(dialect: str, read: Reading, digest: str | None, where: Any, whole: b
             t.id,
             t.definition_name,
             t.created_at,
+            day,
             t.lead_unit,
             t.category,
             sa.literal(digest, sa.String).label("basis"),
@@ -188,7 +213,7 @@ def upsert(dialect: str, read: Reading, digest: str | None, where: Any, whole: b
         .where(where)
         .group_by(t.id)
     )
-    names = ["ticket_id", "definition_name", "created_at", "lead_unit", "category", "basis"]
+    names = ["ticket_id", "definition_name", "created_at", "day", "lead_unit", "category", "basis"]
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(ticket_facts)
     insert = insert.from_select([*names, *aggregates], query)
     return insert.on_conflict_do_update(
@@ -217,8 +242,83 @@ def _merged(insert: Any) -> dict[str, Any]:
     return merged
 
 
-def refold(conn: sa.Connection, read: Reading, where: Any) -> int:
-    """Fold again the whole history of every ticket ``where`` selects, in one statement
-    (the migration that creates the table; a ticket set moved under another reading)."""
-    statement = upsert(conn.dialect.name, read, basis(read), where, whole=True)
-    return conn.execute(statement, {"b_since": 0}).rowcount
+def refold(conn: sa.Connection, read: Reading, zone: tzinfo, where: Any) -> None:
+    """Fold again the whole history of every ticket ``where`` selects, in one statement, then
+    set their days (the migration that creates the table). Call ``rebuild_rollups`` after."""
+    digest, t = basis(read, zone), tickets.c
+    statement = upsert(conn.dialect.name, read, digest, where, True, t.created_at)
+    conn.execute(statement, {"b_since": 0})
+    f = ticket_facts.c
+    found = conn.execute(sa.select(t.id, t.created_at).where(where)).all()
+    days = [{"b_id": i, "b_day": day_of(created, zone)} for i, created in found]
+    if days:
+        set_day = ticket_facts.update().where(f.ticket_id == sa.bindparam("b_id"))
+        conn.execute(set_day.values(day=sa.bindparam("b_day")), days)
+
+
+def rebuild_rollups(conn: sa.Connection) -> None:
+    """Sum ``ticket_facts`` into ``fact_rollups`` again, from nothing."""
+    conn.execute(fact_rollups.delete())
+    key = _rolled()
+    query = sa.select(*key.values(), sa.func.count(), sa.func.max(ticket_facts.c.changed_at))
+    query = query.group_by(*key.values())
+    conn.execute(fact_rollups.insert().from_select([*key, "n", "newest"], query))
+
+
+def _rolled() -> dict[str, Any]:
+    """The rollup key of a ``ticket_facts`` row (see ``FactRollupRow`` for the no-NULL rule)."""
+    f = ticket_facts.c
+    in_time = sa.and_(f.responses > 0, f.late == 0)
+    return {
+        "definition_name": f.definition_name,
+        "day": f.day,
+        "lead_unit": sa.func.coalesce(f.lead_unit, ""),
+        "basis": sa.func.coalesce(f.basis, ""),
+        "entered": f.entered,
+        "via_district": f.via_district,
+        "excluded": f.excluded,
+        "in_time": flag(in_time),
+        "redone": f.redone,
+        "first_answer": sa.func.coalesce(f.first_callback % 10, -1),
+        "last_answer": sa.func.coalesce(f.last_callback % 10, -1),
+    }
+
+
+def _uncount() -> Any:
+    """One ticket out of its rollup row (run before its facts change)."""
+    key = _rolled()
+    mine = sa.select(*key.values()).where(ticket_facts.c.ticket_id == sa.bindparam("b_id"))
+    row = sa.tuple_(*(fact_rollups.c[name] for name in key))
+    return fact_rollups.update().where(row.in_(mine)).values(n=fact_rollups.c.n - 1)
+
+
+class _Count:
+    """One ticket into its rollup row (run after its facts changed), per dialect."""
+
+    def __init__(self) -> None:
+        self._by_dialect: dict[str, compiled.Statement] = {}
+
+    def for_dialect(self, conn: sa.Connection) -> compiled.Statement:
+        name = conn.dialect.name
+        if name not in self._by_dialect:
+            self._by_dialect[name] = compiled.Statement(_count(name))
+        return self._by_dialect[name]
+
+
+def _count(dialect: str) -> Any:
+    key, f, r = _rolled(), ticket_facts.c, fact_rollups.c
+    mine = sa.select(*key.values(), sa.literal(1), f.changed_at).where(
+        f.ticket_id == sa.bindparam("b_id")
+    )
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(fact_rollups)
+    insert = insert.from_select([*key, "n", "newest"], mine)
+    new = insert.excluded
+    later = sa.or_(r.newest.is_(None), new.newest > r.newest)
+    return insert.on_conflict_do_update(
+        index_elements=list(key),
+        set_={"n": r.n + 1, "newest": sa.case((later, new.newest), else_=r.newest)},
+    )
+
+
+UNCOUNT = compiled.Statement(_uncount())
+COUNT = _Count()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -60,6 +60,7 @@ def _per_ticket(scope: Scope, counted: str, read: Reading) -> sa.Subquery:
             t.created_at,
             *(aggregates[name].label(name) for name in FLAGS),
             aggregates[f"{counted}_callback"].label("counted"),
+            sa.literal(1).label("n"),
         )
         .outerjoin(  # outer: a consultation answered at once has none of these events
             events,
@@ -84,8 +85,48 @@ def _from_facts(scope: Scope, counted: str) -> sa.Subquery:
         f[f"{counted}_callback"].label("counted"),
         f.basis,
         f.changed_at,
+        sa.literal(1).label("n"),
     ).where(*_chosen(f, scope))
     return query.subquery("per_ticket")
+
+
+def _from_rollups(scope: Scope, counted: str) -> sa.Subquery:
+    """The rows of ``_from_facts`` summed by unit and day (``facts.fact_rollups``), each with
+    the number of tickets it stands for (``n``)."""
+    r = facts.fact_rollups.c
+    query = sa.select(
+        sa.func.nullif(r.lead_unit, "").label("lead_unit"),
+        r.day.label("created_at"),
+        r.entered,
+        r.via_district,
+        r.excluded,
+        r.in_time.label("responses"),
+        sa.literal(0).label("late"),
+        r.redone,
+        sa.func.nullif(r[f"{counted}_answer"], -1).label("counted"),
+        r.basis,
+        r.newest.label("changed_at"),
+        r.n,
+    ).where(
+        r.definition_name == scope.definition,
+        r.day >= scope.start,
+        r.day < scope.end,
+        r.n > 0,
+    )
+    if scope.unit is not None:
+        query = query.where(r.lead_unit == scope.unit)
+    return query.subquery("per_day")
+
+
+def _whole_days(scope: Scope, key: Key, buckets: Sequence[Bucket], zone: tzinfo | None) -> bool:
+    """Can the daily sums answer? Whole days of ``zone`` for one workflow, read after the end
+    (so no ticket is received after ``as_of``), grouped by unit or time."""
+    if zone is None or key == "category" or scope.category is not None:
+        return False
+    if scope.definition is None or scope.as_of < scope.end:
+        return False
+    edges = [scope.start, scope.end, *(edge for _, *pair in buckets for edge in pair)]
+    return all(facts.day_of(edge, zone) == edge for edge in edges)
 
 
 def _chosen(columns: Any, scope: Scope) -> list[Any]:
@@ -119,20 +160,26 @@ def tally(
     counted: str = "last",
     *,
     read: Reading,
+    zone: tzinfo | None = None,
     recompute: bool = False,
 ) -> dict[str | None, Counts]:
     """Counts per unit, category or time bucket (``buckets`` in order, for ``key="time"``).
 
-    ``read`` (``meanings.reading`` of the definition) says which events count as what. The
-    counts come from the tickets' facts, unless ``recompute`` asks for the raw history, or a
-    ticket's facts were folded under another reading or hold an event after ``as_of``: then
-    the raw history is read, which gives the same numbers, only slower.
+    ``read`` (``meanings.reading`` of the definition) says which events count as what, in
+    days of ``zone``. The counts come from the daily sums of the tickets' facts where the
+    report's edges are days of that zone, else from the facts, unless ``recompute`` asks for
+    the raw history, or some facts were folded under another reading or hold an event after
+    ``as_of``: then the raw history is read, which gives the same numbers, only slower.
     """
     if not recompute:
-        holds = (facts.basis(read), scope.as_of)
-        found = _tally(store, _from_facts(scope, counted), key, buckets, holds)
-        if found is not None:
-            return found
+        holds = (facts.basis(read, zone), scope.as_of)
+        sources = [_from_facts(scope, counted)]
+        if _whole_days(scope, key, buckets, zone):
+            sources.insert(0, _from_rollups(scope, counted))
+        for source in sources:
+            found = _tally(store, source, key, buckets, holds)
+            if found is not None:
+                return found
     raw = _tally(store, _per_ticket(scope, counted, read), key, buckets)
     assert raw is not None
     return raw
@@ -148,6 +195,11 @@ def _tally(
     """Group the per-ticket rows ``pt``. Rows from facts come with ``holds`` (the report's
     reading digest and ``as_of``): None if any of them was folded under another reading or
     holds an event after ``as_of``."""
+    n = pt.c.n  # tickets a row stands for: 1, or a rollup's count
+
+    def tickets_where(condition: Any) -> Any:
+        return sa.func.sum(sa.case((condition, n), else_=0))
+
     assessed = sa.and_(pt.c.entered == 1, pt.c.excluded == 0)
     in_time = sa.and_(assessed, pt.c.responses > 0, pt.c.late == 0)
     rated = sa.and_(assessed, pt.c.counted.is_not(None))
@@ -157,19 +209,19 @@ def _tally(
     columns = [
         group,
         answer,
-        sa.func.count().label("received"),
-        sa.func.sum(_flag(direct)).label("direct"),
-        sa.func.sum(pt.c.via_district).label("via_district"),
-        sa.func.sum(pt.c.excluded).label("excluded"),
-        sa.func.sum(_flag(assessed)).label("assessed"),
-        sa.func.sum(_flag(in_time)).label("responded"),
-        sa.func.sum(_flag(sa.and_(assessed, pt.c.redone == 1))).label("redispatched"),
-        sa.func.sum(_flag(sa.and_(rated, in_time))).label("callbacks_responded"),
+        sa.func.sum(n).label("received"),
+        tickets_where(direct).label("direct"),
+        tickets_where(pt.c.via_district == 1).label("via_district"),
+        tickets_where(pt.c.excluded == 1).label("excluded"),
+        tickets_where(assessed).label("assessed"),
+        tickets_where(in_time).label("responded"),
+        tickets_where(sa.and_(assessed, pt.c.redone == 1)).label("redispatched"),
+        tickets_where(sa.and_(rated, in_time)).label("callbacks_responded"),
     ]
     if holds is not None:
         other = sa.or_(pt.c.basis.is_(None), pt.c.basis != holds[0])
         columns += [
-            sa.func.sum(_flag(other)).label("foreign"),
+            tickets_where(other).label("foreign"),
             sa.func.max(pt.c.changed_at).label("newest"),
         ]
     found: dict[str | None, Counts] = {}

@@ -314,7 +314,14 @@ class _Context:
         counted = self.settings.counted_callback
         mine = replace(scope, definition=self.definition.name)
         return reports.tally(
-            self.store, mine, key, buckets, counted, read=self.reading, recompute=self.recompute
+            self.store,
+            mine,
+            key,
+            buckets,
+            counted,
+            read=self.reading,
+            zone=self.zone,
+            recompute=self.recompute,
         )
 
     def check_unit(self, unit: str | None) -> None:

@@ -1,4 +1,5 @@
-"""ticket facts: each ticket's assessment flags, folded from its history (backfilled here)
+"""ticket facts: each ticket's assessment flags, folded from its history, and their daily sums
+per unit (both backfilled here)
 
 Revision ID: 0013
 Revises: 0012
@@ -28,6 +29,7 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("definition_name", sa.String(), nullable=False),
         sa.Column("created_at", when, nullable=False),
+        sa.Column("day", when, nullable=False),
         sa.Column("lead_unit", sa.String(), nullable=True),
         sa.Column("category", sa.String(), nullable=False),
         sa.Column("basis", sa.String(), nullable=True),
@@ -39,10 +41,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ticket_id"),
     )
     op.create_index("ix_ticket_facts_period", "ticket_facts", ["definition_name", "created_at"])
+    op.create_table(
+        "fact_rollups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("definition_name", sa.String(), nullable=False),
+        sa.Column("day", when, nullable=False),
+        sa.Column("lead_unit", sa.String(), nullable=False),
+        sa.Column("basis", sa.String(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in _ROLLED),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("newest", when, nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(*hotline.persistence.tables.ROLLUP_KEY, name="uq_fact_rollups_key"),
+    )
     _backfill(op.get_bind())
 
 
 _FLAGS = ("entered", "via_district", "excluded", "responses", "late", "redone")
+_ROLLED = (
+    "entered",
+    "via_district",
+    "excluded",
+    "in_time",
+    "redone",
+    "first_answer",
+    "last_answer",
+)
 
 
 def _backfill(conn: sa.Connection) -> None:
@@ -53,11 +77,14 @@ def _backfill(conn: sa.Connection) -> None:
     newest = {row.name: loader.parse(row.source) for row in rows}  # the last of each name wins
     t = hotline.persistence.tables.TicketRow.__table__.c
     for row in rows:
-        definition = meanings.adopt(loader.parse(row.source), newest[row.name])
+        compiled = loader.compile_source(row.source, row.version)
+        definition = meanings.adopt(compiled.definition, newest[row.name])
         where = sa.and_(t.definition_name == row.name, t.definition_version == row.version)
-        facts.refold(conn, meanings.reading(definition), where)
+        facts.refold(conn, meanings.reading(definition), compiled.calendar.timezone, where)
+    facts.rebuild_rollups(conn)
 
 
 def downgrade() -> None:
+    op.drop_table("fact_rollups")
     op.drop_index("ix_ticket_facts_period", table_name="ticket_facts")
     op.drop_table("ticket_facts")
