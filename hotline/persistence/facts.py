@@ -153,7 +153,7 @@ _statements: dict[tuple[str, str, bool], compiled.Statement] = {}
 def refresh(conn: sa.Connection, decision: Decision, readings: Readings) -> None:
     """Fold the decision's events into its ticket's facts row (created with the ticket).
 
-    Nothing to do when no event counts and the unit and category stay: a warning, a remark.
+    Nothing to do when no event counts and the unit, category and version stay: a warning.
     A row folded under another reading (or none) is folded again from the whole history.
     """
     before, after = decision.before, decision.after
@@ -170,8 +170,9 @@ def refresh(conn: sa.Connection, decision: Decision, readings: Readings) -> None
 
 def _matters(decision: Decision, read: Reading) -> bool:
     before, after = decision.before, decision.after
-    if (before.lead_unit, before.category) != (after.lead_unit, after.category):
-        return True
+    kept = (before.lead_unit, before.category, before.definition_version)
+    if kept != (after.lead_unit, after.category, after.definition_version):
+        return True  # a migration: the new version may read the history otherwise
     names = {*read.triggers, OVERDUE}
     return any(e.trigger in names for e in decision.events)
 
