@@ -116,7 +116,9 @@ def folded(read: Reading) -> dict[str, Any]:
         "redone": sa.func.max(flag(among(e.to_state, read.redispatched))),
         "first_callback": sa.func.min(callback),
         "last_callback": sa.func.max(callback),
-        "changed_at": sa.func.max(e.occurred_at),
+        # The newest event read, or the intake: a report up to an earlier instant must not
+        # count the ticket (received later) or its events (see ``persistence.reports``).
+        "changed_at": sa.func.coalesce(sa.func.max(e.occurred_at), tickets.c.created_at),
     }
 
 

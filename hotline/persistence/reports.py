@@ -119,11 +119,12 @@ def _from_rollups(scope: Scope, counted: str) -> sa.Subquery:
 
 
 def _whole_days(scope: Scope, key: Key, buckets: Sequence[Bucket], zone: tzinfo | None) -> bool:
-    """Can the daily sums answer? Whole days of ``zone`` for one workflow, read after the end
-    (so no ticket is received after ``as_of``), grouped by unit or time."""
+    """Can the daily sums answer? Whole days of ``zone`` for one workflow, grouped by unit or
+    time. (A ticket received after ``as_of`` has a newer ``changed_at``: those sums do not hold.)
+    """
     if zone is None or key == "category" or scope.category is not None:
         return False
-    if scope.definition is None or scope.as_of < scope.end:
+    if scope.definition is None:
         return False
     edges = [scope.start, scope.end, *(edge for _, *pair in buckets for edge in pair)]
     return all(facts.day_of(edge, zone) == edge for edge in edges)

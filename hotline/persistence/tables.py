@@ -116,7 +116,8 @@ class TicketFactRow(SQLModel, table=True):
 
     ``basis`` is the digest of the reading (``meanings.Reading``) the flags were folded under:
     a report under other rules finds a different digest and reads the raw history instead.
-    ``changed_at`` is the newest event folded: a report read up to an earlier instant does too.
+    ``changed_at`` is the newest event folded (or the intake): a report read up to an earlier
+    instant reads the raw history too.
     """
 
     __tablename__ = "ticket_facts"
