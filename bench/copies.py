@@ -22,10 +22,11 @@ def copy(
     target: int,
     given: Mapping[str, str],
     only: str = "TRUE",
+    **params: object,
 ) -> None:
     """Copy ``table``'s rows with ``key <= base`` until the shifted keys reach ``target`` (a
     serial ``id`` is left to the database unless ``given``); ``only``: SQL over ``t`` choosing
-    the rows copied."""
+    the rows copied; ``params``: values of other bind parameters ``given`` uses."""
     names = [c.name for c in table.columns if c.name != "id" or "id" in given]
     sql = COPY.format(
         table=table.name,
@@ -35,4 +36,4 @@ def copy(
         only=only,
     )
     k = max(0, -(-target // base) - 1)
-    conn.execute(sa.text(sql), {"k": k, "base": base, "target": target})
+    conn.execute(sa.text(sql), {"k": k, "base": base, "target": target, **params})

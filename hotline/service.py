@@ -93,6 +93,8 @@ class Service(ServiceVerbs):
             compiled = loader.compile_source(source, version, f"{name}@{version}")
             found = self._with_meanings(compiled)
             self._compiled[(name, version)] = found
+            reading = meanings.reading(found.definition)
+            self.store.readings.learn(name, version, reading, found.calendar.timezone)
         return found
 
     def newest(self, name: str) -> int:

@@ -52,6 +52,10 @@ AsOf = Annotated[
     AwareDatetime | None, Query(description="Read the history up to this instant (default now).")
 ]
 Row = dict[str, str | int | float | None]
+Recompute = Annotated[
+    bool,
+    Query(description="Count from the raw history, not the tickets' facts (same numbers, slower)."),
+]
 Workflow = Annotated[
     str, Query(pattern=deps.CODE, description="The workflow whose tickets are assessed.")
 ]
@@ -98,13 +102,14 @@ def rates(
     as_of: AsOf = None,
     rules: Rules = None,
     workflow: Workflow = loader.DEFAULT,
+    recompute: Recompute = False,
 ) -> dict[str, Any]:
     """三率, composite, 双是/双否/非双是, rank and change by group, as ``hotline report rates``.
     The rules are those in force at the period's end unless ``rules`` names a version."""
     chosen = _period(period, "period", by if by in periods.GRAINS else None)
     rules = _version(svc, workflow, rules)
     unit = _known(svc, _own(principal, unit), workflow)
-    found = assessment.rates(svc, chosen, by, unit, _instant(as_of), workflow, rules)
+    found = assessment.rates(svc, chosen, by, unit, _instant(as_of), workflow, rules, recompute)
     return report_documents.rates(found)
 
 
@@ -116,10 +121,11 @@ def ranking(
     as_of: AsOf = None,
     rules: Rules = None,
     workflow: Workflow = loader.DEFAULT,
+    recompute: Recompute = False,
 ) -> dict[str, Any]:
     """日监控排名 / 周调度 / 月通报: units by composite in the day, week or month of ``as_of``."""
     rules = _version(svc, workflow, rules)
-    found = assessment.ranking(svc, period, _instant(as_of), workflow, rules)
+    found = assessment.ranking(svc, period, _instant(as_of), workflow, rules, recompute)
     return report_documents.rates(found)
 
 
@@ -130,12 +136,13 @@ def hot_topics(
     month: Annotated[str, Query(min_length=4, max_length=40, description="e.g. 2022-07.")],
     months_before: Annotated[int, Query(ge=1, le=assessment.MAX_MONTHS_BEFORE)] = 3,
     as_of: AsOf = None,
+    recompute: Recompute = False,
 ) -> dict[str, Any]:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
     chosen = _period(month, "month")
     if chosen.grain != "month" or chosen.count != 1:
         raise _invalid("month", f"month {month!r}: name one month, e.g. 2022-07")
-    found = assessment.hot_topics(svc, chosen, months_before, _instant(as_of))
+    found = assessment.hot_topics(svc, chosen, months_before, _instant(as_of), recompute=recompute)
     return report_documents.hot_topics(chosen.label, found)
 
 

@@ -60,6 +60,14 @@ RulesOption = Annotated[
         help="The definition version whose rules apply (default: the one in force then).",
     ),
 ]
+RecomputeOption = Annotated[
+    bool,
+    typer.Option(
+        "--recompute",
+        envvar="HOTLINE_REPORT_RECOMPUTE",
+        help="Count from the raw history, not the tickets' facts (same numbers, slower).",
+    ),
+]
 WorkflowOption = Annotated[
     str,
     typer.Option(
@@ -83,6 +91,7 @@ def report_rates(
     as_of: AsOfOption = None,
     rules: RulesOption = None,
     workflow: WorkflowOption = workflows.DEFAULT,
+    recompute: RecomputeOption = False,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """The three rates, composite, 双是/双否/非双是, rank and change by group over a period,
@@ -92,7 +101,7 @@ def report_rates(
     check_chart(chart)
     service = open_service(db_url)
     chosen = periods.parse(period)
-    found = assessment.rates(service, chosen, by, unit, instant(as_of), workflow, rules)  # type: ignore[arg-type]
+    found = assessment.rates(service, chosen, by, unit, instant(as_of), workflow, rules, recompute)  # type: ignore[arg-type]
     title = f"rates {found.period} by {found.by} (previous: {found.previous}; rules {found.rules})"
     _emit_rates(found, fmt, title)
     if chart:
@@ -110,6 +119,7 @@ def report_ranking(
     as_of: AsOfOption = None,
     rules: RulesOption = None,
     workflow: WorkflowOption = workflows.DEFAULT,
+    recompute: RecomputeOption = False,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """日监控排名 / 周调度 / 月通报: units ranked by composite score."""
@@ -117,7 +127,7 @@ def report_ranking(
 
     check_chart(chart)
     service = open_service(db_url)
-    found = assessment.ranking(service, period, instant(as_of), workflow, rules)  # type: ignore[arg-type]
+    found = assessment.ranking(service, period, instant(as_of), workflow, rules, recompute)  # type: ignore[arg-type]
     _emit_rates(found, fmt, f"ranking of units, {found.period} (rules {found.rules})")
     if chart:
         labels = [r.group for r in found.rows]
@@ -136,6 +146,7 @@ def report_hot_topics(
     chart: ChartOption = None,
     as_of: AsOfOption = None,
     workflow: WorkflowOption = workflows.DEFAULT,
+    recompute: RecomputeOption = False,
     db_url: DbOption = DEFAULT_DB,
 ) -> None:
     """每月一题 candidates: categories by volume, growth, 非双是 share and units spanned."""
@@ -151,7 +162,9 @@ def report_hot_topics(
             f"--months-before {months_before}: must be from 1 to {MAX_BEFORE} months"
         )
     service = open_service(db_url)
-    topics = assessment.hot_topics(service, chosen, months_before, instant(as_of), workflow)
+    topics = assessment.hot_topics(
+        service, chosen, months_before, instant(as_of), workflow, recompute
+    )
     document = report_documents.hot_topics(chosen.label, topics)
     emit(document, fmt, f"每月一题 candidates, {chosen.label}")
     if chart:

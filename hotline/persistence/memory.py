@@ -25,7 +25,7 @@ from hotline.engine import history
 from hotline.engine.decision import Decision, OutboxMessage
 from hotline.engine.ticket import Deadline, Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, StaleVersion, UnknownDefinition, UnknownTicket
-from hotline.persistence import MAX_ID
+from hotline.persistence import MAX_ID, facts
 from hotline.persistence.due import Claim
 from hotline.persistence.outbox import attempt
 from hotline.persistence.sql import MORE_CONTACT, Decide, NewTicket, _scoped
@@ -73,6 +73,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._undo: list[Callable[[], None]] | None = None
         self._ids = {"ticket": 0, "deadline": 0, "outbox": 0}
+        self.readings = facts.Readings()  # the service tells; no report reads this store
 
     def migrate(self) -> None:
         """Nothing to create: the tables are dicts."""

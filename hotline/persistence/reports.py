@@ -1,9 +1,12 @@
 """The assessment's counting, done by the database: GROUP BY over tickets and their history.
 
-No ticket is loaded into Python: one query folds each ticket's events into a row of flags
-(dispatched, via a district, excluded, responses, late responses, rounds, the counted callback
-and its answers), and groups those rows by the report's key and the callback's answers. The formulas
-(rates, composite, ranks) are applied afterwards, in ``engine.kpi``, to the few rows returned.
+No ticket is loaded into Python: each ticket's events fold into a row of flags (dispatched,
+via a district, excluded, responses, late responses, rounds, the counted callback and its
+answers), and one query groups those rows by the report's key and the callback's answers. The
+rows are the tickets' facts (``persistence.facts``, kept by every write), or, when those do not
+hold for the report or the caller asks to ``recompute``, the same fold over the raw history.
+The formulas (rates, composite, ranks) are applied afterwards, in ``engine.kpi``, to the few
+rows returned.
 
 Every count reads the history up to ``as_of``; a ticket is grouped by its current lead unit
 and category, and belongs to the period of its ``created_at`` (受理).
@@ -13,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from hotline.engine.kpi import SATISFACTION, Counts
 from hotline.engine.meanings import Reading
+from hotline.persistence import facts
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import AdjustmentRow
@@ -27,8 +31,8 @@ from hotline.persistence.tables import AdjustmentRow
 adjustments = AdjustmentRow.__table__
 Key = Literal["unit", "category", "time"]
 Bucket = tuple[str, datetime, datetime]  # label, start, end (UTC)
-# The sweeper's event for a missed deadline: a late response shows as one for the response kind.
-OVERDUE = "overdue"
+FLAGS = ("entered", "via_district", "excluded", "responses", "late", "redone")
+_flag = facts.flag
 
 
 @dataclass(frozen=True)
@@ -43,87 +47,101 @@ class Scope:
     definition: str | None = None  # only the tickets of this workflow (its rules apply)
 
 
-def _flag(condition: Any) -> Any:
-    return sa.case((condition, 1), else_=0)
-
-
-def _answer_code(payload: Any, read: Reading) -> Any:
-    """The callback's answers as one digit: 3 × resolved + satisfaction's place in SATISFACTION.
-
-    The definition's ``kpi.answers`` names the fields and says which value is which level.
-    """
-    if read.resolved is None or read.satisfaction is None:
-        return sa.literal(2)
-    value = payload[read.satisfaction].as_string()
-    places = {name: i for i, name in enumerate(SATISFACTION)}
-    place = sa.case(*[(value == v, places[level]) for v, level in read.levels], else_=2)
-    return sa.case((payload[read.resolved].as_boolean(), 3), else_=0) + place
-
-
-def _late(read: Reading) -> Any:
-    """A response that met its deadline late, or a response deadline the sweeper saw missed."""
-    e = events.c
-    kind = read.response_deadline
-    if kind is None:
-        return sa.false()
-    return sa.or_(
-        sa.and_(e.trigger.in_(read.response), e.payload[("met", kind, "late")].as_boolean()),
-        sa.and_(e.trigger == OVERDUE, e.payload["deadline"].as_string() == kind),
-    )
-
-
-def _via_district(read: Reading) -> Any:
-    e = events.c
-    if read.route is None:
-        return sa.false()
-    field, value = read.route
-    return sa.and_(e.trigger.in_(read.dispatch), e.payload[field].as_string() == value)
-
-
 def _per_ticket(scope: Scope, counted: str, read: Reading) -> sa.Subquery:
-    """One row per ticket received in the scope, its history folded into flags.
-
-    ``counted`` is ``seq × 10 + answer code`` of the counted callback: its max (or min)
-    is the last (or first) callback *with* its answers, so no second pass over the events is
-    needed to read them. ``read`` says which triggers and states count as what.
-    """
-    e, t = events.c, tickets.c
-    late = _late(read)
-    via = _via_district(read)
-    answered = e.seq * 10 + _answer_code(e.payload, read)
-    callback = sa.case((e.trigger.in_(read.callback), answered))
+    """One row per ticket received in the scope, its history up to ``as_of`` folded into flags
+    (``facts.folded``); ``counted`` picks the last or the first answered callback."""
+    t, e = tickets.c, events.c
+    aggregates = facts.folded(read)
     query = (
         sa.select(
             t.id,
             t.lead_unit,
             t.category,
             t.created_at,
-            sa.func.max(_flag(e.trigger.in_(read.dispatch))).label("entered"),
-            sa.func.max(_flag(via)).label("via_district"),
-            sa.func.max(_flag(e.trigger.in_(read.exclusion))).label("excluded"),
-            sa.func.sum(_flag(e.trigger.in_(read.response))).label("responses"),
-            sa.func.sum(_flag(late)).label("late"),
-            sa.func.max(_flag(e.to_state.in_(read.redispatched))).label("redone"),
-            (sa.func.max if counted == "last" else sa.func.min)(callback).label("counted"),
+            *(aggregates[name].label(name) for name in FLAGS),
+            aggregates[f"{counted}_callback"].label("counted"),
+            sa.literal(1).label("n"),
         )
         .outerjoin(  # outer: a consultation answered at once has none of these events
             events,
-            sa.and_(
-                e.ticket_id == t.id,
-                e.occurred_at <= scope.as_of,
-                e.trigger.in_((*read.triggers, OVERDUE)),
-            ),
+            sa.and_(e.ticket_id == t.id, e.occurred_at <= scope.as_of, facts.counted(read)),
         )
-        .where(t.created_at >= scope.start, t.created_at < scope.end, t.created_at <= scope.as_of)
+        .where(*_chosen(t, scope))
         .group_by(t.id)
     )
-    if scope.unit is not None:
-        query = query.where(t.lead_unit == scope.unit)
-    if scope.category is not None:
-        query = query.where(t.category == scope.category)
-    if scope.definition is not None:
-        query = query.where(t.definition_name == scope.definition)
     return query.subquery("per_ticket")
+
+
+def _from_facts(scope: Scope, counted: str) -> sa.Subquery:
+    """The same rows as ``_per_ticket``, read from ``ticket_facts``, with what says whether
+    they hold for this report: the reading they were folded under and their newest event."""
+    f = facts.ticket_facts.c
+    query = sa.select(
+        f.ticket_id.label("id"),
+        f.lead_unit,
+        f.category,
+        f.created_at,
+        *(f[name] for name in FLAGS),
+        f[f"{counted}_callback"].label("counted"),
+        f.basis,
+        f.changed_at,
+        sa.literal(1).label("n"),
+    ).where(*_chosen(f, scope))
+    return query.subquery("per_ticket")
+
+
+def _from_rollups(scope: Scope, counted: str) -> sa.Subquery:
+    """The rows of ``_from_facts`` summed by unit and day (``facts.fact_rollups``), each with
+    the number of tickets it stands for (``n``)."""
+    r = facts.fact_rollups.c
+    query = sa.select(
+        sa.func.nullif(r.lead_unit, "").label("lead_unit"),
+        r.day.label("created_at"),
+        r.entered,
+        r.via_district,
+        r.excluded,
+        r.in_time.label("responses"),
+        sa.literal(0).label("late"),
+        r.redone,
+        sa.func.nullif(r[f"{counted}_answer"], -1).label("counted"),
+        r.basis,
+        r.newest.label("changed_at"),
+        r.n,
+    ).where(
+        r.definition_name == scope.definition,
+        r.day >= scope.start,
+        r.day < scope.end,
+        r.n > 0,
+    )
+    if scope.unit is not None:
+        query = query.where(r.lead_unit == scope.unit)
+    return query.subquery("per_day")
+
+
+def _whole_days(scope: Scope, key: Key, buckets: Sequence[Bucket], zone: tzinfo | None) -> bool:
+    """Can the daily sums answer? Whole days of ``zone`` for one workflow, grouped by unit or
+    time. (A ticket received after ``as_of`` has a newer ``changed_at``: those sums do not hold.)
+    """
+    if zone is None or key == "category" or scope.category is not None:
+        return False
+    if scope.definition is None:
+        return False
+    edges = [scope.start, scope.end, *(edge for _, *pair in buckets for edge in pair)]
+    return all(facts.day_of(edge, zone) == edge for edge in edges)
+
+
+def _chosen(columns: Any, scope: Scope) -> list[Any]:
+    """The tickets a scope counts, on ``tickets`` or ``ticket_facts`` (same column names)."""
+    c = columns
+    found = [c.created_at >= scope.start, c.created_at < scope.end, c.created_at <= scope.as_of]
+    for name, value in (
+        ("lead_unit", scope.unit),
+        ("category", scope.category),
+        ("definition_name", scope.definition),
+    ):
+        if value is not None:
+            found.append(c[name] == value)
+    return found
 
 
 def _key(pt: sa.Subquery, key: Key, buckets: Sequence[Bucket]) -> Any:
@@ -143,33 +161,75 @@ def tally(
     counted: str = "last",
     *,
     read: Reading,
+    zone: tzinfo | None = None,
+    recompute: bool = False,
 ) -> dict[str | None, Counts]:
     """Counts per unit, category or time bucket (``buckets`` in order, for ``key="time"``).
 
-    ``read`` (``meanings.reading`` of the definition) says which events count as what.
+    ``read`` (``meanings.reading`` of the definition) says which events count as what, in
+    days of ``zone``. The counts come from the daily sums of the tickets' facts where the
+    report's edges are days of that zone, else from the facts, unless ``recompute`` asks for
+    the raw history, or some facts were folded under another reading or hold an event after
+    ``as_of``: then the raw history is read, which gives the same numbers, only slower.
     """
-    pt = _per_ticket(scope, counted, read)
+    if not recompute:
+        holds = (facts.basis(read, zone), scope.as_of)
+        sources = [_from_facts(scope, counted)]
+        if _whole_days(scope, key, buckets, zone):
+            sources.insert(0, _from_rollups(scope, counted))
+        for source in sources:
+            found = _tally(store, source, key, buckets, holds)
+            if found is not None:
+                return found
+    raw = _tally(store, _per_ticket(scope, counted, read), key, buckets)
+    assert raw is not None
+    return raw
+
+
+def _tally(
+    store: SqlStore,
+    pt: sa.Subquery,
+    key: Key,
+    buckets: Sequence[Bucket],
+    holds: tuple[str, datetime] | None = None,
+) -> dict[str | None, Counts] | None:
+    """Group the per-ticket rows ``pt``. Rows from facts come with ``holds`` (the report's
+    reading digest and ``as_of``): None if any of them was folded under another reading or
+    holds an event after ``as_of``."""
+    n = pt.c.n  # tickets a row stands for: 1, or a rollup's count
+
+    def tickets_where(condition: Any) -> Any:
+        return sa.func.sum(sa.case((condition, n), else_=0))
+
     assessed = sa.and_(pt.c.entered == 1, pt.c.excluded == 0)
     in_time = sa.and_(assessed, pt.c.responses > 0, pt.c.late == 0)
     rated = sa.and_(assessed, pt.c.counted.is_not(None))
     answer = sa.case((rated, pt.c.counted % 10)).label("answer_code")
     group = _key(pt, key, buckets).label("key")
     direct = sa.and_(pt.c.entered == 1, pt.c.via_district == 0)
-    query = sa.select(
+    columns = [
         group,
         answer,
-        sa.func.count().label("received"),
-        sa.func.sum(_flag(direct)).label("direct"),
-        sa.func.sum(pt.c.via_district).label("via_district"),
-        sa.func.sum(pt.c.excluded).label("excluded"),
-        sa.func.sum(_flag(assessed)).label("assessed"),
-        sa.func.sum(_flag(in_time)).label("responded"),
-        sa.func.sum(_flag(sa.and_(assessed, pt.c.redone == 1))).label("redispatched"),
-        sa.func.sum(_flag(sa.and_(rated, in_time))).label("callbacks_responded"),
-    ).group_by(group, answer)
+        sa.func.sum(n).label("received"),
+        tickets_where(direct).label("direct"),
+        tickets_where(pt.c.via_district == 1).label("via_district"),
+        tickets_where(pt.c.excluded == 1).label("excluded"),
+        tickets_where(assessed).label("assessed"),
+        tickets_where(in_time).label("responded"),
+        tickets_where(sa.and_(assessed, pt.c.redone == 1)).label("redispatched"),
+        tickets_where(sa.and_(rated, in_time)).label("callbacks_responded"),
+    ]
+    if holds is not None:
+        other = sa.or_(pt.c.basis.is_(None), pt.c.basis != holds[0])
+        columns += [
+            tickets_where(other).label("foreign"),
+            sa.func.max(pt.c.changed_at).label("newest"),
+        ]
     found: dict[str | None, Counts] = {}
     with store.reading() as conn:
-        for row in conn.execute(query):
+        for row in conn.execute(sa.select(*columns).group_by(group, answer)):
+            if holds is not None and (row.foreign or (row.newest or holds[1]) > holds[1]):
+                return None
             found[row.key] = found.get(row.key, Counts()) + _counts(row)
     return found
 

@@ -22,7 +22,7 @@ from hotline import clock
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Event, Ticket
 from hotline.errors import AlreadyFired, KeyReused, UnknownTicket
-from hotline.persistence import MAX_ID, compiled, definitions, due, outbox, rows, writes
+from hotline.persistence import MAX_ID, compiled, definitions, due, facts, outbox, rows, writes
 from hotline.persistence.rows import deadlines, events, tickets
 
 # The hot path's statements, compiled once per dialect and run on the DB-API cursor (see
@@ -89,6 +89,12 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
     The engine, its transactions and ``migrate`` come from ``db.Database``; the definition,
     deadline-schedule and outbox verbs from the module of each noun.
     """
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        super().__init__(url, **engine_kwargs)
+        # How each definition version's histories are read for the assessment: the service
+        # tells, the writes fold each decision into its ticket's facts (``facts.refresh``).
+        self.readings = facts.Readings()
 
     # -- tickets ------------------------------------------------------------------------------
 
@@ -169,7 +175,12 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
                     if ticket_id not in loaded:
                         raise UnknownTicket(ticket_id)
                     decisions[i] = decide(loaded[ticket_id])
-                writes.apply(conn, [d for i in wave if (d := decisions[i]) is not None], fired_by)
+                writes.apply(
+                    conn,
+                    [d for i in wave if (d := decisions[i]) is not None],
+                    self.readings,
+                    fired_by,
+                )
             return decisions
 
     def update_many(self, ticket_ids: list[int], decide: Decide) -> list[Decision]:
@@ -264,7 +275,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
         return rows.ticket(found[0], tuple(rows.deadline(d) for d in open_deadlines))
 
     def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
-        writes.apply(conn, [decision], fired_by)
+        writes.apply(conn, [decision], self.readings, fired_by)
 
 
 def _waves(updates: Sequence[tuple[int, Decide]]) -> list[list[int]]:

@@ -146,6 +146,83 @@ class EventRow(SQLModel, table=True):
     hash: str
 
 
+class TicketFactRow(SQLModel, table=True):
+    """One ticket's assessment facts (考评), folded from its history in the transaction of
+    every change (see ``persistence.facts``): what ``report rates`` counts, without the events.
+
+    ``basis`` is the digest of the reading (``meanings.Reading``) the flags were folded under:
+    a report under other rules finds a different digest and reads the raw history instead.
+    ``changed_at`` is the newest event folded (or the intake): a report read up to an earlier
+    instant reads the raw history too.
+    """
+
+    __tablename__ = "ticket_facts"
+    # A report reads one workflow's tickets received in a period.
+    __table_args__ = (sa.Index("ix_ticket_facts_period", "definition_name", "created_at"),)
+
+    ticket_id: int = Field(
+        primary_key=True, foreign_key="tickets.id", sa_column_kwargs={"autoincrement": False}
+    )
+    definition_name: str
+    created_at: datetime = _time()
+    day: datetime = _time()  # local midnight (the calendar's zone) of created_at, in UTC
+    lead_unit: str | None = None
+    category: str
+    basis: str | None = None
+    entered: int  # dispatched (a district forwarding counts), 0 or 1
+    via_district: int
+    excluded: int
+    responses: int
+    late: int
+    redone: int  # entered a re-handling round
+    first_callback: int | None = None  # seq × 10 + answer code (``facts.answer_code``)
+    last_callback: int | None = None
+    changed_at: datetime | None = _time(default=None)
+
+
+ROLLUP_KEY = (
+    "definition_name",
+    "day",
+    "lead_unit",
+    "basis",
+    "entered",
+    "via_district",
+    "excluded",
+    "in_time",
+    "redone",
+    "first_answer",
+    "last_answer",
+)
+
+
+class FactRollupRow(SQLModel, table=True):
+    """How many tickets of each kind a unit received on a day: ``ticket_facts`` summed, kept in
+    the same transactions, so a month's report by unit reads some thousand rows, not millions.
+
+    No NULL in the key (a unique key never matches NULLs): no unit is ``""``, no basis ``""``,
+    no answer -1. ``newest`` only grows (a ticket that moves out leaves it): a report read up
+    to an earlier instant finds it later and reads the facts.
+    """
+
+    __tablename__ = "fact_rollups"
+    __table_args__ = (sa.UniqueConstraint(*ROLLUP_KEY, name="uq_fact_rollups_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    definition_name: str
+    day: datetime = _time()
+    lead_unit: str
+    basis: str
+    entered: int
+    via_district: int
+    excluded: int
+    in_time: int  # responded, and no response late
+    redone: int
+    first_answer: int  # answer code (``facts.answer_code``) of the first callback, -1 none
+    last_answer: int
+    n: int
+    newest: datetime | None = _time(default=None)
+
+
 class DeadlineRow(SQLModel, table=True):
     """A ticket's time limit; see ``engine.ticket.Deadline`` for the meaning of the clock."""
 

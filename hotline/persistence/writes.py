@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Ticket
 from hotline.errors import StaleVersion
-from hotline.persistence import compiled, links, outbox, rows, whistles
+from hotline.persistence import compiled, facts, links, outbox, rows, whistles
 from hotline.persistence.rows import OPEN, deadlines, events, firings, tickets
 
 _UPDATE_WHERE = tickets.update().where(
@@ -65,15 +65,22 @@ def load_many(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Ticket]:
     }
 
 
-def apply(conn: sa.Connection, decisions: Sequence[Decision], fired_by: str | None = None) -> None:
+def apply(
+    conn: sa.Connection,
+    decisions: Sequence[Decision],
+    readings: facts.Readings,
+    fired_by: str | None = None,
+) -> None:
     """Write ``decisions`` (of distinct tickets); raise StaleVersion, writing nothing more, if
-    a ticket's version is no longer the one its decision was made on."""
+    a ticket's version is no longer the one its decision was made on. ``readings``: how each
+    definition version reads a history, for the tickets' assessment facts."""
     if not decisions:
         return
     _update_tickets(conn, decisions)  # its count is checked before anything else is sent
     with compiled.pipelined(conn):
         _write_rows(conn, decisions, fired_by)
-    for decision in decisions:  # rare, and they read results: outside the pipeline
+    for decision in decisions:  # they read what was written: outside the pipeline
+        facts.refresh(conn, decision, readings)
         whistles.write(conn, decision)
         links.write(conn, decision)
 

@@ -130,15 +130,17 @@ def rates(
     as_of: datetime | None = None,
     definition: str = loader.DEFAULT,
     rules: int | None = None,
+    recompute: bool = False,
 ) -> RatesReport:
     """The three rates, composite, verdicts, rank and change of every group in ``period``.
 
     ``rules``: the definition version whose rules apply (default: the one in force at the
-    period's end).
+    period's end). ``recompute``: count from the raw history, not the tickets' facts (the
+    numbers are the same; a check, and the way to see it).
     """
     if by not in get_args(By):
         raise errors.HotlineError(f"--by {by!r}: use one of {', '.join(get_args(By))}")
-    context = _Context(service, definition, as_of, period, rules)
+    context = _Context(service, definition, as_of, period, rules, recompute)
     context.check_unit(unit)
     if by in periods.GRAINS:
         return _by_time(context, period, by, unit)  # type: ignore[arg-type]
@@ -161,13 +163,22 @@ def ranking(
     at: datetime | None = None,
     definition: str = loader.DEFAULT,
     rules: int | None = None,
+    recompute: bool = False,
 ) -> RatesReport:
     """日监控排名 / 周调度 / 月通报: units by composite in the day, week or month of ``at``."""
     if grain not in ("day", "week", "month"):
         raise errors.HotlineError(f"--period {grain!r}: use day, week or month")
     context = _Context(service, definition, at)
     period = periods.containing(context.as_of, grain, context.zone)
-    report = rates(service, period, "unit", as_of=context.as_of, definition=definition, rules=rules)
+    report = rates(
+        service,
+        period,
+        "unit",
+        as_of=context.as_of,
+        definition=definition,
+        rules=rules,
+        recompute=recompute,
+    )
     return ranked_units(report)
 
 
@@ -184,9 +195,10 @@ def hot_topics(
     months_before: int = 3,
     as_of: datetime | None = None,
     definition: str = loader.DEFAULT,
+    recompute: bool = False,
 ) -> list[HotTopic]:
     """每月一题: categories by volume, growth over the months before, 非双是 share, units."""
-    context = _Context(service, definition, as_of, month)
+    context = _Context(service, definition, as_of, month, recompute=recompute)
     start, end = month.instants(context.zone)
     scope = Scope(start, end, context.as_of)
     counts = context.tally(scope, "category")
@@ -279,6 +291,7 @@ class _Context:
         as_of: datetime | None,
         period: Period | None = None,
         version: int | None = None,
+        recompute: bool = False,
     ) -> None:
         compiled = service.compiled(definition, version)
         if period is not None and version is None:
@@ -293,13 +306,23 @@ class _Context:
         self.reading = meanings.reading(compiled.definition)
         self.zone = compiled.calendar.timezone
         self.as_of = as_of or service.clock.now()
+        self.recompute = recompute
 
     def tally(
         self, scope: Scope, key: reports.Key, buckets: Sequence[reports.Bucket] = ()
     ) -> dict[str | None, kpi.Counts]:
         counted = self.settings.counted_callback
         mine = replace(scope, definition=self.definition.name)
-        return reports.tally(self.store, mine, key, buckets, counted, read=self.reading)
+        return reports.tally(
+            self.store,
+            mine,
+            key,
+            buckets,
+            counted,
+            read=self.reading,
+            zone=self.zone,
+            recompute=self.recompute,
+        )
 
     def check_unit(self, unit: str | None) -> None:
         check_unit(self.definition, unit)

@@ -165,6 +165,7 @@ def test_a_ticket_deleted_whole_after_the_seal_is_named(service, store, tickets,
         )
         sql(conn, "DELETE FROM deadlines WHERE ticket_id = :t", t=victim)
         sql(conn, "DELETE FROM events WHERE ticket_id = :t", t=victim)
+        sql(conn, "DELETE FROM ticket_facts WHERE ticket_id = :t", t=victim)
         sql(conn, "DELETE FROM tickets WHERE id = :t", t=victim)
 
     # Then every remaining chain is intact, but the seal names the missing ticket
