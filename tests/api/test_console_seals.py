@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -164,3 +165,24 @@ def test_only_auditors_and_admins_see_seals_and_export(client, auth, role, seale
     assert client.get(SEALS).status_code == 403
     assert client.get(f"{SEALS}/1.json").status_code == 403
     assert client.get("/console/audit/export?since=2022-03-01&until=2022-03-02").status_code == 403
+
+
+def test_with_every_job_slot_taken_a_seal_waits_and_says_why(client, app, auth):
+    sign_in(client, auth["auditor"])
+    release = threading.Event()
+
+    def hold(progress):
+        release.wait()
+        return {}
+
+    held = [app.state.jobs.start("what-if", 1, hold) for _ in range(app.state.jobs.running)]
+    try:
+        csrf = csrf_of(client.get(SEALS))
+        busy = client.post(f"{SEALS}/seal", data={"csrf": csrf})
+    finally:
+        release.set()
+        for job in held:
+            job.thread.join()
+
+    assert busy.status_code == 503 and 'id="job-busy"' in busy.text
+    assert [j.kind for j in app.state.jobs._jobs.values()] == ["what-if", "what-if"]
