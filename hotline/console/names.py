@@ -13,9 +13,12 @@ from hotline.workflows import loader
 
 
 class Names:
+    """The names of one page (made per request)."""
+
     def __init__(self, service: Service, language: str) -> None:
         self._service = service
         self._named = language == "zh"  # the definitions' labels and names are Chinese
+        self._default: Definition | None = None
 
     def state(self, code: str | None, ticket: Ticket | None = None) -> str:
         definition = self._definition(ticket)
@@ -38,8 +41,12 @@ class Names:
         if not self._named:
             return None
         try:
-            if ticket is None:
-                return self._service.compiled(loader.DEFAULT).definition
-            return self._service.compiled(ticket.definition, ticket.definition_version).definition
+            if ticket is not None:
+                compiled = self._service.compiled(ticket.definition, ticket.definition_version)
+                return compiled.definition
+            if self._default is None:  # once a page: a dashboard names hundreds of units
+                newest = self._service.newest(loader.DEFAULT)
+                self._default = self._service.compiled(loader.DEFAULT, newest).definition
+            return self._default
         except errors.HotlineError:  # no such workflow here: the codes will do
             return None
