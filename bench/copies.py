@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from hotline.persistence.sql import SqlStore
+
 COPY = """WITH RECURSIVE copies(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copies WHERE n < :k)
 INSERT INTO {table} ({columns}) SELECT {values} FROM {table} AS t, copies
 WHERE t.{key} <= :base AND t.{key} + copies.n * :base <= :target AND ({only})"""
@@ -37,3 +39,12 @@ def copy(
     )
     k = max(0, -(-target // base) - 1)
     conn.execute(sa.text(sql), {"k": k, "base": base, "target": target, **params})
+
+
+def analyse(store: SqlStore) -> None:
+    """Fresh planner statistics after copying (and, on PostgreSQL, a visibility map for
+    index-only scans)."""
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(
+            "ANALYZE" if store.engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
+        )

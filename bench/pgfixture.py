@@ -79,5 +79,4 @@ def multiply(
             only = f"t.{key} IN ({OPEN_TICKETS})" if open_only else "TRUE"
             copies.copy(conn, table, key, base, target, given, only)
         conn.exec_driver_sql("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))")
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
+    copies.analyse(store)

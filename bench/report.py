@@ -78,16 +78,8 @@ def multiply(store: SqlStore, target: int, spread: int = 1) -> float:
             key, shifted = SHIFTED[table.name]
             copies.copy(conn, table, key, base, target, shifted, spread=spread)
         facts.rebuild_rollups(conn)  # the daily sums of the copied facts, as the migration does
-    analyse(store)
+    copies.analyse(store)
     return time.perf_counter() - started
-
-
-def analyse(store: SqlStore) -> None:
-    """Fresh planner statistics (and, on PostgreSQL, a visibility map for index-only scans)."""
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(
-            "ANALYZE" if store.engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
-        )
 
 
 def load() -> str:
