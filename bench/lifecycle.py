@@ -2,10 +2,15 @@
 
 Tickets go submit, dispatch, respond, reply, start_callback, record_callback, a transaction each;
 the raw path writes the same rows with SqlStore's statements, on a connection with the store's own
-journal mode and synchronous setting. Rounds alternate the two (``--repeats``) and the medians are
-compared, since the machine is shared. After a warm-up, one untimed lifecycle counts the
-statements SQLite runs on every connection each side opens. ``--db postgres --replicas N`` does
-the same on PostgreSQL from N processes (lifecycle_pg.py).
+journal mode and synchronous setting: ticket, chained event, deadlines, outbox, and the ticket's
+assessment facts and its unit's daily rollup (``persistence.facts``; issue 18 asks for them in
+the command's transaction), which raw code computes by hand for this lifecycle. A third side,
+"bare", is the same raw path without the facts rows (the rows written before issue 18's
+reports). Rounds alternate the sides (``--repeats``) and the medians are compared, since the
+machine is shared. After a warm-up, one untimed lifecycle counts the statements SQLite runs on
+every connection each side opens, and the row counts of the files show they write the same.
+``--db postgres --replicas N`` does the same on PostgreSQL from N processes (lifecycle_pg.py),
+whose raw side writes no facts rows yet.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from hotline.engine import history
+from hotline.engine import history, meanings
+from hotline.persistence import facts
 from hotline.persistence.sql import SqlStore
 from hotline.service import Intake, Service
 from hotline.workflows import loader
@@ -64,6 +71,32 @@ INSERT_EVENT = """INSERT INTO events (ticket_id, seq, "trigger", from_state, to_
     payload, occurred_at, prev_hash, hash) VALUES (:ticket_id, :seq, :trigger, :from_state,
     :to_state, :actor, :payload, :occurred_at, :prev_hash, :hash)"""
 LOAD_TICKET = "SELECT * FROM tickets WHERE id = ?"
+# With its facts row (raw code reads both in one statement: the facts' old rollup key).
+FACTS = ("entered", "via_district", "excluded", "responses", "late", "redone")
+FACTS += ("first_callback", "last_callback", "day", "basis")
+LOAD_WITH_FACTS = f"""SELECT t.*, {", ".join(f"f.{c} AS f_{c}" for c in FACTS)}
+    FROM tickets t JOIN ticket_facts f ON f.ticket_id = t.id WHERE t.id = ?"""
+INSERT_FACTS = """INSERT INTO ticket_facts (ticket_id, definition_name, created_at, day, lead_unit,
+    category, basis, entered, via_district, excluded, responses, late, redone, changed_at)
+    VALUES (:id, :definition, :now, :day, NULL, :category, :basis, 0, 0, 0, 0, 0, 0, :now)"""
+ROLLUP_KEY = ("definition_name", "day", "lead_unit", "basis", "entered", "via_district")
+ROLLUP_KEY += ("excluded", "in_time", "redone", "first_answer", "last_answer")
+UNCOUNT = "UPDATE fact_rollups SET n = n - 1 WHERE "
+UNCOUNT += " AND ".join(f"{c} = :{c}" for c in ROLLUP_KEY)
+COUNT = f"""INSERT INTO fact_rollups ({", ".join(ROLLUP_KEY)}, n, newest)
+    VALUES ({", ".join(f":{c}" for c in ROLLUP_KEY)}, 1, :newest)
+    ON CONFLICT ({", ".join(ROLLUP_KEY)}) DO UPDATE SET n = n + 1,
+    newest = max(coalesce(newest, excluded.newest), excluded.newest)"""
+# What each counted command changes in the facts row; the callback is seq × 10 + its answers'
+# code (``facts.answer_code``: 3 for resolved, 0 for the first satisfaction level).
+FACT_CHANGES = {"dispatch": {"entered": 1}, "respond": {"responses": 1}, "record_callback": {}}
+ANSWERED = 3
+_SHIPPED = loader.compile_source(loader.shipped_text(), 1, "shipped")
+ZONE = _SHIPPED.calendar.timezone
+BASIS = facts.basis(meanings.reading(_SHIPPED.definition), ZONE)  # the digest the store writes
+UPDATE_FACTS = """UPDATE ticket_facts SET lead_unit = :lead_unit, entered = :entered,
+    responses = :responses, first_callback = :first_callback, last_callback = :last_callback,
+    changed_at = :now WHERE ticket_id = :id"""
 OPEN_DEADLINES = "SELECT * FROM deadlines WHERE ticket_id = ? AND status IN (?, ?) ORDER BY id"
 DEADLINE = ("kind", "state", "status", "measure", "window", "consumed", "running_since", "due_at")
 DEADLINE += ("fire_at", "rung", "opened_at", "closed_at", "claimed_by", "claimed_until")
@@ -78,7 +111,10 @@ INSERT_OUTBOX = """INSERT INTO outbox (ticket_id, handler, "key", payload, statu
 COUNT_ROWS = """SELECT 'tickets', count(*) FROM tickets
     UNION ALL SELECT 'ticket updates (sum of versions)', sum(version) FROM tickets
     UNION ALL SELECT 'events', count(*) FROM events UNION ALL SELECT 'outbox', count(*) FROM outbox
-    UNION ALL SELECT 'deadlines ' || status, count(*) FROM deadlines GROUP BY status"""
+    UNION ALL SELECT 'deadlines ' || status, count(*) FROM deadlines GROUP BY status
+    UNION ALL SELECT 'ticket facts', count(*) FROM ticket_facts
+    UNION ALL SELECT 'rollup rows with tickets', count(*) FROM fact_rollups WHERE n > 0
+    UNION ALL SELECT 'tickets in rollups', sum(n) FROM fact_rollups"""
 PG_SERVER = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Datetimes as SQLAlchemy stores them in SQLite: naive UTC with microseconds.
 sqlite3.register_adapter(datetime, lambda at: at.strftime("%Y-%m-%d %H:%M:%S.%f"))
@@ -110,7 +146,7 @@ def raw_connection(path: Path, settings: dict[str, str]) -> sqlite3.Connection:
     return conn
 
 
-def raw_lifecycle(conn: sqlite3.Connection) -> None:
+def raw_lifecycle(conn: sqlite3.Connection, with_facts: bool = True) -> None:
     """One transaction a command, as the store does; submit first inserts the ticket."""
     ticket_id = None
     for trigger, fields in [("submit", {}), *STEPS]:
@@ -119,9 +155,9 @@ def raw_lifecycle(conn: sqlite3.Connection) -> None:
         with conn:  # COMMIT, or ROLLBACK on an exception
             if ticket_id is None:
                 ticket_id, old = insert_ticket(conn, now)
-                write_transition(conn, ticket_id, trigger, fields, now, old)
+                write_transition(conn, ticket_id, trigger, fields, now, old, with_facts)
             else:
-                write_transition(conn, ticket_id, trigger, fields, now)
+                write_transition(conn, ticket_id, trigger, fields, now, None, with_facts)
 
 
 def insert_ticket(conn: sqlite3.Connection, now: datetime) -> tuple[int, dict]:
@@ -133,12 +169,13 @@ def insert_ticket(conn: sqlite3.Connection, now: datetime) -> tuple[int, dict]:
     return tid, row | vars(INTAKE) | {"co_units": "[]", "fields": "{}", "seq": 0, "head_hash": ""}
 
 
-def write_transition(conn: sqlite3.Connection, tid: int, trigger: str, fields, now, old=None):
-    """What ``SqlStore._apply`` writes: ticket, chained event, deadlines, outbox."""
+def write_transition(conn, tid: int, trigger: str, fields, now, old=None, with_facts=False):
+    """What ``SqlStore._apply`` writes: ticket, chained event, deadlines, outbox, and with
+    ``with_facts`` the facts and rollup rows (SQLite's syntax: lifecycle_pg.py leaves them out)."""
     dest, met, opens, handler = PLANS[trigger]
     running = []
     if old is None:
-        old = dict(conn.execute(LOAD_TICKET, (tid,)).fetchone())
+        old = dict(conn.execute(LOAD_WITH_FACTS if with_facts else LOAD_TICKET, (tid,)).fetchone())
         running = conn.execute(OPEN_DEADLINES, (tid, "pending", "paused")).fetchall()
     first = trigger == "submit"
     actor, source = ("intake", None) if first else ("system", old["state"])
@@ -153,6 +190,47 @@ def write_transition(conn: sqlite3.Connection, tid: int, trigger: str, fields, n
         conn.executemany(UPDATE_DEADLINE, [dict(d) | MET | {"closed_at": now} for d in done])
     if handler:
         enqueue(conn, new, event, handler, now)
+    if with_facts and first:
+        insert_facts(conn, new, now)
+    elif with_facts and trigger in FACT_CHANGES:
+        update_facts(conn, old, new, event, now)
+
+
+def insert_facts(conn: sqlite3.Connection, new: dict, now: datetime) -> None:
+    """The new ticket's facts row (nothing counted yet) and its place in its day's rollup."""
+    local = now.astimezone(ZONE)
+    day = datetime.combine(local.date(), dt_time(), ZONE).astimezone(UTC)
+    row = {"id": new["id"], "definition": loader.DEFAULT, "now": now, "day": day}
+    conn.execute(INSERT_FACTS, row | {"category": new["category"], "basis": BASIS})
+    zero = dict.fromkeys(FACTS[:6], 0) | {"first_callback": None, "last_callback": None}
+    conn.execute(COUNT, rollup_key(zero | {"day": day}, None) | {"newest": now})
+
+
+def update_facts(conn: sqlite3.Connection, old: dict, new: dict, event: dict, now) -> None:
+    """The facts row after a counted command, and the ticket moved between rollup rows."""
+    before = {c: old[f"f_{c}"] for c in FACTS}
+    after = before.copy()
+    for name, added in FACT_CHANGES[event["trigger"]].items():
+        after[name] = max(after[name], added) if name == "entered" else after[name] + added
+    if event["trigger"] == "record_callback":
+        code = event["seq"] * 10 + ANSWERED
+        after["first_callback"] = before["first_callback"] or code
+        after["last_callback"] = code
+    conn.execute(UNCOUNT, rollup_key(before, old["lead_unit"]))
+    changed = {c: after[c] for c in ("entered", "responses", "first_callback", "last_callback")}
+    values = changed | {"lead_unit": new["lead_unit"], "now": now, "id": new["id"]}
+    conn.execute(UPDATE_FACTS, values)
+    conn.execute(COUNT, rollup_key(after, new["lead_unit"]) | {"newest": now})
+
+
+def rollup_key(facts: dict, lead_unit: str | None) -> dict:
+    """The rollup row a ticket with these facts counts in (``facts._rolled``)."""
+    in_time = int(facts["responses"] > 0 and facts["late"] == 0)
+    first, last = facts["first_callback"], facts["last_callback"]
+    key = {c: facts[c] for c in ("day", "entered", "via_district", "excluded", "redone")}
+    key |= {"definition_name": loader.DEFAULT, "lead_unit": lead_unit or "", "basis": BASIS}
+    key |= {"first_answer": -1 if first is None else first % 10}
+    return key | {"in_time": in_time, "last_answer": -1 if last is None else last % 10}
 
 
 def update_ticket(conn: sqlite3.Connection, old: dict, event: dict, fields, now) -> dict:
@@ -251,42 +329,57 @@ def main() -> None:
     service.install_shipped()
     settings = durability(store)
     conn = raw_connection(raw_path, settings)
-    ours, theirs = (lambda: hotline_lifecycle(service)), (lambda: raw_lifecycle(conn))
-    ours()  # warm-up: compiles the definition, reads the webhook subscriptions
-    theirs()
-    h_sql: list[str] = []
-    r_sql: list[str] = []
-    with every_connection(store.engine, h_sql):
-        ours()
-    with one_connection(conn, r_sql):
-        theirs()
-    print(f"SQLite {', '.join(f'{k}={v}' for k, v in settings.items())} on both sides")
-    rates: dict[str, list[float]] = {"hotline": [], "raw": []}
-    cpu: dict[str, list[float]] = {"hotline": [], "raw": []}
+    bare = raw_connection(path.with_name(path.name + ".bare"), settings)
+    sides = {
+        "hotline": lambda: hotline_lifecycle(service),
+        "raw": lambda: raw_lifecycle(conn),
+        "bare": lambda: raw_lifecycle(bare, with_facts=False),
+    }
+    for run in sides.values():
+        run()  # warm-up: compiles the definition, reads the webhook subscriptions
+    statements: dict[str, list[str]] = {name: [] for name in sides}
+    with every_connection(store.engine, statements["hotline"]):
+        sides["hotline"]()
+    for name, raw in (("raw", conn), ("bare", bare)):
+        with one_connection(raw, statements[name]):
+            sides[name]()
+    print(f"SQLite {', '.join(f'{k}={v}' for k, v in settings.items())} on every side")
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
     for round_ in range(1, args.repeats + 1):
-        for label, run in (("hotline", ours), ("raw", theirs)):
+        for label, run in sides.items():
             rate, cpu_us = timed(run, args.tickets)
             rates[label].append(rate)
             cpu[label].append(cpu_us)
         shown = "  ".join(f"{label} {r[-1]:8.1f}" for label, r in rates.items())
         print(f"round {round_}: transitions/s  {shown}")
-    h_rate, r_rate = (statistics.median(r) for r in rates.values())
-    paired = statistics.median(h / r for h, r in zip(*rates.values(), strict=True))
-    h_cpu, r_cpu = (statistics.median(c) for c in cpu.values())
-    print(f"{'median transitions/s':40}{h_rate:9.1f}{r_rate:9.1f}")
-    print(f"{'median CPU µs a transition':40}{h_cpu:9.1f}{r_cpu:9.1f}  (ratio {r_cpu / h_cpu:.2f})")
-    print(f"{'median lifecycles/s':40}{h_rate / PER_LIFECYCLE:9.1f}{r_rate / PER_LIFECYCLE:9.1f}")
-    print(f"ratio hotline/raw {h_rate / r_rate:.2f} of the medians, {paired:.2f} the median of")
-    print(f"the rounds' ratios ({PER_LIFECYCLE} transitions a lifecycle; targets >= 5,000/s, 0.5)")
+    rate = {name: statistics.median(r) for name, r in rates.items()}
+    used = {name: statistics.median(c) for name, c in cpu.items()}
+    print(f"{'':40}{'hotline':>9}{'raw':>9}{'bare':>9}")
+    print(f"{'median transitions/s':40}" + "".join(f"{rate[n]:9.1f}" for n in sides))
+    print(f"{'median CPU µs a transition':40}" + "".join(f"{used[n]:9.1f}" for n in sides))
+    print(f"{'median lifecycles/s':40}" + "".join(f"{rate[n] / PER_LIFECYCLE:9.1f}" for n in sides))
+    for base in ("raw", "bare"):
+        paired = statistics.median(
+            h / r for h, r in zip(rates["hotline"], rates[base], strict=True)
+        )
+        print(
+            f"ratio hotline/{base} {rate['hotline'] / rate[base]:.2f} of the medians,"
+            f" {paired:.2f} the median of the rounds' ratios,"
+            f" {used[base] / used['hotline']:.2f} of the CPU a transition"
+        )
+    print(f"({PER_LIFECYCLE} transitions a lifecycle; targets >= 5,000/s and >= 0.5x raw, the same")
+    print("rows; bare is the raw path without the facts rows issue 18's reports added)")
     store.close()
-    print(f"{'files in ' + str(path.parent):40}{'hotline':>9}{'raw':>9}")
-    print(f"{'statements a lifecycle (every connection)':40}{len(h_sql):>9}{len(r_sql):>9}")
-    ours_rows, theirs_rows = (
-        dict(sqlite3.connect(f).execute(COUNT_ROWS)) for f in (path, raw_path)
-    )
-    for label in ours_rows | theirs_rows:
-        print(f"{label:40}{ours_rows.get(label, 0):>9}{theirs_rows.get(label, 0):>9}")
+    print(f"{'files in ' + str(path.parent):40}{'hotline':>9}{'raw':>9}{'bare':>9}")
+    counts = [len(statements[n]) for n in sides]
+    print(f"{'statements a lifecycle (every connection)':40}" + "".join(f"{c:>9}" for c in counts))
+    files = (path, raw_path, path.with_name(path.name + ".bare"))
+    found = [dict(sqlite3.connect(f).execute(COUNT_ROWS)) for f in files]
+    for label in {k: None for rows in found for k in rows}:
+        print(f"{label:40}" + "".join(f"{rows.get(label, 0) or 0:>9}" for rows in found))
     conn.close()
+    bare.close()
 
 
 if __name__ == "__main__":
