@@ -13,7 +13,7 @@ Beside the three rates, a replay reports what the deadlines and whistles did (``
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,17 +27,37 @@ OVERDUE, REMIND, ESCALATE = "overdue", "remind", "escalate"
 SYSTEM = "deadline"  # the actor of what a deadline fires (``escalation.ACTOR``)
 
 
-def counts(
-    events: Iterable[Event], read: Reading, as_of: datetime, counted: str = "last"
-) -> kpi.Counts:
-    """The ticket's contribution to its group's counts (``received`` is 1)."""
+@dataclass(frozen=True)
+class Facts:
+    """What a run of a ticket's events says for the assessment: the flags ``persistence.facts``
+    keeps per ticket. A callback is ``seq × 10 + its answers' code``, so the smallest is the
+    first answered callback and the largest the last."""
+
+    entered: bool = False  # dispatched (a district forwarding counts)
+    via_district: bool = False
+    excluded: bool = False
+    responses: int = 0
+    late: int = 0  # responses that met their deadline late, and response deadlines missed
+    redone: bool = False  # entered a re-handling round
+    first_callback: int | None = None
+    last_callback: int | None = None
+    newest: datetime | None = None  # the newest event counted
+
+
+def fold(events: Iterable[Event], read: Reading, as_of: datetime | None = None) -> Facts:
+    """The facts of ``events`` (those up to ``as_of``, if given) as ``read`` names them."""
     entered = via = excluded = redone = False
     responses = late = 0
-    answered: list[tuple[int, int]] = []  # (seq, answer code) of each callback
+    callbacks: list[int] = []
+    newest: datetime | None = None
     for e in events:
-        if e.occurred_at > as_of:
+        if as_of is not None and e.occurred_at > as_of:
             continue
         trigger = e.trigger
+        if trigger not in read.triggers and trigger != OVERDUE:
+            continue
+        newest = e.occurred_at if newest is None else max(newest, e.occurred_at)
+        redone = redone or e.to_state in read.redispatched
         if trigger in read.dispatch:
             entered = True
             via = via or _via_district(e.payload, read)
@@ -47,38 +67,32 @@ def counts(
             late += _met_late(e.payload, read)
         elif trigger == OVERDUE and read.response_deadline is not None:
             late += e.payload.get("deadline") == read.response_deadline
-        if trigger in read.triggers or trigger == OVERDUE:
-            redone = redone or e.to_state in read.redispatched
         if trigger in read.callback:
-            answered.append((e.seq, _answer_code(e.payload, read)))
-    return _counts(entered, via, excluded, responses, late, redone, answered, counted)
+            callbacks.append(e.seq * 10 + _answer_code(e.payload, read))
+    first, last = (min(callbacks), max(callbacks)) if callbacks else (None, None)
+    return Facts(entered, via, excluded, responses, late, redone, first, last, newest)
 
 
-def _counts(
-    entered: bool,
-    via: bool,
-    excluded: bool,
-    responses: int,
-    late: int,
-    redone: bool,
-    answered: Sequence[tuple[int, int]],
-    counted: str,
+def counts(
+    events: Iterable[Event], read: Reading, as_of: datetime, counted: str = "last"
 ) -> kpi.Counts:
-    assessed = entered and not excluded
-    in_time = assessed and responses > 0 and late == 0
+    """The ticket's contribution to its group's counts (``received`` is 1)."""
+    facts = fold(events, read, as_of)
+    callback = facts.last_callback if counted == "last" else facts.first_callback
+    assessed = facts.entered and not facts.excluded
+    in_time = assessed and facts.responses > 0 and facts.late == 0
     answers: tuple[tuple[bool, str, int], ...] = ()
-    if assessed and answered:
-        _, code = max(answered) if counted == "last" else min(answered)
-        resolved, place = divmod(code, 3)
+    if assessed and callback is not None:
+        resolved, place = divmod(callback % 10, 3)
         answers = ((bool(resolved), kpi.SATISFACTION[place], 1),)
     return kpi.Counts(
         received=1,
-        direct=int(entered and not via),
-        via_district=int(via),
-        excluded=int(excluded),
+        direct=int(facts.entered and not facts.via_district),
+        via_district=int(facts.via_district),
+        excluded=int(facts.excluded),
         assessed=int(assessed),
         responded=int(in_time),
-        redispatched=int(assessed and redone),
+        redispatched=int(assessed and facts.redone),
         callbacks_responded=int(bool(answers) and in_time),
         answers=answers,
     )

@@ -2,10 +2,11 @@
 
 The assessment folds a ticket's history into a few flags (dispatched, via a district, excluded,
 responses, late responses, a re-handling round, its first and last answered callback). The raw
-report does that fold over every event of a period; this module does the same fold, with the
-same SQL, over the events one decision writes, and merges the result into the ticket's row, so
-``report rates`` reads one row a ticket. Every flag merges by max, sum or first/last, so
-folding new events onto the old row equals folding the whole history again.
+report does that fold over every event of a period, in SQL; this module folds the events one
+decision writes, in hand (``tally.fold``, the rules the what-if counts by, which a test holds
+equal to the SQL), and merges the result into the ticket's row, so ``report rates`` reads one
+row a ticket. Every flag merges by max, sum or first/last, so folding new events onto the old
+row equals folding the whole history again (which another reading or a migration runs in SQL).
 
 Which events count as what is the definition's ``meanings.reading``; the row keeps the digest
 of the reading it was folded under (``basis``). A decision folded under another reading (a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -24,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hotline.engine import periods
+from hotline.engine import periods, tally
 from hotline.engine.decision import Decision
 from hotline.engine.kpi import SATISFACTION
 from hotline.engine.meanings import Reading
@@ -35,7 +37,7 @@ from hotline.persistence.tables import FactRollupRow, TicketFactRow, UTCDateTime
 ticket_facts = TicketFactRow.__table__
 fact_rollups = FactRollupRow.__table__
 # The sweeper's event for a missed deadline: a late response shows as one for the response kind.
-OVERDUE = "overdue"
+OVERDUE = tally.OVERDUE
 MERGED = ("entered", "via_district", "excluded", "redone")  # any event: max
 SUMMED = ("responses", "late")
 
@@ -149,7 +151,7 @@ class Readings:
         return self._known.get((name, version), _UNKNOWN)
 
 
-_statements: dict[tuple[str, str, bool], compiled.Statement] = {}
+_statements: dict[tuple[str, str], compiled.Statement] = {}
 
 
 def refresh(conn: sa.Connection, decision: Decision, readings: Readings) -> None:
@@ -163,11 +165,35 @@ def refresh(conn: sa.Connection, decision: Decision, readings: Readings) -> None
     if before.version > 0 and not _matters(decision, known.read):
         return
     day = day_of(after.created_at, known.zone)
-    values = {"b_id": before.id, "b_since": before.seq, "b_day": day}
     UNCOUNT.execute(conn, {"b_id": before.id})
-    if _statement(conn, known, whole=False).execute(conn, values) == 0:
-        _statement(conn, known, whole=True).execute(conn, values | {"b_since": 0})
+    if MERGE.for_dialect(conn).execute(conn, _added(decision, known, day)) == 0:
+        values = {"b_id": before.id, "b_since": 0, "b_day": day}
+        _statement(conn, known).execute(conn, values)
     COUNT.for_dialect(conn).execute(conn, {"b_id": before.id})
+
+
+def _added(decision: Decision, known: Known, day: datetime) -> dict[str, Any]:
+    """The facts row of the decision's events alone (``tally.fold``: the fold in Python, the
+    events being in hand), to merge into the ticket's row."""
+    after, found = decision.after, tally.fold(decision.events, known.read)
+    return {
+        "ticket_id": after.id,
+        "definition_name": after.definition,
+        "created_at": after.created_at,
+        "day": day,
+        "lead_unit": after.lead_unit,
+        "category": after.category,
+        "basis": known.basis,
+        "entered": int(found.entered),
+        "via_district": int(found.via_district),
+        "excluded": int(found.excluded),
+        "responses": found.responses,
+        "late": found.late,
+        "redone": int(found.redone),
+        "first_callback": found.first_callback,
+        "last_callback": found.last_callback,
+        "changed_at": found.newest or after.created_at,
+    }
 
 
 def _matters(decision: Decision, read: Reading) -> bool:
@@ -182,14 +208,15 @@ def _matters(decision: Decision, read: Reading) -> bool:
 _UNKNOWN = Known(Reading((), (), (), (), (), None, None, None, (), None), None, None)
 
 
-def _statement(conn: sa.Connection, known: Known, whole: bool) -> Any:
-    key = (conn.dialect.name, known.basis or "", whole)
+def _statement(conn: sa.Connection, known: Known) -> Any:
+    """The ticket's whole history folded again, replacing its row (a row of another basis)."""
+    key = (conn.dialect.name, known.basis or "")
     found = _statements.get(key)
     if found is None:
         where = sa.and_(tickets.c.id == sa.bindparam("b_id"))
         day = sa.bindparam("b_day", type_=UTCDateTime)
         found = _statements[key] = compiled.Statement(
-            upsert(conn.dialect.name, known.read, known.basis, where, whole, day)
+            upsert(conn.dialect.name, known.read, known.basis, where, True, day)
         )
     return found
 
@@ -295,20 +322,22 @@ def _uncount() -> Any:
     return fact_rollups.update().where(row.in_(mine)).values(n=fact_rollups.c.n - 1)
 
 
-class _Count:
-    """One ticket into its rollup row (run after its facts changed), per dialect."""
+class _ByDialect:
+    """A statement whose SQL differs by dialect (an upsert), built once for each."""
 
-    def __init__(self) -> None:
+    def __init__(self, build: Callable[[str], Any], columns: list[str] | None = None) -> None:
+        self._build, self._columns = build, columns
         self._by_dialect: dict[str, compiled.Statement] = {}
 
     def for_dialect(self, conn: sa.Connection) -> compiled.Statement:
         name = conn.dialect.name
         if name not in self._by_dialect:
-            self._by_dialect[name] = compiled.Statement(_count(name))
+            self._by_dialect[name] = compiled.Statement(self._build(name), self._columns)
         return self._by_dialect[name]
 
 
 def _count(dialect: str) -> Any:
+    """One ticket into its rollup row (run after its facts changed)."""
     key, f, r = _rolled(), ticket_facts.c, fact_rollups.c
     mine = sa.select(*key.values(), sa.literal(1), f.changed_at).where(
         f.ticket_id == sa.bindparam("b_id")
@@ -323,5 +352,16 @@ def _count(dialect: str) -> Any:
     )
 
 
+def _merge(dialect: str) -> Any:
+    """The facts of new events (``_added``) into the ticket's row, if of the same basis."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(ticket_facts)
+    return insert.on_conflict_do_update(
+        index_elements=["ticket_id"],
+        set_=_merged(insert),
+        where=ticket_facts.c.basis == insert.excluded.basis,
+    )
+
+
 UNCOUNT = compiled.Statement(_uncount())
-COUNT = _Count()
+COUNT = _ByDialect(_count)
+MERGE = _ByDialect(_merge, [c.name for c in ticket_facts.c])
