@@ -22,7 +22,7 @@ from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.handlers import webhook
-from hotline.persistence import delivery, due, refreshed
+from hotline.persistence import delivery, due, refreshed, views
 from hotline.persistence import links as ticket_links
 from hotline.persistence import provisional as provisional_deadlines
 from hotline.persistence import webhooks as subscriptions
@@ -386,9 +386,32 @@ class Service(ServiceVerbs):
         definition = self.compiled(ticket.definition, ticket.definition_version).definition
         return rounds.record(definition, self.store.events(ticket.id))
 
+    def view(self, ticket_id: int) -> TicketView:
+        """A ticket as a reader sees it, read in one transaction: with its open deadlines,
+        its contact (unmasked: mask it or log the read), its links and its rounds."""
+
+        def sources(ticket: Ticket) -> views.Sources:
+            compiled = self._compiled.get((ticket.definition, ticket.definition_version))
+            if compiled is None:  # compiled outside the read transaction, then read again
+                raise _NotCompiled(ticket.definition, ticket.definition_version)
+            return rounds.sources(compiled.definition)
+
+        seen = self._with_warm_caches(lambda: views.read(self.store, ticket_id, sources))
+        ticket = seen.ticket
+        definition = self._compiled[(ticket.definition, ticket.definition_version)].definition
+        return TicketView(seen, rounds.record(definition, seen.round_events))
+
     def allowed(self, ticket: Ticket) -> list[str]:
         """Triggers the ticket's definition allows from its current state."""
         return self.compiled(ticket.definition, ticket.definition_version).allowed(ticket.state)
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """``Service.view``: what the store read, and the rounds' records made from it."""
+
+    read: views.View
+    rounds: list[dict[str, Any]]
 
 
 class _NotCompiled(Exception):  # noqa: N818  (a signal to the service, never seen outside)

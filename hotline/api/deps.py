@@ -22,13 +22,19 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    # async: FastAPI runs a plain function dependency in the thread pool, a thread hop per
+    # request for an attribute read.
     return request.app.state.service
 
 
 def visible_ticket(svc: Service, principal: Principal | None, ticket_id: int) -> Ticket:
     """The ticket, or UnknownTicket when the caller may not see it (its existence is private)."""
-    ticket = svc.get(ticket_id)
+    return visible(principal, svc.get(ticket_id))
+
+
+def visible(principal: Principal | None, ticket: Ticket) -> Ticket:
+    """The ticket, or UnknownTicket when the caller may not see it."""
     if principal is not None and not access.visible(principal, ticket):
-        raise errors.UnknownTicket(ticket_id)
+        raise errors.UnknownTicket(ticket.id)
     return ticket

@@ -39,6 +39,16 @@ def record(definition: Definition, events: Sequence[Event]) -> list[dict[str, An
     return rounds if recorded else []  # nothing handled yet: no round to show
 
 
+def sources(definition: Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``record`` reads, as (payload keys, triggers): an event carrying none of the keys
+    and firing none of the triggers changes no round, so a reader may leave it out."""
+    if not definition.round_record:
+        return (), ()
+    keys = (UNIT, *definition.round_record)
+    triggers = sorted({trigger for trigger, _, _ in _boundaries(definition)})
+    return keys, tuple(triggers)
+
+
 def grouped(definition: Definition, events: Sequence[Event]) -> list[list[Event]]:
     """The events of each handling round in order: a round's last event is the one that starts
     the next (see ``record``)."""

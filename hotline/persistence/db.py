@@ -137,6 +137,7 @@ class Database:
                 "postgresql://USER@HOST:PORT/DATABASE"
             ) from None
         event.listen(self.engine, "handle_error", self._unreachable)
+        self._writer = threading.Lock()  # SQLite's one writer, in this process (``writing``)
 
     def _unreachable(self, context: sa.engine.ExceptionContext) -> None:
         """A failure to connect (no connection yet), or a connection lost mid-transaction (the
@@ -168,13 +169,33 @@ class Database:
     def writing(self) -> Iterator[sa.Connection]:
         """One write transaction: committed on success, rolled back on any exception; a lock
         or statement wait that ran out raises ``errors.Busy``."""
-        with self._bounded_waits(), self.engine.connect() as conn:
-            if self.engine.dialect.name != "sqlite":
-                with conn.begin():
-                    yield conn
-                return
-            with _immediate(conn):
+        if self.engine.dialect.name != "sqlite":
+            with self._bounded_waits(), self.engine.connect() as conn, conn.begin():
                 yield conn
+            return
+        with (
+            self._one_writer(),
+            self._bounded_waits(),
+            self.engine.connect() as conn,
+            _immediate(conn),
+        ):
+            yield conn
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        """SQLite: this process's writers take turns here before asking SQLite for its lock.
+        Threads refused by SQLite's lock sleep in steps of up to 100 ms before asking again,
+        and the lock is free long before most wake up: under 50 API clients, p99 was seconds.
+        Waiting here is bounded as SQLite's wait is (HOTLINE_SQLITE_BUSY_TIMEOUT)."""
+        if not self._writer.acquire(timeout=self.limits.sqlite_busy / 1000):
+            raise errors.Busy(
+                f"this process's other writers held the SQLite database for"
+                f" {self.limits.sqlite_busy} ms (HOTLINE_SQLITE_BUSY_TIMEOUT)"
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

@@ -227,13 +227,7 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
             ).first()
         if row is None:
             raise UnknownTicket(ticket_id)
-        more = row.contact_more or {}
-        return {
-            "name": row.contact_name,
-            "phone": row.contact_phone,
-            "address": row.contact_address,
-            **{key: more.get(key) for key in MORE_CONTACT},
-        }
+        return contact_of(row)
 
     def events(self, ticket_id: int) -> list[Event]:
         """The ticket's history in order; raise UnknownTicket."""
@@ -276,6 +270,17 @@ class SqlStore(definitions.DefinitionVerbs, due.DueVerbs, outbox.OutboxVerbs):
 
     def _apply(self, conn: sa.Connection, decision: Decision, fired_by: str | None = None) -> None:
         writes.apply(conn, [decision], self.readings, fired_by)
+
+
+def contact_of(row: Any) -> dict[str, str | None]:
+    """The complainant's personal data from a row with the ``contact_*`` columns."""
+    more = row.contact_more or {}
+    return {
+        "name": row.contact_name,
+        "phone": row.contact_phone,
+        "address": row.contact_address,
+        **{key: more.get(key) for key in MORE_CONTACT},
+    }
 
 
 def _waves(updates: Sequence[tuple[int, Decide]]) -> list[list[int]]:

@@ -15,12 +15,22 @@ import sqlalchemy as sa
 
 from hotline import errors
 from hotline.engine.access import SYSTEM_ACTORS, Principal, Role
+from hotline.persistence import compiled
 from hotline.persistence.sql import SqlStore
 from hotline.persistence.tables import AccessLogRow, ApiTokenRow
 
 tokens = ApiTokenRow.__table__
 access_log = AccessLogRow.__table__
 PREFIX = "hl_"
+# Every API request asks this: compiled once (an indexed read by the unique hash), and read
+# again each time, so a revocation by any process holds from the next request on.
+VERIFY = compiled.Statement(
+    sa.select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.unit).where(
+        tokens.c.token_hash == sa.bindparam("b_hash"),
+        tokens.c.revoked_at.is_(None),
+        sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > sa.bindparam("b_now")),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -105,13 +115,9 @@ def verify(store: SqlStore, token: str, now: datetime) -> Principal | None:
 
 def verify_digest(store: SqlStore, token_digest: str, now: datetime) -> Principal | None:
     """``verify`` by the token's digest (what a console session keeps instead of the token)."""
-    query = sa.select(tokens).where(
-        tokens.c.token_hash == token_digest,
-        tokens.c.revoked_at.is_(None),
-        sa.or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
-    )
     with store.reading() as conn:
-        row = conn.execute(query).first()
+        found = VERIFY.rows(conn, {"b_hash": token_digest, "b_now": now})
+    row = found[0] if found else None
     return Principal(row.id, row.name, Role(row.role), row.unit) if row else None
 
 

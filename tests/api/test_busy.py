@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
+from hotline import errors
 from hotline.persistence.sql import SqlStore
 
 
@@ -48,3 +50,26 @@ def test_a_command_held_up_by_another_writer_is_a_503_problem(
     assert "HOTLINE_SQLITE_BUSY_TIMEOUT" in body["detail"]
     assert service.get(ticket.id).version == ticket.version
     assert send().status_code == 200  # the same command, once the lock is gone
+
+
+def test_a_writer_waiting_on_a_writer_of_its_own_process_gives_up_as_busy(store):
+    # Given a write in progress in one thread (this process's writers take turns in-process)
+    inside, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.writing():
+            inside.set()
+            done.wait(timeout=30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(timeout=30)
+        # When another thread writes, Then it gives up after the busy timeout, as busy
+        with pytest.raises(errors.Busy, match="HOTLINE_SQLITE_BUSY_TIMEOUT"), store.writing():
+            pass
+    finally:
+        done.set()
+        holder.join()
+    with store.writing():  # and the next writer goes in once the first is done
+        pass
