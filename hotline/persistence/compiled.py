@@ -71,6 +71,19 @@ class Statement:
         pipelines it); the number of rows they matched together."""
         return self._run(conn, values, many=True)[1].rowcount
 
+    def send(self, conn: sa.Connection, values: Mapping[str, Any]) -> Sent:
+        """Run a query without reading its rows yet: inside ``pipelined`` they arrive at its
+        end, so several queries and writes share one round trip. Read them with ``Sent.rows``."""
+        compiled, cursor = self._run(conn, values)
+        if conn.dialect.name == "postgresql":
+            return Sent(compiled, cursor)
+        # SQLite steps a query as its rows are read: read them before anything else is written.
+        return Sent(compiled, cursor, [compiled.convert(raw) for raw in cursor.fetchall()])
+
+    def send_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> Sent:
+        """``execute_many`` without reading the count yet (``Sent.count``, after ``pipelined``)."""
+        return Sent(*self._run(conn, values, many=True))
+
     def _run(self, conn: sa.Connection, values: Any, many: bool = False) -> tuple[_ForDialect, Any]:
         compiled = self._for(conn.dialect)
         params = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
@@ -115,6 +128,23 @@ class Statement:
             results=tuple((i, f) for i, f in enumerate(results) if f is not None),
             error=dialect.loaded_dbapi.Error,
         )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A statement sent, whose answer is read later (once a pipeline has ended)."""
+
+    compiled: _ForDialect
+    cursor: Any
+    fetched: list[Any] | None = None
+
+    def rows(self) -> list[Any]:
+        if self.fetched is not None:
+            return self.fetched
+        return [self.compiled.convert(raw) for raw in self.cursor.fetchall()]
+
+    def count(self) -> int:
+        return self.cursor.rowcount
 
 
 @contextmanager

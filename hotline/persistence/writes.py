@@ -79,10 +79,11 @@ def apply(
     _update_tickets(conn, decisions)  # its count is checked before anything else is sent
     with compiled.pipelined(conn):
         _write_rows(conn, decisions, fired_by)
+        folding = facts.send(conn, decisions, readings)
     for decision in decisions:  # they read what was written: outside the pipeline
-        facts.refresh(conn, decision, readings)
         whistles.write(conn, decision)
         links.write(conn, decision)
+    facts.finish(conn, folding)  # last: it locks the daily sums, shared with other writers
 
 
 def _write_rows(conn: sa.Connection, decisions: Sequence[Decision], fired_by: str | None) -> None:
