@@ -34,7 +34,6 @@ class _ForDialect:
     constants: dict[str, Any]  # values the statement carries (``sa.literal``), not the caller
     row: Any  # a namedtuple class of the columns the statement returns
     results: tuple[tuple[int, Processor], ...]
-    error: type[Exception]  # the driver's base error, wrapped as SQLAlchemy wraps it
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         values = {**self.constants, **values} if self.constants else values
@@ -87,20 +86,7 @@ class Statement:
     def _run(self, conn: sa.Connection, values: Any, many: bool = False) -> tuple[_ForDialect, Any]:
         compiled = self._for(conn.dialect)
         params = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
-        cursor = conn.connection.cursor()
-        # The engine's cursor listeners still see the statement (tests inject failures there);
-        # asked only when there are some, since the asking costs more than SQLite's work.
-        if conn.engine.dispatch.before_cursor_execute:
-            conn.dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, many)
-        try:
-            (cursor.executemany if many else cursor.execute)(compiled.sql, params)
-        except compiled.error as error:
-            raise sa.exc.DBAPIError.instance(
-                compiled.sql, None, error, compiled.error, dialect=conn.dialect
-            ) from error
-        if conn.engine.dispatch.after_cursor_execute:
-            conn.dispatch.after_cursor_execute(conn, cursor, compiled.sql, params, None, many)
-        return compiled, cursor
+        return compiled, run(conn, compiled.sql, params, many)
 
     def _for(self, dialect: sa.Dialect) -> _ForDialect:
         key = (dialect.name, dialect.driver, dialect.paramstyle)
@@ -126,8 +112,26 @@ class Statement:
             positional=compiled.positiontup is not None,
             row=namedtuple("Row", [c.key for c in selected]),  # noqa: PYI024
             results=tuple((i, f) for i, f in enumerate(results) if f is not None),
-            error=dialect.loaded_dbapi.Error,
         )
+
+
+def run(conn: sa.Connection, sql: str, params: Any, many: bool = False) -> Any:
+    """Run ``sql`` on the transaction's DB-API cursor; the cursor."""
+    cursor = conn.connection.cursor()
+    # The engine's cursor listeners still see the statement (tests inject failures there);
+    # asked only when there are some, since the asking costs more than SQLite's work.
+    if conn.engine.dispatch.before_cursor_execute:
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
+    error_class = conn.dialect.loaded_dbapi.Error
+    try:
+        (cursor.executemany if many else cursor.execute)(sql, params)
+    except error_class as error:
+        raise sa.exc.DBAPIError.instance(
+            sql, None, error, error_class, dialect=conn.dialect
+        ) from error
+    if conn.engine.dispatch.after_cursor_execute:
+        conn.dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
+    return cursor
 
 
 @dataclass(frozen=True)
