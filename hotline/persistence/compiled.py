@@ -115,6 +115,21 @@ class Statement:
         )
 
 
+class ByDialect:
+    """A statement whose SQL differs by dialect (an upsert), built once for each by ``build``
+    (given the dialect's name), writing ``columns`` if given."""
+
+    def __init__(self, build: Callable[[str], Any], columns: Sequence[str] | None = None) -> None:
+        self._build, self._columns = build, columns
+        self._by_dialect: dict[str, Statement] = {}
+
+    def for_dialect(self, conn: sa.Connection) -> Statement:
+        name = conn.dialect.name
+        if name not in self._by_dialect:
+            self._by_dialect[name] = Statement(self._build(name), self._columns)
+        return self._by_dialect[name]
+
+
 def run(conn: sa.Connection, sql: str, params: Any, many: bool = False) -> Any:
     """Run ``sql`` on the transaction's DB-API cursor; the cursor."""
     cursor = conn.connection.cursor()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -321,20 +321,6 @@ def rebuild_rollups(conn: sa.Connection) -> None:
     rollups.rebuild(conn)
 
 
-class _ByDialect:
-    """A statement whose SQL differs by dialect (an upsert), built once for each."""
-
-    def __init__(self, build: Callable[[str], Any], columns: list[str] | None = None) -> None:
-        self._build, self._columns = build, columns
-        self._by_dialect: dict[str, compiled.Statement] = {}
-
-    def for_dialect(self, conn: sa.Connection) -> compiled.Statement:
-        name = conn.dialect.name
-        if name not in self._by_dialect:
-            self._by_dialect[name] = compiled.Statement(self._build(name), self._columns)
-        return self._by_dialect[name]
-
-
 def _merge(dialect: str) -> Any:
     """The facts of new events (``_added``) into the ticket's row, if of the same basis."""
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(ticket_facts)
@@ -345,4 +331,4 @@ def _merge(dialect: str) -> Any:
     )
 
 
-MERGE = _ByDialect(_merge, [c.name for c in ticket_facts.c])
+MERGE = compiled.ByDialect(_merge, [c.name for c in ticket_facts.c])

@@ -86,21 +86,6 @@ def _key(row: Any) -> Key:
     return tuple(row[:-1])
 
 
-class _PerDialect:
-    """A compiled statement built for each dialect by ``build(dialect name)``, writing
-    ``columns`` if given."""
-
-    def __init__(self, build: Any, columns: Sequence[str] | None = None) -> None:
-        self.build, self.columns = build, columns
-        self._by_dialect: dict[str, compiled.Statement] = {}
-
-    def for_dialect(self, conn: sa.Connection) -> compiled.Statement:
-        name = conn.dialect.name
-        if name not in self._by_dialect:
-            self._by_dialect[name] = compiled.Statement(self.build(name), self.columns)
-        return self._by_dialect[name]
-
-
 def _keys(dialect: str) -> Any:
     """The facts rows of a list of tickets, compiled once: an array on PostgreSQL, a JSON
     list on SQLite (an expanding IN would compile again for every length)."""
@@ -126,5 +111,5 @@ def _move(dialect: str) -> Any:
     )
 
 
-_KEYS = _PerDialect(_keys)
-_MOVE = _PerDialect(_move, (*ROLLUP_KEY, "n", "newest"))
+_KEYS = compiled.ByDialect(_keys)
+_MOVE = compiled.ByDialect(_move, (*ROLLUP_KEY, "n", "newest"))
