@@ -34,7 +34,6 @@ class _ForDialect:
     constants: dict[str, Any]  # values the statement carries (``sa.literal``), not the caller
     row: Any  # a namedtuple class of the columns the statement returns
     results: tuple[tuple[int, Processor], ...]
-    error: type[Exception]  # the driver's base error, wrapped as SQLAlchemy wraps it
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         values = {**self.constants, **values} if self.constants else values
@@ -71,23 +70,23 @@ class Statement:
         pipelines it); the number of rows they matched together."""
         return self._run(conn, values, many=True)[1].rowcount
 
+    def send(self, conn: sa.Connection, values: Mapping[str, Any]) -> Sent:
+        """Run a query without reading its rows yet: inside ``pipelined`` they arrive at its
+        end, so several queries and writes share one round trip. Read them with ``Sent.rows``."""
+        compiled, cursor = self._run(conn, values)
+        if conn.dialect.name == "postgresql":
+            return Sent(compiled, cursor)
+        # SQLite steps a query as its rows are read: read them before anything else is written.
+        return Sent(compiled, cursor, [compiled.convert(raw) for raw in cursor.fetchall()])
+
+    def send_many(self, conn: sa.Connection, values: Sequence[Mapping[str, Any]]) -> Sent:
+        """``execute_many`` without reading the count yet (``Sent.count``, after ``pipelined``)."""
+        return Sent(*self._run(conn, values, many=True))
+
     def _run(self, conn: sa.Connection, values: Any, many: bool = False) -> tuple[_ForDialect, Any]:
         compiled = self._for(conn.dialect)
         params = [compiled.parameters(v) for v in values] if many else compiled.parameters(values)
-        cursor = conn.connection.cursor()
-        # The engine's cursor listeners still see the statement (tests inject failures there);
-        # asked only when there are some, since the asking costs more than SQLite's work.
-        if conn.engine.dispatch.before_cursor_execute:
-            conn.dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, many)
-        try:
-            (cursor.executemany if many else cursor.execute)(compiled.sql, params)
-        except compiled.error as error:
-            raise sa.exc.DBAPIError.instance(
-                compiled.sql, None, error, compiled.error, dialect=conn.dialect
-            ) from error
-        if conn.engine.dispatch.after_cursor_execute:
-            conn.dispatch.after_cursor_execute(conn, cursor, compiled.sql, params, None, many)
-        return compiled, cursor
+        return compiled, run(conn, compiled.sql, params, many)
 
     def _for(self, dialect: sa.Dialect) -> _ForDialect:
         key = (dialect.name, dialect.driver, dialect.paramstyle)
@@ -113,8 +112,58 @@ class Statement:
             positional=compiled.positiontup is not None,
             row=namedtuple("Row", [c.key for c in selected]),  # noqa: PYI024
             results=tuple((i, f) for i, f in enumerate(results) if f is not None),
-            error=dialect.loaded_dbapi.Error,
         )
+
+
+class ByDialect:
+    """A statement whose SQL differs by dialect (an upsert), built once for each by ``build``
+    (given the dialect's name), writing ``columns`` if given."""
+
+    def __init__(self, build: Callable[[str], Any], columns: Sequence[str] | None = None) -> None:
+        self._build, self._columns = build, columns
+        self._by_dialect: dict[str, Statement] = {}
+
+    def for_dialect(self, conn: sa.Connection) -> Statement:
+        name = conn.dialect.name
+        if name not in self._by_dialect:
+            self._by_dialect[name] = Statement(self._build(name), self._columns)
+        return self._by_dialect[name]
+
+
+def run(conn: sa.Connection, sql: str, params: Any, many: bool = False) -> Any:
+    """Run ``sql`` on the transaction's DB-API cursor; the cursor."""
+    cursor = conn.connection.cursor()
+    # The engine's cursor listeners still see the statement (tests inject failures there);
+    # asked only when there are some, since the asking costs more than SQLite's work.
+    if conn.engine.dispatch.before_cursor_execute:
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
+    error_class = conn.dialect.loaded_dbapi.Error
+    try:
+        (cursor.executemany if many else cursor.execute)(sql, params)
+    except error_class as error:
+        raise sa.exc.DBAPIError.instance(
+            sql, None, error, error_class, dialect=conn.dialect
+        ) from error
+    if conn.engine.dispatch.after_cursor_execute:
+        conn.dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
+    return cursor
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A statement sent, whose answer is read later (once a pipeline has ended)."""
+
+    compiled: _ForDialect
+    cursor: Any
+    fetched: list[Any] | None = None
+
+    def rows(self) -> list[Any]:
+        if self.fetched is not None:
+            return self.fetched
+        return [self.compiled.convert(raw) for raw in self.cursor.fetchall()]
+
+    def count(self) -> int:
+        return self.cursor.rowcount
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -30,12 +30,12 @@ from hotline.engine import periods, tally
 from hotline.engine.decision import Decision
 from hotline.engine.kpi import SATISFACTION
 from hotline.engine.meanings import Reading
-from hotline.persistence import compiled
+from hotline.persistence import compiled, rollups
 from hotline.persistence.rows import events, tickets
-from hotline.persistence.tables import FactRollupRow, TicketFactRow, UTCDateTime
+from hotline.persistence.tables import TicketFactRow, UTCDateTime
 
 ticket_facts = TicketFactRow.__table__
-fact_rollups = FactRollupRow.__table__
+fact_rollups = rollups.fact_rollups
 # The sweeper's event for a missed deadline: a late response shows as one for the response kind.
 OVERDUE = tally.OVERDUE
 MERGED = ("entered", "via_district", "excluded", "redone")  # any event: max
@@ -154,22 +154,52 @@ class Readings:
 _statements: dict[tuple[str, str], compiled.Statement] = {}
 
 
-def refresh(conn: sa.Connection, decision: Decision, readings: Readings) -> None:
-    """Fold the decision's events into its ticket's facts row (created with the ticket).
+@dataclass(frozen=True)
+class Folding:
+    """A batch's fold under way (``send``), finished by ``finish`` once its pipeline ended."""
 
-    Nothing to do when no event counts and the unit, category and version stay: a warning.
-    A row folded under another reading (or none) is folded again from the whole history.
+    ids: list[int]
+    old: compiled.Sent  # the tickets' rollup keys before the fold
+    merged: list[tuple[Known, list[dict[str, Any]], compiled.Sent]]  # by reading
+
+
+def send(conn: sa.Connection, decisions: Sequence[Decision], readings: Readings) -> Folding | None:
+    """Fold the decisions' events (of distinct tickets) into their tickets' facts rows: send
+    the read of their rollup keys, then each ticket's merge, inside the caller's pipeline.
+
+    Nothing to do for a decision whose events count for nothing and that keeps the unit,
+    category and version (a warning); None if that is all of them.
     """
-    before, after = decision.before, decision.after
-    known = readings.get(after.definition, after.definition_version)
-    if before.version > 0 and not _matters(decision, known.read):
+    values: dict[str, tuple[Known, list[dict[str, Any]]]] = {}
+    for decision in decisions:
+        before, after = decision.before, decision.after
+        known = readings.get(after.definition, after.definition_version)
+        if before.version > 0 and not _matters(decision, known.read):
+            continue
+        added = _added(decision, known, day_of(after.created_at, known.zone))
+        values.setdefault(known.basis or "", (known, []))[1].append(added)
+    if not values:
+        return None
+    ids = [added["ticket_id"] for _, merges in values.values() for added in merges]
+    old = rollups.send_keys(conn, ids)
+    merged = [
+        (known, merges, MERGE.for_dialect(conn).send_many(conn, merges))
+        for known, merges in values.values()
+    ]
+    return Folding(ids, old, merged)
+
+
+def finish(conn: sa.Connection, folding: Folding | None) -> None:
+    """Fold again from the whole history the rows folded under another reading (or none),
+    which a merge leaves alone, then move the tickets in the daily sums (``rollups``)."""
+    if folding is None:
         return
-    day = day_of(after.created_at, known.zone)
-    UNCOUNT.execute(conn, {"b_id": before.id})
-    if MERGE.for_dialect(conn).execute(conn, _added(decision, known, day)) == 0:
-        values = {"b_id": before.id, "b_since": 0, "b_day": day}
-        _statement(conn, known).execute(conn, values)
-    COUNT.for_dialect(conn).execute(conn, {"b_id": before.id})
+    for known, merges, sent in folding.merged:
+        if sent.count() < len(merges):  # rare (a migration): the whole group, it is correct too
+            whole = [{"b_id": m["ticket_id"], "b_since": 0, "b_day": m["day"]} for m in merges]
+            _statement(conn, known).execute_many(conn, whole)
+    new = rollups.send_keys(conn, folding.ids).rows()
+    rollups.move(conn, folding.old.rows(), new)
 
 
 def _added(decision: Decision, known: Known, day: datetime) -> dict[str, Any]:
@@ -287,69 +317,8 @@ def refold(conn: sa.Connection, read: Reading, zone: tzinfo, where: Any) -> None
 
 
 def rebuild_rollups(conn: sa.Connection) -> None:
-    """Sum ``ticket_facts`` into ``fact_rollups`` again, from nothing."""
-    conn.execute(fact_rollups.delete())
-    key = _rolled()
-    query = sa.select(*key.values(), sa.func.count(), sa.func.max(ticket_facts.c.changed_at))
-    query = query.group_by(*key.values())
-    conn.execute(fact_rollups.insert().from_select([*key, "n", "newest"], query))
-
-
-def _rolled() -> dict[str, Any]:
-    """The rollup key of a ``ticket_facts`` row (see ``FactRollupRow`` for the no-NULL rule)."""
-    f = ticket_facts.c
-    in_time = sa.and_(f.responses > 0, f.late == 0)
-    return {
-        "definition_name": f.definition_name,
-        "day": f.day,
-        "lead_unit": sa.func.coalesce(f.lead_unit, ""),
-        "basis": sa.func.coalesce(f.basis, ""),
-        "entered": f.entered,
-        "via_district": f.via_district,
-        "excluded": f.excluded,
-        "in_time": flag(in_time),
-        "redone": f.redone,
-        "first_answer": sa.func.coalesce(f.first_callback % 10, -1),
-        "last_answer": sa.func.coalesce(f.last_callback % 10, -1),
-    }
-
-
-def _uncount() -> Any:
-    """One ticket out of its rollup row (run before its facts change)."""
-    key = _rolled()
-    mine = sa.select(*key.values()).where(ticket_facts.c.ticket_id == sa.bindparam("b_id"))
-    row = sa.tuple_(*(fact_rollups.c[name] for name in key))
-    return fact_rollups.update().where(row.in_(mine)).values(n=fact_rollups.c.n - 1)
-
-
-class _ByDialect:
-    """A statement whose SQL differs by dialect (an upsert), built once for each."""
-
-    def __init__(self, build: Callable[[str], Any], columns: list[str] | None = None) -> None:
-        self._build, self._columns = build, columns
-        self._by_dialect: dict[str, compiled.Statement] = {}
-
-    def for_dialect(self, conn: sa.Connection) -> compiled.Statement:
-        name = conn.dialect.name
-        if name not in self._by_dialect:
-            self._by_dialect[name] = compiled.Statement(self._build(name), self._columns)
-        return self._by_dialect[name]
-
-
-def _count(dialect: str) -> Any:
-    """One ticket into its rollup row (run after its facts changed)."""
-    key, f, r = _rolled(), ticket_facts.c, fact_rollups.c
-    mine = sa.select(*key.values(), sa.literal(1), f.changed_at).where(
-        f.ticket_id == sa.bindparam("b_id")
-    )
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(fact_rollups)
-    insert = insert.from_select([*key, "n", "newest"], mine)
-    new = insert.excluded
-    later = sa.or_(r.newest.is_(None), new.newest > r.newest)
-    return insert.on_conflict_do_update(
-        index_elements=list(key),
-        set_={"n": r.n + 1, "newest": sa.case((later, new.newest), else_=r.newest)},
-    )
+    """Sum ``ticket_facts`` into ``fact_rollups`` again, from nothing (``rollups.rebuild``)."""
+    rollups.rebuild(conn)
 
 
 def _merge(dialect: str) -> Any:
@@ -362,6 +331,4 @@ def _merge(dialect: str) -> Any:
     )
 
 
-UNCOUNT = compiled.Statement(_uncount())
-COUNT = _ByDialect(_count)
-MERGE = _ByDialect(_merge, [c.name for c in ticket_facts.c])
+MERGE = compiled.ByDialect(_merge, [c.name for c in ticket_facts.c])

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hotline.engine.decision import OutboxMessage
-from hotline.persistence import compiled, db
+from hotline.persistence import batched, db
 from hotline.persistence.rows import outbox
 
 CLAIMED = (
@@ -26,8 +26,8 @@ CLAIMED = (
     outbox.c.next_attempt_at,
 )
 
-ENQUEUE = compiled.Statement(
-    outbox.insert(),
+ENQUEUE = batched.Inserts(
+    outbox,
     (
         "ticket_id",
         "handler",

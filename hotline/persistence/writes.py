@@ -18,24 +18,25 @@ import sqlalchemy as sa
 from hotline.engine.decision import Decision
 from hotline.engine.ticket import Ticket
 from hotline.errors import StaleVersion
-from hotline.persistence import compiled, facts, links, outbox, rows, whistles
+from hotline.persistence import batched, compiled, facts, links, outbox, rows, whistles
 from hotline.persistence.rows import OPEN, deadlines, events, firings, tickets
 
 _UPDATE_WHERE = tickets.update().where(
     tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
 )
-UPDATE_TICKET = compiled.Statement(_UPDATE_WHERE, rows.TICKET_COLUMNS)  # a batch: every column
+# A batch writes every column, matched by id and the version its decision was made on.
+UPDATE_TICKET = batched.Updates(
+    tickets, rows.TICKET_COLUMNS, {"b_id": "id", "b_version": "version"}
+)
 # One decision's UPDATE writes only the columns it changed (``rows.changed_values``), skipping
 # the JSON encoding of the others and the upkeep of their indexes: one statement for each set
 # of columns met, a few dozen.
 _UPDATES: dict[tuple[str, ...], compiled.Statement] = {}
-INSERT_EVENT = compiled.Statement(events.insert(), rows.EVENT_FIELDS)
-INSERT_DEADLINE = compiled.Statement(deadlines.insert(), ("ticket_id", *rows.DEADLINE_COLUMNS))
-UPDATE_DEADLINE = compiled.Statement(
-    deadlines.update().where(deadlines.c.id == sa.bindparam("deadline_id")), rows.DEADLINE_COLUMNS
-)
-INSERT_FIRING = compiled.Statement(
-    firings.insert(), ("deadline_id", "rung", "rung_key", "fired_at", "fired_by")
+INSERT_EVENT = batched.Inserts(events, rows.EVENT_FIELDS)
+INSERT_DEADLINE = batched.Inserts(deadlines, ("ticket_id", *rows.DEADLINE_COLUMNS))
+UPDATE_DEADLINE = batched.Updates(deadlines, rows.DEADLINE_COLUMNS, {"deadline_id": "id"})
+INSERT_FIRING = batched.Inserts(
+    firings, ("deadline_id", "rung", "rung_key", "fired_at", "fired_by")
 )
 # A batch's tickets and their open deadlines (``load_many``): run through SQLAlchemy, since the
 # list of ids varies; once a batch, not once a ticket.
@@ -79,10 +80,11 @@ def apply(
     _update_tickets(conn, decisions)  # its count is checked before anything else is sent
     with compiled.pipelined(conn):
         _write_rows(conn, decisions, fired_by)
+        folding = facts.send(conn, decisions, readings)
     for decision in decisions:  # they read what was written: outside the pipeline
-        facts.refresh(conn, decision, readings)
         whistles.write(conn, decision)
         links.write(conn, decision)
+    facts.finish(conn, folding)  # last: it locks the daily sums, shared with other writers
 
 
 def _write_rows(conn: sa.Connection, decisions: Sequence[Decision], fired_by: str | None) -> None:
