@@ -1,8 +1,9 @@
 """The store in memory: the verbs of ``sql.SqlStore`` over plain dicts, without any SQL.
 
 What it is for: users test their own handlers with it, and the engine's tests run without a
-database. (The what-if replay holds its one ticket more simply: ``simulation.held``.) The contract (what each verb returns and raises) is the SQL store's and
-is checked on all three stores by ``tests/integration/test_store_contract.py``.
+database (the what-if replay holds its one ticket more simply: ``simulation.held``). The
+contract (what each verb returns and raises) is the SQL store's and is checked on all three
+stores by ``tests/integration/test_store_contract.py``.
 
 A write is all or nothing: every change is journalled with its undo, and a write that raises
 undoes what it did. A ``guard`` is called with the store itself (the SQL store passes its
