@@ -126,13 +126,22 @@ class Calendar:
         found: tuple[Period, ...] = ()
         if self.workday(day):
             midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
+            # Kept in UTC, the zone of the instants they meet: datetimes of one zone compare
+            # without working out offsets, and most of ``add`` is comparisons.
             found = tuple(
-                (midnight + timedelta(minutes=open_), midnight + timedelta(minutes=close))
+                (
+                    _utc(midnight + timedelta(minutes=open_)),
+                    _utc(midnight + timedelta(minutes=close)),
+                )
                 for open_, close in self.hours
             )
         self._days[day] = found
         self._totals[day] = sum((end - begin for begin, end in found if begin < end), timedelta())
         return found
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
 
 
 def round_the_clock(name: str = "calendar-hours") -> Calendar:

@@ -35,15 +35,19 @@ def decide(
     if command.expected_version is not None and command.expected_version != ticket.version:
         raise StaleVersion(ticket.id, command.expected_version, ticket.version)
     definition = compiled.definition
-    given = {k: v for k, v in command.fields.items() if k != MET}
+    given = command.fields
+    if MET in given:
+        given = {k: v for k, v in given.items() if k != MET}
     fields = compiled.validate_fields(ticket.state, command.trigger, given)
-    check_classification(definition, fields.get("category"), fields.get("urgency"))
-    check_units(definition, fields)
-    links = _links(compiled, ticket, command.trigger, fields)
+    links: tuple[tuple[str, int], ...] = ()
+    if fields:  # an empty command names no category, urgency, unit or other ticket
+        check_classification(definition, fields.get("category"), fields.get("urgency"))
+        check_units(definition, fields)
+        links = _links(compiled, ticket, command.trigger, fields)
     ctx = Context(ticket, fields, definition, now, compiled.calendar)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
 
-    after = _with_fields(ticket, fields).evolve(state=spec.dest or ticket.state)
+    after = _with_fields(ticket, fields, state=spec.dest or ticket.state)
     for name in spec.before:
         after = ACTIONS[name](after, ctx)
     current = _deadlines_after(compiled, ticket, after, spec, fields, now)
@@ -157,12 +161,15 @@ def _links(
     return tuple(links)
 
 
-def _with_fields(ticket: Ticket, fields: Mapping[str, Any]) -> Ticket:
+def _with_fields(ticket: Ticket, fields: Mapping[str, Any], state: str) -> Ticket:
+    """The ticket in ``state`` with the command's fields: some are columns, the rest fields."""
+    if not fields:
+        return ticket.evolve(state=state)
     columns = {k: fields[k] for k in _COLUMNS if k in fields}
     if "co_units" in columns:
         columns["co_units"] = tuple(columns["co_units"])
     rest = {k: v for k, v in fields.items() if k not in _COLUMNS}
-    return ticket.evolve(**columns, fields={**ticket.fields, **rest})
+    return ticket.evolve(**columns, fields={**ticket.fields, **rest}, state=state)
 
 
 def _deadlines_after(

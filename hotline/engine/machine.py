@@ -83,6 +83,10 @@ class CompiledDefinition:
             for source in sources(definition, t):
                 self._candidates.setdefault((source, t.trigger), []).append(t)
         self._fields = _field_models(self._candidates)
+        self._references = {
+            key: tuple(name for name, f in specs[0].fields.items() if f.type == "ticket")
+            for key, specs in self._candidates.items()
+        }
         # Triggers whose fields may all be left out: an empty command validates to nothing.
         self._optional = {
             key
@@ -116,12 +120,9 @@ class CompiledDefinition:
             dict.fromkeys(trigger for (source, trigger) in self._candidates if source == state)
         )
 
-    def reference_fields(self, state: str, trigger: str) -> list[str]:
+    def reference_fields(self, state: str, trigger: str) -> tuple[str, ...]:
         """The fields of ``trigger`` from ``state`` that name another ticket (type ``ticket``)."""
-        specs = self._candidates.get((state, trigger), [])
-        return [
-            name for name, f in (specs[0].fields.items() if specs else ()) if f.type == "ticket"
-        ]
+        return self._references.get((state, trigger), ())
 
     def validate_fields(self, state: str, trigger: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The command's fields, validated against what ``trigger`` declares from ``state``."""
