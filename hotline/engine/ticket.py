@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from hotline.engine import values
 
 if TYPE_CHECKING:
     from hotline.engine.whistle import Whistle
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Deadline:
     """A time limit on a ticket, counted in clock seconds of its measure (see ``calendar``).
 
@@ -44,7 +46,7 @@ class Deadline:
         return _evolved(self, changes)
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Ticket:
     """A work order (工单) as the engine sees it: no contact details, no database identity.
 
@@ -95,7 +97,7 @@ def _evolved(value: T, changes: dict[str, Any]) -> T:
     return copied
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Command:
     """An imperative request to fire ``trigger`` on a ticket (``dispatch``, ``reply``…)."""
 
@@ -105,7 +107,7 @@ class Command:
     expected_version: int | None = None
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Event:
     """One entry of a ticket's append-only history, sealed into its hash chain."""
 

@@ -28,6 +28,8 @@ class HeldTicket:
         self.events: list[Event] = []
         self._rows: dict[int, Deadline] = {}  # every deadline row by id, in id order
         self._firings: set[tuple[int, str]] = set()
+        # When the earliest pending rung falls due (None if nothing is pending).
+        self.next_fire_at: datetime | None = None
 
     def apply(self, decision: Decision) -> None:
         """Write ``decision`` as the store does: its events, deadline rows and firings."""
@@ -36,20 +38,22 @@ class HeldTicket:
                 raise AlreadyFired(f"deadline {deadline_id} rung {key} has fired already")
             self._firings.add((deadline_id, key))
         self.events += decision.events
+        opened = self._write(decision.deadlines) if decision.deadlines else self.ticket.deadlines
+        after = decision.after
+        self.ticket = after if after.deadlines == opened else after.evolve(deadlines=opened)
+        self.next_fire_at = min(
+            (d.fire_at for d in opened if _pending(d)),
+            default=None,
+        )
+
+    def _write(self, deadlines: tuple[Deadline, ...]) -> tuple[Deadline, ...]:
+        """Write deadline rows, numbering new ones; the open ones after, in row order."""
         rows = self._rows
-        for deadline in decision.deadlines:
+        for deadline in deadlines:
             if deadline.id is None:
                 deadline = deadline.evolve(id=len(rows) + 1)
             rows[deadline.id] = deadline
-        opened = tuple(d for d in rows.values() if d.status in OPEN)
-        self.ticket = decision.after.evolve(deadlines=opened)
-
-    def next_fire_at(self) -> datetime | None:
-        """When the earliest pending rung falls due (None if nothing is pending)."""
-        return min(
-            (d.fire_at for d in self.ticket.deadlines if _pending(d) and d.fire_at is not None),
-            default=None,
-        )
+        return tuple(d for d in rows.values() if d.status in OPEN)
 
     def due(self, at: datetime) -> list[tuple[int, int]]:
         """The (deadline id, rung) due at ``at``, earliest first, as a sweeper claims them."""

@@ -156,8 +156,8 @@ class _Run:
 
     def _sweep_until(self, held: HeldTicket, until: datetime) -> None:
         """Fire every rung the daemon would have fired up to ``until``, sweep by sweep."""
-        while (due := held.next_fire_at()) is not None:
-            at = self.replay.next_sweep(due, self.clock)
+        while (due := held.next_fire_at) is not None and due <= until:
+            at = self.replay.next_sweep(due, self.clock)  # never before ``due``
             if at > until:
                 return
             self.clock = at
