@@ -134,12 +134,13 @@ def open_for(
     state it leaves, as they were (a rule's ``until`` takes its due time from one of them)."""
     opened = []
     for rule in applicable(definition, state, ticket):
-        measure, window = rule.measure, _own(rule, calendar)[0]
-        inherited = next((d for d in left if d.open and d.kind == rule.until), None)
-        if inherited is not None:  # wall-clock seconds to the inherited due time, 0 if past
+        measure, (window, ladder) = rule.measure, _own(rule, calendar)
+        inherited = rule.until and next((d for d in left if d.open and d.kind == rule.until), None)
+        if inherited:  # wall-clock seconds to the inherited due time, 0 if past
             measure = Measure.CALENDAR
             window = max(0, int((_due_at(inherited, calendar, now) - now).total_seconds()))
-        timing = _timing(rule, calendar, measure, window, now)
+            ladder = rungs(rule, calendar, window)
+        timing = _timing(ladder, calendar, measure, window, now)
         opened.append(
             Deadline(
                 kind=rule.kind,
@@ -167,8 +168,9 @@ def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Dead
     if deadline.running_since is None:
         return deadline
     measure = MEASURES[deadline.measure]
+    ladder = rungs(rule, calendar, deadline.window)
     timing = _timing(
-        rule,
+        ladder,
         calendar,
         measure,
         deadline.window,
@@ -180,7 +182,7 @@ def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Dead
 
 
 def _timing(
-    rule: DeadlineRule,
+    ladder: tuple[Rung, ...],
     calendar: Calendar,
     measure: Measure,
     window: int,
@@ -189,12 +191,11 @@ def _timing(
     rung: int = 0,
 ) -> dict[str, Any]:
     """The ``due_at``, ``fire_at`` and ``provisional`` of a clock running since
-    ``running_since`` with ``consumed`` seconds used, its next rung ``rung``."""
+    ``running_since`` with ``consumed`` seconds used, its next rung ``rung`` on ``ladder``."""
 
     def at(offset: int) -> datetime:
         return calendar.add(running_since, max(0, offset - consumed), measure)
 
-    ladder = rungs(rule, calendar, window)
     due_at = at(window)
     fire_at = None
     if rung < len(ladder):  # the next rung is often the due time itself

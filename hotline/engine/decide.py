@@ -23,6 +23,7 @@ from hotline.errors import InvalidField, StaleVersion
 # Command fields that live in the ticket's own columns rather than in its free-form fields.
 _COLUMNS = ("lead_unit", "co_units", "category", "urgency")
 SUBMIT = "submit"
+_PAUSE, _RESUME = ClockEffect.PAUSE, ClockEffect.RESUME  # an enum member looked up is a call
 # The payload key the engine writes itself (the deadlines a command met). A command replayed
 # from its event carries it; it is dropped and recomputed, never taken as a field.
 MET = "met"
@@ -53,7 +54,6 @@ def decide(
     current = _deadlines_after(compiled, ticket, after, spec, fields, now)
     current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))  # from actions
     changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
-    after = after.evolve(deadlines=tuple(d for d in current if d.open))
     decision = record(
         ticket,
         after,
@@ -64,6 +64,7 @@ def decide(
         ticket.state,
         handlers=spec.after,
         deadlines=changed,
+        open_after=tuple(d for d in current if d.open),
     )
     return _settle_whistle(replace(decision, links=links) if links else decision, now)
 
@@ -117,8 +118,10 @@ def record(
     deadlines: tuple[Deadline, ...] = (),
     messages: tuple[tuple[str, Mapping[str, Any]], ...] = (),
     firings: tuple[tuple[int, int, str], ...] = (),
+    open_after: tuple[Deadline, ...] | None = None,
 ) -> Decision:
-    """A decision with one event chained onto ``before``'s history."""
+    """A decision with one event chained onto ``before``'s history; ``open_after``: the
+    ticket's open deadlines if ``after`` does not hold them yet (one copy of it fewer)."""
     event = history.seal(
         ticket_id=before.id,
         seq=before.seq + 1,
@@ -130,14 +133,17 @@ def record(
         payload=payload,
         occurred_at=now,
     )
+    changes = {"deadlines": open_after} if open_after is not None else {}
     after = after.evolve(
-        version=before.version + 1, seq=event.seq, head_hash=event.hash, updated_at=now
+        version=before.version + 1, seq=event.seq, head_hash=event.hash, updated_at=now, **changes
     )
-    notices = [(h, _message(after, event.trigger, event.from_state, event.seq)) for h in handlers]
-    outbox = tuple(
-        OutboxMessage(handler=h, key=f"{before.id}:{event.seq}:{h}", payload=p)
-        for h, p in (*notices, *messages)
-    )
+    outbox: tuple[OutboxMessage, ...] = ()
+    if handlers or messages:
+        notices = [(h, _message(after, trigger, from_state, event.seq)) for h in handlers]
+        outbox = tuple(
+            OutboxMessage(handler=h, key=f"{before.id}:{event.seq}:{h}", payload=p)
+            for h, p in (*notices, *messages)
+        )
     return Decision(
         before=before,
         after=after,
@@ -200,9 +206,9 @@ def _deadlines_after(
         rule = deadlines.rule_for(definition, after, d)
         if d.kind in met:
             d = deadlines.close(d, "met", now)
-        elif rule and spec.clock is ClockEffect.PAUSE:
+        elif rule and spec.clock is _PAUSE:
             d = deadlines.pause(d, calendar, now)
-        elif rule and spec.clock is ClockEffect.RESUME:
+        elif rule and spec.clock is _RESUME:
             d = deadlines.resume(d, rule, calendar, now)
         elif rule and d.kind in spec.extends:
             d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)
