@@ -21,6 +21,7 @@ WHISTLE = "whistle#"
 # A deadline keeps its measure as text; the calendar wants the member (looked up, not
 # constructed: ``Measure(text)`` was a tenth of rescheduling a deadline).
 MEASURES = {m.value: m for m in Measure}
+TEXTS = {m: m.value for m in Measure}  # and back (``.value`` is a call too)
 
 
 def follows_whistle(deadline: Deadline) -> bool:
@@ -145,7 +146,7 @@ def open_for(
             Deadline(
                 kind=rule.kind,
                 state=state,
-                measure=measure.value,
+                measure=TEXTS[measure],
                 window=window,
                 opened_at=now,
                 running_since=now,

@@ -51,7 +51,8 @@ def decide(
     after = _with_fields(ticket, fields, state=spec.dest or ticket.state)
     for name in spec.before:
         after = ACTIONS[name](after, ctx)
-    current = _deadlines_after(compiled, ticket, after, spec, fields, now)
+    met = deadlines.closed_by(definition, ticket.state, command.trigger)
+    current = _deadlines_after(compiled, ticket, after, spec, fields, now, met)
     current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))  # from actions
     changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
     decision = record(
@@ -59,7 +60,7 @@ def decide(
         after,
         command.trigger,
         command.actor,
-        _with_met(definition, ticket, command.trigger, fields, now),
+        _with_met(ticket, met, fields, now),
         now,
         ticket.state,
         handlers=spec.after,
@@ -185,14 +186,15 @@ def _deadlines_after(
     spec: TransitionSpec,
     fields: Mapping[str, Any],
     now: datetime,
+    met: frozenset[str],
 ) -> tuple[Deadline, ...]:
-    """The ticket's deadlines after a transition: closed, opened, moved or untouched.
+    """The ticket's deadlines after a transition: closed, opened, moved or untouched; ``met``:
+    the kinds the transition meets.
 
     A transition with a ``dest`` (even its own state: a re-entry) closes the deadlines of the
     state it leaves and opens those of the state it enters; one without only touches the clock.
     """
     definition, calendar = compiled.definition, compiled.calendar
-    met = deadlines.closed_by(definition, before.state, spec.trigger)
     # A whistle's deadlines follow the whistle, whatever the state does (see ``whistle``).
     own = [d for d in before.deadlines if not deadlines.follows_whistle(d)]
     if spec.dest is not None:
@@ -232,15 +234,17 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
 
 
 def _with_met(
-    definition: Definition, ticket: Ticket, trigger: str, fields: Mapping[str, Any], now: datetime
+    ticket: Ticket, kinds: frozenset[str], fields: Mapping[str, Any], now: datetime
 ) -> Mapping[str, Any]:
-    """The event payload: the command's fields, plus the deadlines it meets and whether late.
+    """The event payload: the command's fields, plus the deadlines it meets (of ``kinds``)
+    and whether late.
 
     ``met`` is what the assessment reads ("responded in time" is a ``respond`` that met its
     response deadline with ``late`` false), so it never depends on a sweeper having fired.
     A deadline met while paused is late only if it had used up its window before the pause.
     """
-    kinds = deadlines.closed_by(definition, ticket.state, trigger)
+    if not kinds:
+        return fields
     met = {
         d.kind: {"late": now > d.due_at if d.running_since is not None else d.consumed > d.window}
         for d in ticket.deadlines

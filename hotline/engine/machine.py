@@ -101,7 +101,7 @@ class CompiledDefinition:
             for key, specs in self._candidates.items()
         }
         self._answers: dict[tuple[str, str, tuple[bool, ...]], TransitionSpec | None] = {}
-        self._validated: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._validated: dict[tuple[Any, ...], tuple[dict[str, Any], bool]] = {}
 
     @staticmethod
     def _config(t: TransitionSpec) -> dict[str, Any]:
@@ -131,17 +131,21 @@ class CompiledDefinition:
             return {}
         model = self._fields[(state, trigger)]
         try:  # the same fields validate the same way: kept, as many commands repeat theirs
-            key = (model, tuple((k, type(v), v) for k, v in raw.items()))
+            key = (model, tuple(raw.items()), tuple(map(type, raw.values())))  # True is not 1
             found = self._validated.get(key)
         except TypeError:  # a list among the values: validated each time
             return command_fields.validate(trigger, model, raw)
         if found is None:
-            found = command_fields.validate(trigger, model, raw)
+            validated = command_fields.validate(trigger, model, raw)
+            found = validated, any(isinstance(v, list) for v in validated.values())
             if len(self._validated) >= _KEPT:  # free texts make most keys unique: bounded
                 self._validated.clear()
             self._validated[key] = found
         # A copy per command, lists too ("a,b" validates to one): no two tickets share a value.
-        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
+        validated, lists = found
+        if not lists:
+            return dict(validated)
+        return {k: list(v) if isinstance(v, list) else v for k, v in validated.items()}
 
     def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
         """The transition that fires, or raise IllegalTransition / GuardRejected."""

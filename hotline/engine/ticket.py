@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from hotline.engine import values
 
@@ -42,8 +41,7 @@ class Deadline:
     def open(self) -> bool:
         return self.status in ("pending", "paused")
 
-    def evolve(self, **changes: Any) -> Deadline:
-        return _evolved(self, changes)
+    evolve = values.evolve  # a copy with some fields changed
 
 
 @values.frozen
@@ -75,26 +73,7 @@ class Ticket:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    def evolve(self, **changes: Any) -> Ticket:
-        return _evolved(self, changes)
-
-
-T = TypeVar("T", Deadline, Ticket)
-
-
-def _evolved(value: T, changes: dict[str, Any]) -> T:
-    """``dataclasses.replace`` for these plain frozen values, about ten times faster: the
-    engine copies a ticket and its deadlines several times per command, and ``replace``
-    was a quarter of a what-if replay's time. Unknown names are refused, as by ``replace``
-    (a name that is no field adds a key: the copy would hold more than the value)."""
-    values = value.__dict__ | changes
-    if len(values) != len(value.__dict__):
-        names = {f.name for f in dataclasses.fields(value)}
-        unknown = ", ".join(sorted(changes.keys() - names))
-        raise TypeError(f"{type(value).__name__} has no field {unknown}")
-    copied = object.__new__(type(value))
-    object.__setattr__(copied, "__dict__", values)  # frozen: its __setattr__ refuses
-    return copied
+    evolve = values.evolve  # a copy with some fields changed
 
 
 @values.frozen
