@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hotline.engine import values
 from hotline.engine.definition import KpiSettings, KpiWeights
 
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
@@ -52,7 +53,7 @@ def verdict(resolved: bool, satisfaction: str, kpi: KpiSettings) -> Verdict:
     return Verdict.NOT_BOTH_YES
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Counts:
     """What the database counts for one group of tickets (a unit, a day, a category…).
 

@@ -34,6 +34,7 @@ def counts(
     entered = via = excluded = redone = False
     responses = late = 0
     answered: list[tuple[int, int]] = []  # (seq, answer code) of each callback
+    triggers = read.triggers  # worked out per call: once per ticket, not per event
     for e in events:
         if e.occurred_at > as_of:
             continue
@@ -47,7 +48,7 @@ def counts(
             late += _met_late(e.payload, read)
         elif trigger == OVERDUE and read.response_deadline is not None:
             late += e.payload.get("deadline") == read.response_deadline
-        if trigger in read.triggers or trigger == OVERDUE:
+        if trigger in triggers or trigger == OVERDUE:
             redone = redone or e.to_state in read.redispatched
         if trigger in read.callback:
             answered.append((e.seq, _answer_code(e.payload, read)))
