@@ -25,15 +25,8 @@ DISPATCH = {"lead_unit": "street-jianwai", "route": "direct"}
 
 
 def new_ticket() -> NewTicket:
-    return NewTicket(
-        definition=SHIPPED.definition.name,
-        definition_version=1,
-        state="received",
-        category="water-supply",
-        urgency="normal",
-        channel="phone",
-        fields={},
-    )
+    name = SHIPPED.definition.name
+    return NewTicket(name, 1, "received", "water-supply", "normal", "phone", fields={})
 
 
 def both() -> tuple[MemoryStore, HeldTicket]:
