@@ -20,6 +20,7 @@ from hotline.engine.definition import Measure
 from hotline.engine.durations import Span
 
 DAY = 86400
+_CALENDAR = Measure.CALENDAR  # an enum member looked up on its class is a call: kept
 _ONE_DAY = timedelta(days=1)
 Hours = tuple[tuple[int, int], ...]  # working periods of a day, in minutes after midnight
 Period = tuple[datetime, datetime]
@@ -51,7 +52,7 @@ class Calendar:
 
     def provisional(self, instant: datetime, measure: Measure) -> bool:
         """Whether a due time at ``instant`` was counted over days no official schedule covers."""
-        if measure is Measure.CALENDAR or self.covered_until is None:
+        if measure is _CALENDAR or self.covered_until is None:
             return False
         return instant.astimezone(self.timezone).date() > self.covered_until
 
@@ -61,12 +62,12 @@ class Calendar:
 
     def seconds(self, span: Span, measure: Measure) -> int:
         """How many clock seconds ``span`` is worth under ``measure``."""
-        day = DAY if measure is Measure.CALENDAR else self.day_seconds
+        day = DAY if measure is _CALENDAR else self.day_seconds
         return span.days * day + span.seconds
 
     def add(self, start: datetime, seconds: float, measure: Measure) -> datetime:
         """The instant ``seconds`` clock seconds after ``start``."""
-        if measure is Measure.CALENDAR:
+        if measure is _CALENDAR:
             return start + timedelta(seconds=seconds)
         remaining = timedelta(seconds=seconds)
         day = start.astimezone(self.timezone).date()
@@ -90,7 +91,7 @@ class Calendar:
         """Clock seconds from ``start`` to ``end`` (0 if end is not after start)."""
         if end <= start:
             return 0
-        if measure is Measure.CALENDAR:
+        if measure is _CALENDAR:
             return int((end - start).total_seconds())
         total = timedelta()
         for begin, stop in self._periods(start):
@@ -126,13 +127,22 @@ class Calendar:
         found: tuple[Period, ...] = ()
         if self.workday(day):
             midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
+            # Kept in UTC, the zone of the instants they meet: datetimes of one zone compare
+            # without working out offsets, and most of ``add`` is comparisons.
             found = tuple(
-                (midnight + timedelta(minutes=open_), midnight + timedelta(minutes=close))
+                (
+                    _utc(midnight + timedelta(minutes=open_)),
+                    _utc(midnight + timedelta(minutes=close)),
+                )
                 for open_, close in self.hours
             )
         self._days[day] = found
         self._totals[day] = sum((end - begin for begin, end in found if begin < end), timedelta())
         return found
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
 
 
 def round_the_clock(name: str = "calendar-hours") -> Calendar:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from hotline.engine.calendar import Calendar
 from hotline.engine.definition import Command, DeadlineRule, Definition, Measure
@@ -17,6 +18,10 @@ from hotline.engine.ticket import Deadline, Ticket
 # A whistle's deadlines belong to the whistle, not to a state: their ``state`` is this prefix and
 # the whistle's number ("whistle#1"), so leaving or re-entering a state never closes them.
 WHISTLE = "whistle#"
+# A deadline keeps its measure as text; the calendar wants the member (looked up, not
+# constructed: ``Measure(text)`` was a tenth of rescheduling a deadline).
+MEASURES = {m.value: m for m in Measure}
+TEXTS = {m: m.value for m in Measure}  # and back (``.value`` is a call too)
 
 
 def follows_whistle(deadline: Deadline) -> bool:
@@ -81,9 +86,18 @@ def rungs(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ..
 
     ``window`` is the deadline's own window, so an extension (延期) moves every rung with it.
     """
-    if window == calendar.seconds(rule.within, rule.measure):  # the rule's own: kept with it
-        return rule.memo(("rungs", calendar.day_seconds), lambda: _ladder(rule, calendar, window))
-    return _ladder(rule, calendar, window)
+    own, ladder = _own(rule, calendar)
+    return ladder if window == own else _ladder(rule, calendar, window)
+
+
+def _own(rule: DeadlineRule, calendar: Calendar) -> tuple[int, tuple[Rung, ...]]:
+    """The rule's own window in clock seconds and its ladder, kept with the rule."""
+
+    def make() -> tuple[int, tuple[Rung, ...]]:
+        window = calendar.seconds(rule.within, rule.measure)
+        return window, _ladder(rule, calendar, window)
+
+    return rule.memo(("rungs", calendar.day_seconds), make)
 
 
 def _ladder(rule: DeadlineRule, calendar: Calendar, window: int) -> tuple[Rung, ...]:
@@ -121,21 +135,24 @@ def open_for(
     state it leaves, as they were (a rule's ``until`` takes its due time from one of them)."""
     opened = []
     for rule in applicable(definition, state, ticket):
-        measure, window = rule.measure, calendar.seconds(rule.within, rule.measure)
-        inherited = next((d for d in left if d.open and d.kind == rule.until), None)
-        if inherited is not None:  # wall-clock seconds to the inherited due time, 0 if past
+        measure, (window, ladder) = rule.measure, _own(rule, calendar)
+        inherited = rule.until and next((d for d in left if d.open and d.kind == rule.until), None)
+        if inherited:  # wall-clock seconds to the inherited due time, 0 if past
             measure = Measure.CALENDAR
             window = max(0, int((_due_at(inherited, calendar, now) - now).total_seconds()))
-        fresh = Deadline(
-            kind=rule.kind,
-            state=state,
-            measure=measure.value,
-            window=window,
-            opened_at=now,
-            due_at=now,
-            running_since=now,
+            ladder = rungs(rule, calendar, window)
+        timing = _timing(ladder, calendar, measure, window, now)
+        opened.append(
+            Deadline(
+                kind=rule.kind,
+                state=state,
+                measure=TEXTS[measure],
+                window=window,
+                opened_at=now,
+                running_since=now,
+                **timing,
+            )
         )
-        opened.append(schedule(fresh, rule, calendar))
     return tuple(opened)
 
 
@@ -144,27 +161,49 @@ def _due_at(deadline: Deadline, calendar: Calendar, now: datetime) -> datetime:
     if deadline.running_since is not None:
         return deadline.due_at
     left = max(0, deadline.window - deadline.consumed)
-    return calendar.add(now, left, Measure(deadline.measure))
+    return calendar.add(now, left, MEASURES[deadline.measure])
 
 
 def schedule(deadline: Deadline, rule: DeadlineRule, calendar: Calendar) -> Deadline:
     """Recompute ``due_at`` and ``fire_at`` of a running deadline from its clock."""
     if deadline.running_since is None:
         return deadline
-    measure = Measure(deadline.measure)
+    measure = MEASURES[deadline.measure]
+    ladder = rungs(rule, calendar, deadline.window)
+    timing = _timing(
+        ladder,
+        calendar,
+        measure,
+        deadline.window,
+        deadline.running_since,
+        deadline.consumed,
+        deadline.rung,
+    )
+    return deadline.evolve(**timing)
+
+
+def _timing(
+    ladder: tuple[Rung, ...],
+    calendar: Calendar,
+    measure: Measure,
+    window: int,
+    running_since: datetime,
+    consumed: int = 0,
+    rung: int = 0,
+) -> dict[str, Any]:
+    """The ``due_at``, ``fire_at`` and ``provisional`` of a clock running since
+    ``running_since`` with ``consumed`` seconds used, its next rung ``rung`` on ``ladder``."""
 
     def at(offset: int) -> datetime:
-        left = max(0, offset - deadline.consumed)
-        return calendar.add(deadline.running_since, left, measure)
+        return calendar.add(running_since, max(0, offset - consumed), measure)
 
-    ladder = rungs(rule, calendar, deadline.window)
-    due_at = at(deadline.window)
+    due_at = at(window)
     fire_at = None
-    if deadline.rung < len(ladder):  # the next rung is often the due time itself
-        offset = ladder[deadline.rung].offset
-        fire_at = due_at if offset == deadline.window else at(offset)
+    if rung < len(ladder):  # the next rung is often the due time itself
+        offset = ladder[rung].offset
+        fire_at = due_at if offset == window else at(offset)
     provisional = calendar.provisional(due_at, measure)
-    return deadline.evolve(due_at=due_at, fire_at=fire_at, provisional=provisional)
+    return {"due_at": due_at, "fire_at": fire_at, "provisional": provisional}
 
 
 def close(deadline: Deadline, status: str, now: datetime) -> Deadline:
@@ -175,7 +214,7 @@ def pause(deadline: Deadline, calendar: Calendar, now: datetime) -> Deadline:
     """Stop the clock, keeping the time consumed so far."""
     if deadline.running_since is None:
         return deadline
-    used = calendar.elapsed(deadline.running_since, now, Measure(deadline.measure))
+    used = calendar.elapsed(deadline.running_since, now, MEASURES[deadline.measure])
     return deadline.evolve(
         status="paused", consumed=deadline.consumed + used, running_since=None, fire_at=None
     )
@@ -190,7 +229,7 @@ def resume(deadline: Deadline, rule: DeadlineRule, calendar: Calendar, now: date
 
 def extend(deadline: Deadline, by: Span, rule: DeadlineRule, calendar: Calendar) -> Deadline:
     """延期: lengthen the window; the consumed time is kept."""
-    window = deadline.window + calendar.seconds(by, Measure(deadline.measure))
+    window = deadline.window + calendar.seconds(by, MEASURES[deadline.measure])
     return schedule(deadline.evolve(window=window), rule, calendar)
 
 

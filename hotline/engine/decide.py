@@ -23,6 +23,7 @@ from hotline.errors import InvalidField, StaleVersion
 # Command fields that live in the ticket's own columns rather than in its free-form fields.
 _COLUMNS = ("lead_unit", "co_units", "category", "urgency")
 SUBMIT = "submit"
+_PAUSE, _RESUME = ClockEffect.PAUSE, ClockEffect.RESUME  # an enum member looked up is a call
 # The payload key the engine writes itself (the deadlines a command met). A command replayed
 # from its event carries it; it is dropped and recomputed, never taken as a field.
 MET = "met"
@@ -35,31 +36,36 @@ def decide(
     if command.expected_version is not None and command.expected_version != ticket.version:
         raise StaleVersion(ticket.id, command.expected_version, ticket.version)
     definition = compiled.definition
-    given = {k: v for k, v in command.fields.items() if k != MET}
+    given = command.fields
+    if MET in given:
+        given = {k: v for k, v in given.items() if k != MET}
     fields = compiled.validate_fields(ticket.state, command.trigger, given)
-    check_classification(definition, fields.get("category"), fields.get("urgency"))
-    check_units(definition, fields)
-    links = _links(compiled, ticket, command.trigger, fields)
+    links: tuple[tuple[str, int], ...] = ()
+    if fields:  # an empty command names no category, urgency, unit or other ticket
+        check_classification(definition, fields.get("category"), fields.get("urgency"))
+        check_units(definition, fields)
+        links = _links(compiled, ticket, command.trigger, fields)
     ctx = Context(ticket, fields, definition, now, compiled.calendar)
     spec = compiled.choose(ticket.state, command.trigger, ctx)
 
-    after = _with_fields(ticket, fields).evolve(state=spec.dest or ticket.state)
+    after = _with_fields(ticket, fields, state=spec.dest or ticket.state)
     for name in spec.before:
         after = ACTIONS[name](after, ctx)
-    current = _deadlines_after(compiled, ticket, after, spec, fields, now)
+    met = deadlines.closed_by(definition, ticket.state, command.trigger)
+    current = _deadlines_after(compiled, ticket, after, spec, fields, now, met)
     current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))  # from actions
     changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
-    after = after.evolve(deadlines=tuple(d for d in current if d.open))
     decision = record(
         ticket,
         after,
         command.trigger,
         command.actor,
-        _with_met(definition, ticket, command.trigger, fields, now),
+        _with_met(ticket, met, fields, now),
         now,
         ticket.state,
         handlers=spec.after,
         deadlines=changed,
+        open_after=tuple(d for d in current if d.open),
     )
     return _settle_whistle(replace(decision, links=links) if links else decision, now)
 
@@ -113,8 +119,10 @@ def record(
     deadlines: tuple[Deadline, ...] = (),
     messages: tuple[tuple[str, Mapping[str, Any]], ...] = (),
     firings: tuple[tuple[int, int, str], ...] = (),
+    open_after: tuple[Deadline, ...] | None = None,
 ) -> Decision:
-    """A decision with one event chained onto ``before``'s history."""
+    """A decision with one event chained onto ``before``'s history; ``open_after``: the
+    ticket's open deadlines if ``after`` does not hold them yet (one copy of it fewer)."""
     event = history.seal(
         ticket_id=before.id,
         seq=before.seq + 1,
@@ -126,14 +134,17 @@ def record(
         payload=payload,
         occurred_at=now,
     )
+    changes = {"deadlines": open_after} if open_after is not None else {}
     after = after.evolve(
-        version=before.version + 1, seq=event.seq, head_hash=event.hash, updated_at=now
+        version=before.version + 1, seq=event.seq, head_hash=event.hash, updated_at=now, **changes
     )
-    notices = [(h, _message(after, event.trigger, event.from_state, event.seq)) for h in handlers]
-    outbox = tuple(
-        OutboxMessage(handler=h, key=f"{before.id}:{event.seq}:{h}", payload=p)
-        for h, p in (*notices, *messages)
-    )
+    outbox: tuple[OutboxMessage, ...] = ()
+    if handlers or messages:
+        notices = [(h, _message(after, trigger, from_state, event.seq)) for h in handlers]
+        outbox = tuple(
+            OutboxMessage(handler=h, key=f"{before.id}:{event.seq}:{h}", payload=p)
+            for h, p in (*notices, *messages)
+        )
     return Decision(
         before=before,
         after=after,
@@ -157,12 +168,15 @@ def _links(
     return tuple(links)
 
 
-def _with_fields(ticket: Ticket, fields: Mapping[str, Any]) -> Ticket:
+def _with_fields(ticket: Ticket, fields: Mapping[str, Any], state: str) -> Ticket:
+    """The ticket in ``state`` with the command's fields: some are columns, the rest fields."""
+    if not fields:
+        return ticket.evolve(state=state)
     columns = {k: fields[k] for k in _COLUMNS if k in fields}
     if "co_units" in columns:
         columns["co_units"] = tuple(columns["co_units"])
     rest = {k: v for k, v in fields.items() if k not in _COLUMNS}
-    return ticket.evolve(**columns, fields={**ticket.fields, **rest})
+    return ticket.evolve(**columns, fields={**ticket.fields, **rest}, state=state)
 
 
 def _deadlines_after(
@@ -172,14 +186,15 @@ def _deadlines_after(
     spec: TransitionSpec,
     fields: Mapping[str, Any],
     now: datetime,
+    met: frozenset[str],
 ) -> tuple[Deadline, ...]:
-    """The ticket's deadlines after a transition: closed, opened, moved or untouched.
+    """The ticket's deadlines after a transition: closed, opened, moved or untouched; ``met``:
+    the kinds the transition meets.
 
     A transition with a ``dest`` (even its own state: a re-entry) closes the deadlines of the
     state it leaves and opens those of the state it enters; one without only touches the clock.
     """
     definition, calendar = compiled.definition, compiled.calendar
-    met = deadlines.closed_by(definition, before.state, spec.trigger)
     # A whistle's deadlines follow the whistle, whatever the state does (see ``whistle``).
     own = [d for d in before.deadlines if not deadlines.follows_whistle(d)]
     if spec.dest is not None:
@@ -193,9 +208,9 @@ def _deadlines_after(
         rule = deadlines.rule_for(definition, after, d)
         if d.kind in met:
             d = deadlines.close(d, "met", now)
-        elif rule and spec.clock is ClockEffect.PAUSE:
+        elif rule and spec.clock is _PAUSE:
             d = deadlines.pause(d, calendar, now)
-        elif rule and spec.clock is ClockEffect.RESUME:
+        elif rule and spec.clock is _RESUME:
             d = deadlines.resume(d, rule, calendar, now)
         elif rule and d.kind in spec.extends:
             d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)
@@ -219,15 +234,17 @@ def _settle_whistle(decision: Decision, now: datetime) -> Decision:
 
 
 def _with_met(
-    definition: Definition, ticket: Ticket, trigger: str, fields: Mapping[str, Any], now: datetime
+    ticket: Ticket, kinds: frozenset[str], fields: Mapping[str, Any], now: datetime
 ) -> Mapping[str, Any]:
-    """The event payload: the command's fields, plus the deadlines it meets and whether late.
+    """The event payload: the command's fields, plus the deadlines it meets (of ``kinds``)
+    and whether late.
 
     ``met`` is what the assessment reads ("responded in time" is a ``respond`` that met its
     response deadline with ``late`` false), so it never depends on a sweeper having fired.
     A deadline met while paused is late only if it had used up its window before the pause.
     """
-    kinds = deadlines.closed_by(definition, ticket.state, trigger)
+    if not kinds:
+        return fields
     met = {
         d.kind: {"late": now > d.due_at if d.running_since is not None else d.consumed > d.window}
         for d in ticket.deadlines

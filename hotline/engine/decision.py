@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from hotline.engine import values
 from hotline.engine.ticket import Deadline, Event, Ticket
 
 
-@dataclass(frozen=True)
+@values.frozen
 class OutboxMessage:
     """A side effect for a handler, run after commit; ``key`` lets receivers drop repeats."""
 
@@ -18,7 +18,7 @@ class OutboxMessage:
     payload: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Decision:
     """The outcome of one command: ``before`` is what was read, ``after`` what to write.
 

@@ -61,9 +61,10 @@ class _Strict(BaseModel):
         if found is None or found[0] != id(self):  # a model_copy copies __dict__: start afresh
             found = self.__dict__["_memo"] = (id(self), {})
         values = found[1]
-        if key not in values:
-            values[key] = make()
-        return values[key]
+        kept = values.get(key, values)  # the dict itself: nothing kept yet (None may be kept)
+        if kept is values:
+            kept = values[key] = make()
+        return kept
 
 
 class Measure(StrEnum):

@@ -6,17 +6,17 @@ A guard is a pure predicate over the ticket, the command's fields and the defini
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import kpi, meanings
+from hotline.engine import kpi, meanings, values
 from hotline.engine.calendar import Calendar, round_the_clock
 from hotline.engine.definition import Definition
 from hotline.engine.ticket import Ticket
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Context:
     """What a guard or an action may look at while a trigger is being decided."""
 

@@ -65,20 +65,32 @@ def seal(
 ) -> Event:
     """An event at position ``seq``, chained onto ``prev_hash`` (not hashed if that is
     ``UNCHAINED``: the history is kept without its chain)."""
-    fields = dict(
-        ticket_id=ticket_id,
-        seq=seq,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        payload=dict(payload),
-        occurred_at=occurred_at,
-        prev_hash=prev_hash,
+    payload = dict(payload)
+    hashed = UNCHAINED
+    if prev_hash != UNCHAINED:
+        hashed = digest(
+            ticket_id=ticket_id,
+            seq=seq,
+            trigger=trigger,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            payload=payload,
+            occurred_at=occurred_at,
+            prev_hash=prev_hash,
+        )
+    return Event(
+        ticket_id,
+        seq,
+        trigger,
+        from_state,
+        to_state,
+        actor,
+        payload,
+        occurred_at,
+        prev_hash,
+        hashed,
     )
-    if prev_hash == UNCHAINED:
-        return Event(**fields, hash=UNCHAINED)
-    return Event(**fields, hash=digest(**fields))
 
 
 def broken_links(events: Iterable[Event]) -> list[str]:

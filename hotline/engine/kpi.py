@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hotline.engine import values
 from hotline.engine.definition import KpiSettings, KpiWeights
 
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
@@ -52,7 +53,7 @@ def verdict(resolved: bool, satisfaction: str, kpi: KpiSettings) -> Verdict:
     return Verdict.NOT_BOTH_YES
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Counts:
     """What the database counts for one group of tickets (a unit, a day, a category…).
 
@@ -71,11 +72,8 @@ class Counts:
     answers: tuple[tuple[bool, str, int], ...] = ()
 
     def __add__(self, other: Counts) -> Counts:
-        summed = {
-            f.name: getattr(self, f.name) + getattr(other, f.name)
-            for f in dataclasses.fields(self)
-            if f.name != "answers"
-        }
+        mine, theirs = self.__dict__, other.__dict__  # a what-if adds one per ticket and side
+        summed = {name: mine[name] + theirs[name] for name in _SUMMED}
         tally: dict[tuple[bool, str], int] = {}
         for resolved, level, n in (*self.answers, *other.answers):
             tally[(resolved, level)] = tally.get((resolved, level), 0) + n
@@ -92,6 +90,9 @@ class Counts:
     @property
     def callbacks(self) -> int:
         return self.count()
+
+
+_SUMMED = tuple(f.name for f in dataclasses.fields(Counts) if f.name != "answers")
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,10 @@ class CompiledDefinition:
             for source in sources(definition, t):
                 self._candidates.setdefault((source, t.trigger), []).append(t)
         self._fields = _field_models(self._candidates)
+        self._references = {
+            key: tuple(name for name, f in specs[0].fields.items() if f.type == "ticket")
+            for key, specs in self._candidates.items()
+        }
         # Triggers whose fields may all be left out: an empty command validates to nothing.
         self._optional = {
             key
@@ -97,7 +101,7 @@ class CompiledDefinition:
             for key, specs in self._candidates.items()
         }
         self._answers: dict[tuple[str, str, tuple[bool, ...]], TransitionSpec | None] = {}
-        self._validated: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._validated: dict[tuple[Any, ...], tuple[dict[str, Any], bool]] = {}
 
     @staticmethod
     def _config(t: TransitionSpec) -> dict[str, Any]:
@@ -116,12 +120,9 @@ class CompiledDefinition:
             dict.fromkeys(trigger for (source, trigger) in self._candidates if source == state)
         )
 
-    def reference_fields(self, state: str, trigger: str) -> list[str]:
+    def reference_fields(self, state: str, trigger: str) -> tuple[str, ...]:
         """The fields of ``trigger`` from ``state`` that name another ticket (type ``ticket``)."""
-        specs = self._candidates.get((state, trigger), [])
-        return [
-            name for name, f in (specs[0].fields.items() if specs else ()) if f.type == "ticket"
-        ]
+        return self._references.get((state, trigger), ())
 
     def validate_fields(self, state: str, trigger: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The command's fields, validated against what ``trigger`` declares from ``state``."""
@@ -130,17 +131,21 @@ class CompiledDefinition:
             return {}
         model = self._fields[(state, trigger)]
         try:  # the same fields validate the same way: kept, as many commands repeat theirs
-            key = (model, tuple((k, type(v), v) for k, v in raw.items()))
+            key = (model, tuple(raw.items()), tuple(map(type, raw.values())))  # True is not 1
             found = self._validated.get(key)
         except TypeError:  # a list among the values: validated each time
             return command_fields.validate(trigger, model, raw)
         if found is None:
-            found = command_fields.validate(trigger, model, raw)
+            validated = command_fields.validate(trigger, model, raw)
+            found = validated, any(isinstance(v, list) for v in validated.values())
             if len(self._validated) >= _KEPT:  # free texts make most keys unique: bounded
                 self._validated.clear()
             self._validated[key] = found
         # A copy per command, lists too ("a,b" validates to one): no two tickets share a value.
-        return {k: list(v) if isinstance(v, list) else v for k, v in found.items()}
+        validated, lists = found
+        if not lists:
+            return dict(validated)
+        return {k: list(v) if isinstance(v, list) else v for k, v in validated.items()}
 
     def choose(self, state: str, trigger: str, ctx: Context) -> TransitionSpec:
         """The transition that fires, or raise IllegalTransition / GuardRejected."""

@@ -35,6 +35,8 @@ def is_note(trigger: str) -> bool:
 def note(compiled: CompiledDefinition, decision: Decision) -> Decision:
     """``decision`` followed by a ``deadline_provisional`` event if it opened or moved a
     deadline whose due time is provisional."""
+    if not any(d.provisional for d in decision.deadlines):  # most decisions: none
+        return decision
     before = {d.id: d for d in decision.before.deadlines if d.id is not None}
     fresh = [d for d in decision.deadlines if d.open and d.provisional and _moved(d, before)]
     if not fresh:

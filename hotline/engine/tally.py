@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hotline.engine import kpi
+from hotline.engine import kpi, values
 from hotline.engine.meanings import Reading
 from hotline.engine.ticket import Event
 
@@ -27,7 +27,7 @@ OVERDUE, REMIND, ESCALATE = "overdue", "remind", "escalate"
 SYSTEM = "deadline"  # the actor of what a deadline fires (``escalation.ACTOR``)
 
 
-@dataclass(frozen=True)
+@values.frozen
 class Facts:
     """What a run of a ticket's events says for the assessment: the flags ``persistence.facts``
     keeps per ticket. A callback is ``seq × 10 + its answers' code``, so the smallest is the
@@ -50,11 +50,12 @@ def fold(events: Iterable[Event], read: Reading, as_of: datetime | None = None) 
     responses = late = 0
     callbacks: list[int] = []
     newest: datetime | None = None
+    triggers = read.triggers  # worked out per call: once per ticket, not per event
     for e in events:
         if as_of is not None and e.occurred_at > as_of:
             continue
         trigger = e.trigger
-        if trigger not in read.triggers and trigger != OVERDUE:
+        if trigger not in triggers and trigger != OVERDUE:
             continue
         newest = e.occurred_at if newest is None else max(newest, e.occurred_at)
         redone = redone or e.to_state in read.redispatched

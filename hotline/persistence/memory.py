@@ -1,9 +1,9 @@
 """The store in memory: the verbs of ``sql.SqlStore`` over plain dicts, without any SQL.
 
-What it is for: the what-if replay (``hotline.simulation.whatif``) runs the engine against it,
-so a replay can never write to the live database and costs no round trips; users test their
-own handlers with it. The contract (what each verb returns and raises) is the SQL store's and
-is checked on all three stores by ``tests/integration/test_store_contract.py``.
+What it is for: users test their own handlers with it, and the engine's tests run without a
+database (the what-if replay holds its one ticket more simply: ``simulation.held``). The
+contract (what each verb returns and raises) is the SQL store's and is checked on all three
+stores by ``tests/integration/test_store_contract.py``.
 
 A write is all or nothing: every change is journalled with its undo, and a write that raises
 undoes what it did. A ``guard`` is called with the store itself (the SQL store passes its
@@ -67,7 +67,7 @@ class MemoryStore:
 
     def __init__(self, chained: bool = True) -> None:
         """``chained=False`` keeps histories without their hash chain (``history.UNCHAINED``):
-        for a replay, whose events are counted and never audited."""
+        for events that are counted and never audited."""
         self._head = history.GENESIS if chained else history.UNCHAINED
         self._t = _Tables()
         self._lock = threading.RLock()

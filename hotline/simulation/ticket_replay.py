@@ -7,8 +7,8 @@ the calendar, a migration) is not an input: the replay lets the definition under
 it again. Between inputs the clock moves as the daemon's would: due rungs fire at their time
 (or, with a ``sweep`` interval, at the first sweep after it, sweeps falling on
 ``anchor + k × sweep``), and a rung's command is applied right after its sweep, as the relay
-does. The ticket lives in a ``MemoryStore`` of its own, so a replay never touches the live
-database and holds one ticket at a time.
+does. The ticket is held in memory as a store of its own would hold it (``held``), so a
+replay never touches the live database and holds one ticket at a time.
 """
 
 from __future__ import annotations
@@ -18,17 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hotline.engine import escalation, migration, provisional, replay, whistle
+from hotline.engine import escalation, history, migration, provisional, replay, whistle
 from hotline.engine.decide import SUBMIT, decide, decide_submit
 from hotline.engine.decision import Decision
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Event, Ticket
 from hotline.errors import CommandError
-from hotline.persistence.memory import MemoryStore
-from hotline.persistence.sql import NewTicket
+from hotline.simulation import held
+from hotline.simulation.held import HeldTicket
 
-OWNER = "what-if"
-LEASE = timedelta(0)  # one sweeper, one ticket: a claim need not outlive its sweep
 # Triggers the workflow records by itself; with the actor of a deadline's firing (its on_due
 # trigger, its command), they are the engine's doing, not an input.
 _OWN = frozenset(
@@ -107,100 +105,92 @@ class TicketReplay:
 
 
 class _Run:
-    """The replay of one ticket: its store, its clock and what it refused."""
+    """The replay of one ticket: the ticket as held, its clock and what it refused."""
 
     def __init__(self, replay: TicketReplay, original: Ticket) -> None:
         self.replay, self.compiled = replay, replay.compiled
         self.original = original
-        self.store = MemoryStore(chained=False)
+        self.held: HeldTicket | None = None
         self.refusals: list[Refusal] = []
-        self.ticket_id = 0
         self.clock = original.created_at
 
     def play(self, recorded: Sequence[Event]) -> Replayed:
         intake, commands = recorded[0], recorded[1:]
-        if not self._submit(intake):
+        held = self.held = self._submit(intake)
+        if held is None:
             return Replayed(None, (), self.refusals)
         for event in commands:
             if event.occurred_at > self.replay.as_of:
                 break
-            self._sweep_until(event.occurred_at)
+            self._sweep_until(held, event.occurred_at)
             self.clock = event.occurred_at
             command = Command(event.trigger, event.payload, event.actor)
-            self._fire(command, event.occurred_at)
-        self._sweep_until(self.replay.as_of)
-        ticket = self.store.load(self.ticket_id)
-        return Replayed(ticket, self.store.events(self.ticket_id), self.refusals)
+            self._fire(held, command, event.occurred_at)
+        self._sweep_until(held, self.replay.as_of)
+        return Replayed(held.ticket, held.events, self.refusals)
 
-    def _submit(self, event: Event) -> bool:
+    def _submit(self, event: Event) -> HeldTicket | None:
         assert event.trigger == SUBMIT, "a history starts with its intake"
-        definition, at = self.compiled.definition, event.occurred_at
-        taken = replay.intake(event, definition.name, self.compiled.version)
-        new = NewTicket(
-            definition=definition.name,
-            definition_version=self.compiled.version,
-            state=definition.initial,
-            category=taken.category,
-            urgency=taken.urgency,
-            channel=taken.channel,
-            summary=taken.summary,
+        at = event.occurred_at
+        taken = replay.intake(event, self.compiled.definition.name, self.compiled.version)
+        ticket = taken.evolve(
+            id=held.TICKET_ID,
+            state=self.compiled.definition.initial,
             fields=dict(taken.fields),
+            head_hash=history.UNCHAINED,
         )
-
-        def submitted(ticket: Ticket) -> Decision:
-            return self._noted(decide_submit(self.compiled, ticket, event.actor, at))
-
         try:
-            self.ticket_id = self.store.create(new, submitted, at).id
+            decision = self._noted(decide_submit(self.compiled, ticket, event.actor, at))
         except CommandError as refused:
             self._refused(SUBMIT, at, refused, event.actor)
-            return False
-        return True
+            return None
+        started = HeldTicket(ticket)
+        started.apply(decision)
+        return started
 
-    def _fire(self, command: Command, at: datetime) -> None:
+    def _fire(self, held: HeldTicket, command: Command, at: datetime) -> None:
         try:
-            self._write(lambda t: decide(self.compiled, t, command, at))
+            held.apply(self._noted(decide(self.compiled, held.ticket, command, at)))
         except CommandError as refused:
             self._refused(command.trigger, at, refused, command.actor)
 
-    def _sweep_until(self, until: datetime) -> None:
+    def _sweep_until(self, held: HeldTicket, until: datetime) -> None:
         """Fire every rung the daemon would have fired up to ``until``, sweep by sweep."""
-        while (due := self.store.next_fire_at()) is not None:
-            at = self.replay.next_sweep(due, self.clock)
+        while (due := held.next_fire_at) is not None and due <= until:
+            at = self.replay.next_sweep(due, self.clock)  # never before ``due``
             if at > until:
                 return
             self.clock = at
-            if not self._sweep(at):
+            if not self._sweep(held, at):
                 return  # a rung that cannot fire (no rule applies any more) stays pending
 
-    def _sweep(self, at: datetime) -> bool:
+    def _sweep(self, held: HeldTicket, at: datetime) -> bool:
         """One sweep at ``at``: fire the due rungs, then apply their commands; True if any
         rung fired."""
         commands: list[dict[str, Any]] = []
         fired = False
-        for claim in self.store.claim_due(at, 1_000, OWNER, LEASE):
-            decision = self._write(
-                lambda t, c=claim: escalation.decide_firing(self.compiled, t, c.id, c.rung, at)
-            )
+        for deadline_id, rung in held.due(at):
+            decision = escalation.decide_firing(self.compiled, held.ticket, deadline_id, rung, at)
             if decision is not None:
+                held.apply(self._noted(decision))
                 fired = True
                 commands += [
                     dict(m.payload) for m in decision.outbox if m.handler == escalation.FIRE_COMMAND
                 ]
         for payload in commands:
-            self._command(payload, at)
+            self._command(held, payload, at)
         return fired
 
-    def _command(self, payload: dict[str, Any], at: datetime) -> None:
+    def _command(self, held: HeldTicket, payload: dict[str, Any], at: datetime) -> None:
         """A rung's command, as the relay applies it: refused, it is recorded as such."""
         try:
-            self._write(lambda t: escalation.fire_command(self.compiled, t, payload, at))
+            fired = escalation.fire_command(self.compiled, held.ticket, payload, at)
+            held.apply(self._noted(fired))
         except CommandError as refused:
             self._refused(payload["trigger"], at, refused, escalation.ACTOR)
-            self._write(lambda t: escalation.refuse_command(self.compiled, t, payload, at))
-
-    def _write(self, decider: Any) -> Decision | None:
-        return self.store.update(self.ticket_id, lambda t: (d := decider(t)) and self._noted(d))
+            refusal = escalation.refuse_command(self.compiled, held.ticket, payload, at)
+            if refusal is not None:
+                held.apply(self._noted(refusal))
 
     def _noted(self, decision: Decision) -> Decision:
         """What the service adds to every decision: a note on provisional deadlines."""
