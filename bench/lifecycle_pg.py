@@ -192,7 +192,7 @@ def main(server: str, tickets: int, replicas: int, repeats: int = 1) -> None:
         print(f"{'statements a lifecycle (untimed warm-up)':40}{h_sql:>9}{r_sql:>9}")
         mine, raws = counts(ours), counts(theirs)
         for label in mine | raws:
-            print(f"{label:40}{mine.get(label, 0):>9}{raws.get(label, 0):>9}")
+            print(f"{label:40}{mine.get(label) or 0:>9}{raws.get(label) or 0:>9}")
     finally:
         drop_database(server, name)
         drop_database(server, name + "_raw")
