@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from hotline.engine import history, meanings
 from hotline.persistence import facts
 from hotline.persistence.sql import SqlStore
+from hotline.persistence.tables import ROLLUP_KEY
 from hotline.service import Intake, Service
 from hotline.workflows import loader
 
@@ -79,8 +80,6 @@ LOAD_WITH_FACTS = f"""SELECT t.*, {", ".join(f"f.{c} AS f_{c}" for c in FACTS)}
 INSERT_FACTS = """INSERT INTO ticket_facts (ticket_id, definition_name, created_at, day, lead_unit,
     category, basis, entered, via_district, excluded, responses, late, redone, changed_at)
     VALUES (:id, :definition, :now, :day, NULL, :category, :basis, 0, 0, 0, 0, 0, 0, :now)"""
-ROLLUP_KEY = ("definition_name", "day", "lead_unit", "basis", "entered", "via_district")
-ROLLUP_KEY += ("excluded", "in_time", "redone", "first_answer", "last_answer")
 UNCOUNT = "UPDATE fact_rollups SET n = n - 1 WHERE "
 UNCOUNT += " AND ".join(f"{c} = :{c}" for c in ROLLUP_KEY)
 COUNT = f"""INSERT INTO fact_rollups ({", ".join(ROLLUP_KEY)}, n, newest)

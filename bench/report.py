@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from hotline.clock import FrozenClock
 from hotline.engine import periods
-from hotline.persistence import facts
+from hotline.persistence import rollups
 from hotline.persistence.facts import fact_rollups, ticket_facts
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
@@ -77,7 +77,7 @@ def multiply(store: SqlStore, target: int, spread: int = 1) -> float:
         for table in (tickets, events, ticket_facts):
             key, shifted = SHIFTED[table.name]
             copies.copy(conn, table, key, base, target, shifted, spread=spread)
-        facts.rebuild_rollups(conn)  # the daily sums of the copied facts, as the migration does
+        rollups.rebuild(conn)  # the daily sums of the copied facts, as the migration does
     copies.analyse(store)
     return time.perf_counter() - started
 

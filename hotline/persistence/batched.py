@@ -10,6 +10,7 @@ through a regular expression), and the server runs one statement for the batch.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from hotline.persistence import compiled
 
 
-class _Batched:
+class _Batched(abc.ABC):
     """The part of a batched statement that differs by dialect; ``each`` runs it row by row."""
 
     def __init__(self, table: sa.Table, each: compiled.Statement, arrays: dict[str, str]) -> None:
@@ -54,8 +55,9 @@ class _Batched:
             ", ".join(f"%({name})b::{type_.compile(dialect=dialect)}[]" for name, type_ in typed)
         )
 
+    @abc.abstractmethod
     def _sql(self, dialect: sa.Dialect) -> str:
-        raise NotImplementedError
+        """The statement over ``_unnest``'s arrays (an INSERT or an UPDATE)."""
 
 
 class Inserts(_Batched):

@@ -304,7 +304,7 @@ def _merged(insert: Any) -> dict[str, Any]:
 
 def refold(conn: sa.Connection, read: Reading, zone: tzinfo, where: Any) -> None:
     """Fold again the whole history of every ticket ``where`` selects, in one statement, then
-    set their days (the migration that creates the table). Call ``rebuild_rollups`` after."""
+    set their days (the migration that creates the table). Call ``rollups.rebuild`` after."""
     digest, t = basis(read, zone), tickets.c
     statement = upsert(conn.dialect.name, read, digest, where, True, t.created_at)
     conn.execute(statement, {"b_since": 0})
@@ -314,11 +314,6 @@ def refold(conn: sa.Connection, read: Reading, zone: tzinfo, where: Any) -> None
     if days:
         set_day = ticket_facts.update().where(f.ticket_id == sa.bindparam("b_id"))
         conn.execute(set_day.values(day=sa.bindparam("b_day")), days)
-
-
-def rebuild_rollups(conn: sa.Connection) -> None:
-    """Sum ``ticket_facts`` into ``fact_rollups`` again, from nothing (``rollups.rebuild``)."""
-    rollups.rebuild(conn)
 
 
 def _merge(dialect: str) -> Any:

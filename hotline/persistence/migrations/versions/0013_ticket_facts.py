@@ -13,7 +13,7 @@ from alembic import op
 
 import hotline.persistence.tables
 from hotline.engine import meanings
-from hotline.persistence import facts
+from hotline.persistence import facts, rollups
 from hotline.workflows import loader
 
 revision: str = "0013"
@@ -81,7 +81,7 @@ def _backfill(conn: sa.Connection) -> None:
         definition = meanings.adopt(compiled.definition, newest[row.name])
         where = sa.and_(t.definition_name == row.name, t.definition_version == row.version)
         facts.refold(conn, meanings.reading(definition), compiled.calendar.timezone, where)
-    facts.rebuild_rollups(conn)
+    rollups.rebuild(conn)
 
 
 def downgrade() -> None:
