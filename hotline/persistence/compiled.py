@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 Processor = Callable[[Any], Any] | None
 
@@ -183,6 +184,16 @@ def pipelined(conn: sa.Connection) -> Iterator[None]:
         raise sa.exc.DBAPIError.instance(
             "(pipelined writes)", None, error, error_class, dialect=conn.dialect
         ) from error
+
+
+def one_of(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column IN (…)`` with the list bound as one parameter ``name`` (a list of integers),
+    so the statement compiles once whatever the list's length (an expanding IN compiles again
+    for each): an array on PostgreSQL, a JSON list on SQLite."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.BigInteger)))
+    listed = sa.func.json_each(sa.bindparam(name, type_=sa.JSON))
+    return column.in_(sa.select(sa.column("value")).select_from(listed))
 
 
 def _bind(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Processor:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from hotline.engine.ticket import Event, Ticket
-from hotline.persistence import rows
+from hotline.persistence import compiled, rows
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
 
@@ -56,15 +57,20 @@ def stream(
                 return
             ids = [t.id for t in found]
             history: dict[int, list[Event]] = {i: [] for i in ids}
-            listed = (
-                sa.select(*rows.event_columns())
-                .where(events.c.ticket_id.in_(ids))
-                .order_by(events.c.ticket_id, events.c.seq)
-            )
-            for row in conn.execute(listed):
+            for row in _EVENTS.for_dialect(conn).rows(conn, {"ids": ids}):
                 history[row[0]].append(Event(*row))
         yield from ((t, history[t.id]) for t in found)
         after = ids[-1]
+
+
+def _events(dialect: str) -> Any:
+    """The histories of a chunk of tickets, compiled once: a what-if reads ten events a
+    ticket, and SQLAlchemy's result rows cost more than SQLite reading them."""
+    chosen = compiled.one_of(events.c.ticket_id, "ids", dialect)
+    return sa.select(*rows.event_columns()).where(chosen).order_by(events.c.ticket_id, events.c.seq)
+
+
+_EVENTS = compiled.ByDialect(_events)
 
 
 def _where(scope: Received) -> sa.ColumnElement[bool]:

@@ -87,15 +87,9 @@ def _key(row: Any) -> Key:
 
 
 def _keys(dialect: str) -> Any:
-    """The facts rows of a list of tickets, compiled once: an array on PostgreSQL, a JSON
-    list on SQLite (an expanding IN would compile again for every length)."""
+    """The facts rows of a list of tickets, compiled once (``compiled.one_of``)."""
     f = ticket_facts.c
-    if dialect == "postgresql":
-        ids = sa.bindparam("b_ids", type_=postgresql.ARRAY(sa.BigInteger))
-        chosen = f.ticket_id == sa.any_(ids)
-    else:
-        listed = sa.func.json_each(sa.bindparam("b_ids", type_=sa.JSON))
-        chosen = f.ticket_id.in_(sa.select(sa.column("value")).select_from(listed))
+    chosen = compiled.one_of(f.ticket_id, "b_ids", dialect)
     key = rolled()
     return sa.select(*(v.label(k) for k, v in key.items()), f.changed_at).where(chosen)
 

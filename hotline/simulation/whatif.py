@@ -28,6 +28,7 @@ from hotline.errors import HotlineError
 from hotline.persistence import histories, reports, versions
 from hotline.reports.assessment import NONE, RateRow, check_unit
 from hotline.service import Service
+from hotline.simulation import garbage
 from hotline.simulation.ticket_replay import Refusal, TicketReplay
 from hotline.workflows import loader
 
@@ -176,12 +177,13 @@ def run(
     if against:
         replays.append(TicketReplay(in_force, as_of, start, request.sweep))
     scope = histories.Received(start, end, name, request.unit, request.category)
-    for ticket, events in histories.stream(service.store, scope):
-        if ticket.created_at is not None and ticket.created_at > as_of:
-            continue
-        _one(result, replays, ticket, events)
-        if progress:
-            progress(1)
+    with garbage.fewer_collections():
+        for ticket, events in histories.stream(service.store, scope):
+            if ticket.created_at is not None and ticket.created_at > as_of:
+                continue
+            _one(result, replays, ticket, events)
+            if progress:
+                progress(1)
     result.points = _points(service, request)
     return result
 
