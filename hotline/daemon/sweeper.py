@@ -18,6 +18,7 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
+from hotline import garbage
 from hotline.daemon import metrics
 from hotline.daemon.heartbeat import default_owner
 from hotline.engine.decision import Decision
@@ -46,14 +47,15 @@ class Sweeper:
     def sweep(self, now: datetime | None = None) -> list[Decision]:
         """Fire everything due at ``now``, batch by batch, until nothing is due or we stop."""
         fired: list[Decision] = []
-        while not self.stopping.is_set():
-            claims = self.service.store.claim_due(
-                now or self.service.clock.now(), self.batch, self.owner, self.lease
-            )
-            for start in range(0, len(claims), self.per_commit):
-                fired += self._fire_together(claims[start : start + self.per_commit])
-            if len(claims) < self.batch:
-                break
+        with garbage.fewer_collections():  # a batch of tickets stays alive while it fires
+            while not self.stopping.is_set():
+                claims = self.service.store.claim_due(
+                    now or self.service.clock.now(), self.batch, self.owner, self.lease
+                )
+                for start in range(0, len(claims), self.per_commit):
+                    fired += self._fire_together(claims[start : start + self.per_commit])
+                if len(claims) < self.batch:
+                    break
         return fired
 
     def _fire_together(self, claims: list[Claim]) -> list[Decision]:

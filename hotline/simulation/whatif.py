@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hotline import garbage
 from hotline.engine import durations, kpi, meanings, tally
 from hotline.engine.definition import Definition
 from hotline.engine.machine import CompiledDefinition
@@ -28,7 +29,6 @@ from hotline.errors import HotlineError
 from hotline.persistence import histories, reports, versions
 from hotline.reports.assessment import NONE, RateRow, check_unit
 from hotline.service import Service
-from hotline.simulation import garbage
 from hotline.simulation.ticket_replay import Refusal, TicketReplay
 from hotline.workflows import loader
 

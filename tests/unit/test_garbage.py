@@ -1,11 +1,16 @@
-"""While a replay runs the youngest generation is collected less often; once the last of
-several replays (threads of the API) has finished, the thresholds are what they were."""
+"""While a batch (a replay, a sweep) runs the youngest generation is collected less often; once
+the last of several batches (threads) has finished, the thresholds are what they were."""
 
 from __future__ import annotations
 
 import gc
+from datetime import UTC, datetime, timedelta
 
-from hotline.simulation import garbage
+from hotline import garbage
+from hotline.clock import FrozenClock
+from hotline.daemon.sweeper import Sweeper
+from hotline.persistence.sql import SqlStore
+from hotline.service import Intake, Service
 
 
 def test_replays_raise_the_threshold_and_the_last_to_finish_puts_it_back():
@@ -25,4 +30,29 @@ def test_a_replay_that_fails_puts_the_threshold_back():
             raise RuntimeError("a refused draft")
     except RuntimeError:
         pass
+    assert gc.get_threshold() == before
+
+
+def test_a_sweep_fires_its_batch_with_fewer_collections(tmp_path, monkeypatch):
+    # Given a ticket whose response deadline is overdue, on a real SQLite file
+    clock = FrozenClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    store = SqlStore(f"sqlite:///{tmp_path / 'hotline.db'}")
+    store.migrate()
+    service = Service(store, clock)
+    service.install_shipped()
+    service.submit(Intake(category="noise", summary="loud"))
+    clock.advance(timedelta(days=3))
+    seen = []
+    fire = service.fire_deadlines
+    monkeypatch.setattr(
+        service, "fire_deadlines", lambda c: seen.append(gc.get_threshold()) or fire(c)
+    )
+    before = gc.get_threshold()
+
+    # When the sweeper fires it
+    fired = Sweeper(service, owner="test").sweep()
+
+    # Then the batch fired with the youngest generation collected less often, and after it
+    # the thresholds are back
+    assert fired and seen and all(t[0] >= garbage.YOUNG for t in seen)
     assert gc.get_threshold() == before

@@ -2,7 +2,7 @@
 
 Every module of ``hotline`` is parsed with ``ast`` and each import (at the top, inside a
 function or under ``TYPE_CHECKING``) is an edge; a cycle counts only the imports that run.
-The rooms, from the bottom up: errors/clock → engine → workflows, handlers, persistence →
+The rooms, from the bottom up: errors/clock/garbage → engine → workflows, handlers, persistence →
 service → reports, admin, simulation → daemon, soak → api (mounting console), cli. See the
 README's Layout section.
 """
