@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from hotline import handlers
+from hotline import garbage, handlers
 from hotline.daemon.heartbeat import default_owner
 from hotline.engine.escalation import FIRE_COMMAND
 from hotline.errors import CommandError
@@ -41,14 +41,15 @@ class Relay:
         """Attempt every message due at ``now``, batch by batch; return (delivered, failed)."""
         now = now or self.service.clock.now()
         delivered = failed = 0
-        while True:
-            rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
-            done = [row.id for row in rows if self._deliver(row, now)]
-            # One commit for the batch's successes: a crash before it repeats them (keys).
-            delivery.delivered(self.service.store, done, now, self.owner)
-            delivered, failed = delivered + len(done), failed + len(rows) - len(done)
-            if len(rows) < self.batch or self.stopping.is_set():  # a burst drains in one run
-                return delivered, failed
+        with garbage.fewer_collections():  # a batch of messages stays alive while delivered
+            while True:
+                rows = self.service.store.claim_outbox(now, self.batch, self.owner, self.lease)
+                done = [row.id for row in rows if self._deliver(row, now)]
+                # One commit for the batch's successes: a crash before it repeats them (keys).
+                delivery.delivered(self.service.store, done, now, self.owner)
+                delivered, failed = delivered + len(done), failed + len(rows) - len(done)
+                if len(rows) < self.batch or self.stopping.is_set():  # a burst drains at once
+                    return delivered, failed
 
     def _deliver(self, row: Any, now: datetime) -> bool:
         """Run the message's handler; True if it was delivered. A failure is retried with
