@@ -1,14 +1,15 @@
-"""Fewer garbage collections while a batch runs: a what-if replay, a sweep of due deadlines.
+"""Fewer garbage collections while a batch runs: a what-if replay, a sweep of due deadlines, a
+relay of outbox messages.
 
-Both build and drop hundreds of thousands of small values (tickets, deadlines, events,
+They build and drop hundreds of thousands of small values (tickets, deadlines, events,
 decisions, rows) that reference counting frees at once, while a chunk of them stays alive
 for the whole batch; almost none form cycles. CPython still runs its cycle collector every 700
 allocations over the young objects, and every tenth time over those that survived (the batch
 in hand): a tenth of a replay's time, a sixth of a sweep's (``bench/whatif.py``,
 ``bench/deadlines.py``). While at least one batch runs, the youngest generation is collected
 every 50,000 allocations instead; the last batch to finish puts back what was set before.
-Batches may run in several threads (the daemon's sweeper, the API's what-if jobs), hence the
-count.
+Batches may run in several threads (the daemon's sweeper and relay, the API's what-if jobs),
+hence the count.
 """
 
 from __future__ import annotations
