@@ -1,11 +1,14 @@
 """Deadline timers on PostgreSQL: firings/s from 1 and N sweeper processes.
 
-(d) One fixture of --firings tickets whose deadlines are overdue (a sample dispatched two days ago
-through the real Service, multiplied with set-based SQL, see ``pgfixture``) is copied for each
-round (``CREATE DATABASE … TEMPLATE``). Each round starts 1 or --replicas processes, each running
+(d) Catching up: one fixture of --firings tickets whose deadlines are overdue (a sample
+dispatched two days ago through the real Service, multiplied with set-based SQL, see
+``pgfixture``; a claim fires its deadline's due rungs in one decision) is copied for each round
+(``CREATE DATABASE … TEMPLATE``). Each round starts 1 or --replicas processes, each running
 the real ``Sweeper.sweep`` as the daemon does, releases them together and times until the last
 has nothing left to claim; rounds alternate 1 and N; medians and their ratio are printed, with
-the same sweep one firing a commit (the path before batching) as a second baseline.
+the same sweep one firing a commit (the path before batching) as a second baseline. Keeping
+up: the same over five times as many tickets just taken in, each with one rung due (a decision
+a rung).
 (c) Lateness: --live deadlines (intake deadlines of tickets submitted through the Service,
 multiplied) are set to fall due evenly at --rate a second, and 1 or --replicas real ``hotline
 run`` processes fire them; the lateness of each firing (fired_at - due) gives p50/p99/max.
@@ -129,7 +132,18 @@ def load() -> str:
     return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def firing_rate(args: argparse.Namespace, fixture: str) -> None:
+def due_once(server: str, name: str, tickets: int) -> None:
+    """``tickets`` tickets just taken in, each with one rung that fell due a second ago: one
+    rung a ticket, as rungs fall due while the daemon keeps up (the next is hours away)."""
+    url = live_fixture(server, name, tickets)
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        conn.execute(
+            "UPDATE deadlines SET fire_at = now() - interval '1 second', due_at = now()"
+            " - interval '1 second' WHERE status = 'pending'"
+        )
+
+
+def firing_rate(args: argparse.Namespace, fixture: str, scenario: str) -> None:
     kinds = [("1 replica", 1, None), (f"{args.replicas} replicas", args.replicas, None)]
     kinds.append((f"{args.replicas} one a commit", args.replicas, 1))
     rates: dict[str, list[float]] = {label: [] for label, _, _ in kinds}
@@ -151,7 +165,7 @@ def firing_rate(args: argparse.Namespace, fixture: str) -> None:
             print(f"  round {round_} {label}: {rungs / seconds:,.0f} firings/s ({load()})")
     one, many, alone = (statistics.median(rates[label]) for label, _, _ in kinds)
     print(
-        f"(d) firings/s over {args.firings:,} tickets ({rungs:,} rungs), median of "
+        f"(d) {scenario}: firings/s of {rungs:,} rungs, median of "
         f"{args.repeats}: {one:,.0f} with 1 replica, {many:,.0f} with {args.replicas} "
         f"({many / one:.2f}x; target >= 1.5x and >= 10,000/s), {alone:,.0f} with "
         f"{args.replicas} one a commit ({many / alone:.1f}x)"
@@ -247,13 +261,15 @@ def main() -> None:
         if args.only != "lateness":
             url = pgfixture.migrated(args.url, fixture)
             dispatched_long_ago(url, args.sample, args.firings)
-            firing_rate(args, fixture)
+            firing_rate(args, fixture, f"catching up over {args.firings:,} tickets")
+            due_once(args.url, f"{fixture}_once", args.firings * 5)
+            firing_rate(args, f"{fixture}_once", "keeping up, one rung due a ticket")
         if args.only != "firings":
             live_fixture(args.url, f"{fixture}_live", args.live)
             for replicas in (1, args.replicas):
                 lateness(args, fixture, replicas)
     finally:
-        pgfixture.drop(args.url, fixture, f"{fixture}_live")
+        pgfixture.drop(args.url, fixture, f"{fixture}_live", f"{fixture}_once")
 
 
 if __name__ == "__main__":
