@@ -92,32 +92,12 @@ TICKET_COLUMNS = (
 TICKET_SNAPSHOT = ("id", "definition_name", "channel", "summary", "created_at", *TICKET_COLUMNS)
 
 
-def ticket_values(t: Ticket) -> dict[str, Any]:
-    """The columns a decision rewrites on its ticket."""
-    return {
-        "definition_version": t.definition_version,  # changed only by a migration
-        "state": t.state,
-        "version": t.version,
-        "round": t.round,
-        "category": t.category,
-        "urgency": t.urgency,
-        "lead_unit": t.lead_unit,
-        "co_units": list(t.co_units),
-        "excluded": t.excluded,
-        "fields": dict(t.fields),
-        "seq": t.seq,
-        "head_hash": t.head_hash,
-        "updated_at": t.updated_at,
-        tickets.c.whistle.key: t.whistle.model_dump(mode="json") if t.whistle else None,
-    }
-
-
 # Compared as they are; the JSON columns are converted only when they changed.
 _PLAIN_COLUMNS = tuple(c for c in TICKET_COLUMNS if c not in ("co_units", "fields", "whistle"))
 
 
 def changed_values(before: Ticket, after: Ticket) -> dict[str, Any]:
-    """The columns of ``ticket_values`` a decision changed (the version always changes): an
+    """The columns of ``TICKET_COLUMNS`` a decision changed (the version always changes): an
     UPDATE of those alone leaves SQLite's indexes on the others untouched and encodes no JSON
     that did not change."""
     changed = {c: v for c in _PLAIN_COLUMNS if (v := getattr(after, c)) != getattr(before, c)}

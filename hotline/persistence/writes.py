@@ -25,13 +25,13 @@ _UPDATE_WHERE = tickets.update().where(
     tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
 )
 # A batch writes every column, matched by id and the version its decision was made on.
-UPDATE_TICKET = batched.Updates(
-    tickets, rows.TICKET_COLUMNS, {"b_id": "id", "b_version": "version"}
-)
-# One decision's UPDATE writes only the columns it changed (``rows.changed_values``), skipping
+# A decision's UPDATE writes only the columns it changed (``rows.changed_values``), skipping
 # the JSON encoding of the others and the upkeep of their indexes: one statement for each set
-# of columns met, a few dozen.
+# of columns met, a few dozen; a batch's decisions are grouped by theirs (a sweep's firings
+# mostly change the same few).
 _UPDATES: dict[tuple[str, ...], compiled.Statement] = {}
+_BATCH_UPDATES: dict[tuple[str, ...], batched.Updates] = {}
+_VERSIONED = {"b_id": "id", "b_version": "version"}
 INSERT_EVENT = batched.Inserts(events, rows.EVENT_FIELDS)
 INSERT_DEADLINE = batched.Inserts(deadlines, ("ticket_id", *rows.DEADLINE_COLUMNS))
 UPDATE_DEADLINE = batched.Updates(deadlines, rows.DEADLINE_COLUMNS, {"deadline_id": "id"})
@@ -107,11 +107,7 @@ def _update_tickets(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
     if len(decisions) == 1:
         updated = _update_one(conn, decisions[0])
     else:
-        values = [
-            {**rows.ticket_values(d.after), "b_id": d.before.id, "b_version": d.before.version}
-            for d in decisions
-        ]
-        updated = UPDATE_TICKET.execute_many(conn, values)
+        updated = _update_many(conn, decisions)
     if updated == len(decisions):
         return
     ids = [d.before.id for d in decisions]
@@ -129,6 +125,22 @@ def _update_one(conn: sa.Connection, decision: Decision) -> int:
     return update.execute(
         conn, changed | {"b_id": decision.before.id, "b_version": decision.before.version}
     )
+
+
+def _update_many(conn: sa.Connection, decisions: Sequence[Decision]) -> int:
+    """One batched UPDATE for each set of columns the decisions changed; rows matched."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for d in decisions:
+        changed = rows.changed_values(d.before, d.after)
+        versioned = changed | {"b_id": d.before.id, "b_version": d.before.version}
+        groups.setdefault(tuple(changed), []).append(versioned)
+    updated = 0
+    for columns, values in groups.items():
+        update = _BATCH_UPDATES.get(columns)
+        if update is None:
+            update = _BATCH_UPDATES[columns] = batched.Updates(tickets, columns, _VERSIONED)
+        updated += update.execute_many(conn, values)
+    return updated
 
 
 def _write_deadlines(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
