@@ -21,10 +21,10 @@ from hotline.errors import StaleVersion
 from hotline.persistence import batched, compiled, facts, links, outbox, rows, whistles
 from hotline.persistence.rows import OPEN, deadlines, events, firings, tickets
 
+# A ticket is matched by its id and the version its decision was made on.
 _UPDATE_WHERE = tickets.update().where(
     tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
 )
-# A batch writes every column, matched by id and the version its decision was made on.
 # A decision's UPDATE writes only the columns it changed (``rows.changed_values``), skipping
 # the JSON encoding of the others and the upkeep of their indexes: one statement for each set
 # of columns met, a few dozen; a batch's decisions are grouped by theirs (a sweep's firings
