@@ -5,6 +5,7 @@ was given, starts the job and goes to the job's page, which reloads itself until
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Path, Request
@@ -58,5 +59,14 @@ def started(
 
 def page(request: Request, viewer: session.Session, job: Job, **context: Any) -> Response:
     """The job's page (``job.html``): ``title``, ``back`` links, progress, then the result."""
-    found = job.result if job.status == DONE else None
-    return pages.render(request, "job.html", viewer, job=job, found=found, **context)
+    shown = snapshot(job)
+    found = shown.result if shown.status == DONE else None
+    return pages.render(request, "job.html", viewer, job=shown, found=found, **context)
+
+
+def snapshot(job: Job) -> Job:
+    """The job as it is now, read once: its thread sets the result before the status, so the
+    status is read first. (The page read them apart: a job ending in between showed "done"
+    with no result, and the page stopped reloading.)"""
+    status = job.status
+    return replace(job, status=status)
