@@ -86,27 +86,28 @@ TICKET_COLUMNS = (
     "seq",
     "head_hash",
     "updated_at",
-    "whistle",
+    tickets.c.whistle.key,  # the column of the ticket's whistle record
 )
 # What ``ticket`` reads from a row: those, and what never changes.
 TICKET_SNAPSHOT = ("id", "definition_name", "channel", "summary", "created_at", *TICKET_COLUMNS)
 
 
-# Compared as they are; the JSON columns are converted only when they changed.
-_PLAIN_COLUMNS = tuple(c for c in TICKET_COLUMNS if c not in ("co_units", "fields", "whistle"))
+# The JSON columns: compared as the ticket holds them, written as JSON-ready values.
+_AS_JSON: dict[str, Any] = {
+    tickets.c.co_units.key: list,
+    tickets.c.fields.key: dict,
+    tickets.c.whistle.key: lambda w: w.model_dump(mode="json") if w else None,
+}
 
 
 def changed_values(before: Ticket, after: Ticket) -> dict[str, Any]:
     """The columns of ``TICKET_COLUMNS`` a decision changed (the version always changes): an
     UPDATE of those alone leaves SQLite's indexes on the others untouched and encodes no JSON
     that did not change."""
-    changed = {c: v for c in _PLAIN_COLUMNS if (v := getattr(after, c)) != getattr(before, c)}
-    if after.co_units != before.co_units:
-        changed["co_units"] = list(after.co_units)
-    if after.fields != before.fields:
-        changed["fields"] = dict(after.fields)
-    if after.whistle != before.whistle:
-        changed["whistle"] = after.whistle.model_dump(mode="json") if after.whistle else None
+    changed = {}
+    for column in TICKET_COLUMNS:
+        if (value := getattr(after, column)) != getattr(before, column):
+            changed[column] = _AS_JSON[column](value) if column in _AS_JSON else value
     return changed
 
 

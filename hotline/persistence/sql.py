@@ -48,7 +48,7 @@ LOCK_TICKETS = (
 )
 # A new ticket: what intake knows, and the columns' defaults (a compiled statement has none).
 NEW_TICKET = {"version": 0, "round": 1, "lead_unit": None, "excluded": False, "seq": 0}
-NEW_TICKET |= {"head_hash": "", "whistle": None, "co_units": []}
+NEW_TICKET |= {"head_hash": "", tickets.c.whistle.key: None, "co_units": []}
 INSERT_TICKET = compiled.Statement(
     tickets.insert().returning(tickets.c.id), [c.key for c in tickets.c if c.key != "id"]
 )
