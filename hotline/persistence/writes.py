@@ -21,16 +21,12 @@ from hotline.errors import StaleVersion
 from hotline.persistence import batched, compiled, facts, links, outbox, rows, whistles
 from hotline.persistence.rows import OPEN, deadlines, events, firings, tickets
 
-# A ticket is matched by its id and the version its decision was made on.
-_UPDATE_WHERE = tickets.update().where(
-    tickets.c.id == sa.bindparam("b_id"), tickets.c.version == sa.bindparam("b_version")
-)
-# A decision's UPDATE writes only the columns it changed (``rows.changed_values``), skipping
-# the JSON encoding of the others and the upkeep of their indexes: one statement for each set
-# of columns met, a few dozen; a batch's decisions are grouped by theirs (a sweep's firings
-# mostly change the same few).
-_UPDATES: dict[tuple[str, ...], compiled.Statement] = {}
-_BATCH_UPDATES: dict[tuple[str, ...], batched.Updates] = {}
+# A decision's UPDATE writes only the columns it changed (``rows.changed_values``), matched by
+# the ticket's id and the version the decision was made on, skipping the JSON encoding of the
+# other columns and the upkeep of their indexes: the decisions of a batch are grouped by the
+# columns they changed (a sweep's firings mostly change the same few), one statement for each
+# set met, a few dozen.
+_UPDATES: dict[tuple[str, ...], batched.Updates] = {}
 _VERSIONED = {"b_id": "id", "b_version": "version"}
 INSERT_EVENT = batched.Inserts(events, rows.EVENT_FIELDS)
 INSERT_DEADLINE = batched.Inserts(deadlines, ("ticket_id", *rows.DEADLINE_COLUMNS))
@@ -104,11 +100,7 @@ def _write_rows(conn: sa.Connection, decisions: Sequence[Decision], fired_by: st
 
 
 def _update_tickets(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
-    if len(decisions) == 1:
-        updated = _update_one(conn, decisions[0])
-    else:
-        updated = _update_many(conn, decisions)
-    if updated == len(decisions):
+    if _update(conn, decisions) == len(decisions):
         return
     ids = [d.before.id for d in decisions]
     query = sa.select(tickets.c.id, tickets.c.version).where(tickets.c.id.in_(ids))
@@ -117,18 +109,8 @@ def _update_tickets(conn: sa.Connection, decisions: Sequence[Decision]) -> None:
     raise StaleVersion(stale.id, stale.version, actual.get(stale.id))
 
 
-def _update_one(conn: sa.Connection, decision: Decision) -> int:
-    changed = rows.changed_values(decision.before, decision.after)
-    update = _UPDATES.get(columns := tuple(changed))
-    if update is None:
-        update = _UPDATES[columns] = compiled.Statement(_UPDATE_WHERE, columns)
-    return update.execute(
-        conn, changed | {"b_id": decision.before.id, "b_version": decision.before.version}
-    )
-
-
-def _update_many(conn: sa.Connection, decisions: Sequence[Decision]) -> int:
-    """One batched UPDATE for each set of columns the decisions changed; rows matched."""
+def _update(conn: sa.Connection, decisions: Sequence[Decision]) -> int:
+    """One UPDATE (batched) for each set of columns the decisions changed; rows matched."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for d in decisions:
         changed = rows.changed_values(d.before, d.after)
@@ -136,9 +118,9 @@ def _update_many(conn: sa.Connection, decisions: Sequence[Decision]) -> int:
         groups.setdefault(tuple(changed), []).append(versioned)
     updated = 0
     for columns, values in groups.items():
-        update = _BATCH_UPDATES.get(columns)
+        update = _UPDATES.get(columns)
         if update is None:
-            update = _BATCH_UPDATES[columns] = batched.Updates(tickets, columns, _VERSIONED)
+            update = _UPDATES[columns] = batched.Updates(tickets, columns, _VERSIONED)
         updated += update.execute_many(conn, values)
     return updated
 
