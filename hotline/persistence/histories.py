@@ -47,7 +47,7 @@ def stream(
 ) -> Iterator[tuple[Ticket, list[Event]]]:
     """Each ticket of ``scope`` (as it is now) with its whole history, in the order received."""
     page = _page(scope.unit is not None, scope.category is not None)
-    values = {"start": scope.start, "end": scope.end, "definition": scope.definition}
+    values = {"end": scope.end, "definition": scope.definition}
     values |= {"unit": scope.unit, "category": scope.category, "chunk": chunk}
     after: tuple[datetime, int] = (scope.start, 0)
     while True:
@@ -72,15 +72,15 @@ def _page(by_unit: bool, by_category: bool) -> compiled.Statement:
     """A page of the scope's tickets after (``after_at``, ``after_id``), compiled once for each
     choice of filters: a what-if reads a month in thousands of pages."""
     t = tickets.c
+    after = (sa.bindparam("after_at", type_=t.created_at.type), sa.bindparam("after_id"))
     where = _where(
-        sa.bindparam("start", type_=t.created_at.type),
+        after[0],  # not the period's start: the index is searched from the page's first ticket
         sa.bindparam("end", type_=t.created_at.type),
         sa.bindparam("definition", type_=t.definition_name.type),
         sa.bindparam("unit", type_=t.lead_unit.type) if by_unit else None,
         sa.bindparam("category", type_=t.category.type) if by_category else None,
     )
     received = (t.created_at, t.id)
-    after = (sa.bindparam("after_at", type_=t.created_at.type), sa.bindparam("after_id"))
     return compiled.Statement(
         sa.select(*(t[name] for name in rows.TICKET_SNAPSHOT))
         .where(where, sa.tuple_(*received) > sa.tuple_(*after))
