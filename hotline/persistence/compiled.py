@@ -51,10 +51,14 @@ class _ForDialect:
 
 
 class Statement:
-    """A Core statement; ``columns`` picks the columns an INSERT or UPDATE writes."""
+    """A Core statement; ``columns`` picks the columns an INSERT or UPDATE writes, ``row``
+    the namedtuple class of the rows it returns (default: one of its columns' names)."""
 
-    def __init__(self, statement: Any, columns: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, statement: Any, columns: Sequence[str] | None = None, row: type | None = None
+    ) -> None:
         self.statement, self.columns = statement, list(columns) if columns else None
+        self.row = row
         self._compiled: dict[tuple[str, str, str], _ForDialect] = {}
 
     def rows(self, conn: sa.Connection, values: Mapping[str, Any]) -> list[Any]:
@@ -111,7 +115,7 @@ class Statement:
             binds=tuple((i, f) for i, f in enumerate(binds) if f is not None),
             constants={n: b.value for n, b in compiled.binds.items() if not b.required},
             positional=compiled.positiontup is not None,
-            row=namedtuple("Row", [c.key for c in selected]),  # noqa: PYI024
+            row=self.row or namedtuple("Row", [c.key for c in selected]),  # noqa: PYI024
             results=tuple((i, f) for i, f in enumerate(results) if f is not None),
         )
 

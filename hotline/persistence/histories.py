@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from hotline.engine.ticket import Event, Ticket
+from hotline.engine.ticket import Event
 from hotline.persistence import compiled, rows
 from hotline.persistence.rows import events, tickets
 from hotline.persistence.sql import SqlStore
@@ -35,6 +35,15 @@ class Received:
     category: str | None = None
 
 
+class Header(NamedTuple):
+    """What a stream tells of a ticket besides its history: a what-if reads no more of it, and
+    building whole tickets (their JSON columns, their whistle) was a tenth of reading a month."""
+
+    id: int
+    created_at: datetime
+    lead_unit: str | None  # as it is now
+
+
 def count(store: SqlStore, scope: Received) -> int:
     """How many tickets ``stream`` yields (for a progress bar)."""
     query = sa.select(sa.func.count()).select_from(tickets).where(_where(*astuple(scope)))
@@ -44,15 +53,15 @@ def count(store: SqlStore, scope: Received) -> int:
 
 def stream(
     store: SqlStore, scope: Received, chunk: int = 500
-) -> Iterator[tuple[Ticket, list[Event]]]:
-    """Each ticket of ``scope`` (as it is now) with its whole history, in the order received."""
+) -> Iterator[tuple[Header, list[Event]]]:
+    """Each ticket of ``scope`` with its whole history, in the order received."""
     page = _page(scope.unit is not None, scope.category is not None)
     values = {"end": scope.end, "definition": scope.definition}
     values |= {"unit": scope.unit, "category": scope.category, "chunk": chunk}
     after: tuple[datetime, int] = (scope.start, 0)
     while True:
         with store.reading() as conn:
-            found = [rows.ticket(r) for r in page.rows(conn, values | _after(*after))]
+            found = page.rows(conn, values | _after(*after))
             if not found:
                 return
             ids = [t.id for t in found]
@@ -82,10 +91,11 @@ def _page(by_unit: bool, by_category: bool) -> compiled.Statement:
     )
     received = (t.created_at, t.id)
     return compiled.Statement(
-        sa.select(*(t[name] for name in rows.TICKET_SNAPSHOT))
+        sa.select(*(t[name] for name in Header._fields))
         .where(where, sa.tuple_(*received) > sa.tuple_(*after))
         .order_by(*received)
-        .limit(sa.bindparam("chunk"))
+        .limit(sa.bindparam("chunk")),
+        row=Header,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from hotline.engine import escalation, history, migration, provisional, replay, whistle
 from hotline.engine.decide import SUBMIT, decide, decide_submit
@@ -32,6 +32,16 @@ from hotline.simulation.held import HeldTicket
 _OWN = frozenset(
     (*escalation.FIRED, escalation.COMMAND_REFUSED, "on_due_refused", migration.TRIGGER)
 )
+
+
+class Original(Protocol):
+    """What a replay reads of the recorded ticket besides its history (a ``Ticket`` will do)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class TicketReplay:
         self.compiled, self.as_of = compiled, as_of
         self.anchor, self.sweep = anchor, sweep
 
-    def run(self, original: Ticket, events: Sequence[Event]) -> Replayed:
+    def run(self, original: Original, events: Sequence[Event]) -> Replayed:
         """Replay ``original``'s recorded inputs (``events`` is its whole history)."""
         return _Run(self, original).play(inputs(events))
 
@@ -107,7 +117,7 @@ class TicketReplay:
 class _Run:
     """The replay of one ticket: the ticket as held, its clock and what it refused."""
 
-    def __init__(self, replay: TicketReplay, original: Ticket) -> None:
+    def __init__(self, replay: TicketReplay, original: Original) -> None:
         self.replay, self.compiled = replay, replay.compiled
         self.original = original
         self.held: HeldTicket | None = None
