@@ -87,6 +87,13 @@ def test_counts_add_up_field_by_field_and_answer_by_answer():
     )
 
 
+def test_counts_taken_n_times_are_n_of_them_added_up():
+    one = Counts(received=1, direct=1, assessed=1, answers=answers(yes_satisfied=1, no_basic=2))
+
+    assert one * 3 == one + one + one
+    assert one * 0 + one == one
+
+
 def test_ties_share_a_rank_as_published_and_the_unrated_have_none():
     assert kpi.rank([90.0, 95.004, 95.001, None, 80.0]) == [3, 1, 1, None, 4]
 
