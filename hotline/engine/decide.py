@@ -53,7 +53,8 @@ def decide(
         after = ACTIONS[name](after, ctx)
     met = deadlines.closed_by(definition, ticket.state, command.trigger)
     current = _deadlines_after(compiled, ticket, after, spec, fields, now, met)
-    current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))  # from actions
+    if after.whistle is not None:  # its deadlines, some opened by the actions just run
+        current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))
     changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
     decision = record(
         ticket,
@@ -196,12 +197,14 @@ def _deadlines_after(
     """
     definition, calendar = compiled.definition, compiled.calendar
     # A whistle's deadlines follow the whistle, whatever the state does (see ``whistle``).
-    own = [d for d in before.deadlines if not deadlines.follows_whistle(d)]
+    own = before.deadlines  # a ticket that never blew the whistle has no whistle deadline
+    if before.whistle is not None:
+        own = tuple(d for d in own if not deadlines.follows_whistle(d))
     if spec.dest is not None:
         closed = tuple(
             deadlines.close(d, "met" if d.kind in met else "cancelled", now) for d in own
         )
-        opened = deadlines.open_for(definition, calendar, spec.dest, after, now, tuple(own))
+        opened = deadlines.open_for(definition, calendar, spec.dest, after, now, own)
         return closed + opened
     changed = []
     for d in own:
