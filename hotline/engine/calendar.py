@@ -13,6 +13,7 @@ year's schedule is known). A hotline never stops taking work because of a calend
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -22,6 +23,7 @@ from hotline.engine.durations import Span
 DAY = 86400
 _CALENDAR = Measure.CALENDAR  # an enum member looked up on its class is a call: kept
 _ONE_DAY = timedelta(days=1)
+_SPAN = 20 * 366  # days counted ahead of the first day asked about, at most
 Hours = tuple[tuple[int, int], ...]  # working periods of a day, in minutes after midnight
 Period = tuple[datetime, datetime]
 
@@ -49,6 +51,10 @@ class Calendar:
         # A day's working periods, worked out once: deadlines step through them day by day.
         self._days: dict[date, tuple[Period, ...]] = {}
         self._totals: dict[date, timedelta] = {}
+        # The working time before each day from ``_first`` on (``_before[i]``: from ``_first``
+        # to ``_first`` + i days): ``add`` passes over a deadline's whole days in one search.
+        self._first = date.min
+        self._before: list[timedelta] = []
 
     def provisional(self, instant: datetime, measure: Measure) -> bool:
         """Whether a due time at ``instant`` was counted over days no official schedule covers."""
@@ -79,12 +85,7 @@ class Calendar:
                     if remaining <= end - begin:
                         return (begin + remaining).astimezone(UTC)
                     remaining -= end - begin
-            day += _ONE_DAY
-            # A later day (all of it after ``start``) too short for the rest is passed over
-            # whole: a working-week deadline stepped through every period of every day.
-            while remaining > (whole := self._total(day)):
-                remaining -= whole
-                day += _ONE_DAY
+            day, remaining = self._whole_days(day + _ONE_DAY, remaining)
             periods = self._periods_of(day)
 
     def elapsed(self, start: datetime, end: datetime, measure: Measure) -> int:
@@ -99,6 +100,39 @@ class Calendar:
                 break
             total += min(stop, end) - begin
         return int(total.total_seconds())
+
+    def _whole_days(self, day: date, remaining: timedelta) -> tuple[date, timedelta]:
+        """The first day from ``day`` on whose working time reaches ``remaining`` (counted from
+        ``day``'s start), and what remains at its start: the days before it are passed over
+        whole, as many as a deadline spans, with one search instead of one step a day."""
+        i = self._index(day)
+        if i is None:  # decades away: step day by day rather than count every day between
+            while remaining > (whole := self._total(day)):
+                remaining -= whole
+                day += _ONE_DAY
+            return day, remaining
+        before = self._before
+        reached = before[i] + remaining
+        while before[-1] < reached:
+            self._count_one_more_day()
+        last = bisect_left(before, reached, lo=i + 1) - 1
+        return day + timedelta(last - i), remaining - (before[last] - before[i])
+
+    def _index(self, day: date) -> int | None:
+        """``day``'s place in ``_before``, counted from it if it comes before the first day
+        counted; None if more than ``_SPAN`` days after it."""
+        i = (day - self._first).days
+        if i < 0 or not self._before:
+            self._first, self._before, i = day, [timedelta()], 0
+        if i > _SPAN:
+            return None
+        while len(self._before) <= i:
+            self._count_one_more_day()
+        return i
+
+    def _count_one_more_day(self) -> None:
+        before = self._before
+        before.append(before[-1] + self._total(self._first + timedelta(len(before) - 1)))
 
     def _periods(self, start: datetime) -> Iterator[Period]:
         """Working periods from ``start`` on; the first is clipped to begin at ``start``."""

@@ -63,11 +63,15 @@ def evolve(value: V, **changes: Any) -> V:
     ``__init__`` again: the engine copies a ticket and its deadlines several times per command.
     Unknown names are refused, as by ``replace`` (a name that is no field adds a key: the
     copy would hold more than the value)."""
-    values = value.__dict__ | changes
-    if len(values) != len(value.__dict__):
+    held = value.__dict__
+    values = held | changes
+    if len(values) != len(held):
         names = {f.name for f in dataclasses.fields(value)}  # type: ignore[arg-type]
         unknown = ", ".join(sorted(changes.keys() - names))
         raise TypeError(f"{type(value).__name__} has no field {unknown}")
-    copied = object.__new__(type(value))
-    object.__setattr__(copied, "__dict__", values)  # frozen: its __setattr__ refuses
+    copied = _new(value.__class__)
+    _set(copied, "__dict__", values)  # frozen: its __setattr__ refuses
     return copied
+
+
+_new, _set = object.__new__, object.__setattr__  # looked up once: ``evolve`` runs for every copy
