@@ -28,14 +28,18 @@ RECOMPUTED = "deadlines_recomputed"
 ACTOR = "calendar"
 
 
+NOTES = frozenset((PROVISIONAL, RECOMPUTED))
+
+
 def is_note(trigger: str) -> bool:
-    return trigger in (PROVISIONAL, RECOMPUTED)
+    return trigger in NOTES
 
 
 def note(compiled: CompiledDefinition, decision: Decision) -> Decision:
     """``decision`` followed by a ``deadline_provisional`` event if it opened or moved a
     deadline whose due time is provisional."""
-    if not any(d.provisional for d in decision.deadlines):  # most decisions: none
+    # Most decisions touch no provisional deadline; many touch no deadline at all.
+    if not decision.deadlines or not any(d.provisional for d in decision.deadlines):
         return decision
     before = {d.id: d for d in decision.before.deadlines if d.id is not None}
     fresh = [d for d in decision.deadlines if d.open and d.provisional and _moved(d, before)]

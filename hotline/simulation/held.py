@@ -26,7 +26,8 @@ class HeldTicket:
         """``ticket``: just taken in, with no deadline and no history yet."""
         self.ticket = ticket
         self.events: list[Event] = []
-        self._rows: dict[int, Deadline] = {}  # every deadline row by id, in id order
+        self._open: dict[int, Deadline] = {}  # the open deadline rows by id, in id order
+        self._written = 0  # deadline rows written: the next is numbered one more
         self._firings: set[tuple[int, str]] = set()
         # When the earliest pending rung falls due (None if nothing is pending).
         self.next_fire_at: datetime | None = None
@@ -48,12 +49,16 @@ class HeldTicket:
 
     def _write(self, deadlines: tuple[Deadline, ...]) -> tuple[Deadline, ...]:
         """Write deadline rows, numbering new ones; the open ones after, in row order."""
-        rows = self._rows
+        rows = self._open
         for deadline in deadlines:
             if deadline.id is None:
-                deadline = deadline.evolve(id=len(rows) + 1)
-            rows[deadline.id] = deadline
-        return tuple(d for d in rows.values() if d.status in OPEN)
+                self._written += 1
+                deadline = deadline.evolve(id=self._written)
+            if deadline.status in OPEN:  # a row closed never opens again: ids stay in order
+                rows[deadline.id] = deadline
+            else:
+                rows.pop(deadline.id, None)
+        return tuple(rows.values())
 
     def due(self, at: datetime) -> list[tuple[int, int]]:
         """The (deadline id, rung) due at ``at``, earliest first, as a sweeper claims them."""

@@ -27,10 +27,11 @@ from hotline.errors import CommandError
 from hotline.simulation import held
 from hotline.simulation.held import HeldTicket
 
-# Triggers the workflow records by itself; with the actor of a deadline's firing (its on_due
-# trigger, its command), they are the engine's doing, not an input.
-_OWN = frozenset(
-    (*escalation.FIRED, escalation.COMMAND_REFUSED, "on_due_refused", migration.TRIGGER)
+# Triggers the workflow records by itself (the calendar's notes too); with the actor of a
+# deadline's firing (its on_due trigger, its command), they are the engine's doing, not an input.
+_OWN = (
+    frozenset((*escalation.FIRED, escalation.COMMAND_REFUSED, "on_due_refused", migration.TRIGGER))
+    | provisional.NOTES
 )
 
 
@@ -79,7 +80,7 @@ def inputs(events: Sequence[Event]) -> list[Event]:
 
 
 def _is_input(event: Event) -> bool:
-    if event.trigger in _OWN or provisional.is_note(event.trigger):
+    if event.trigger in _OWN:
         return False
     if event.trigger == whistle.CLOSED and event.actor == "system":
         return False  # settled by the last answer (``decide._settle_whistle``)
