@@ -13,8 +13,9 @@ from typing import Any
 
 from hotline.engine import deadlines, durations, history, whistle, whistle_steps
 from hotline.engine.actions import ACTIONS
+from hotline.engine.calendar import Calendar
 from hotline.engine.decision import Decision, OutboxMessage
-from hotline.engine.definition import ClockEffect, Definition, TransitionSpec
+from hotline.engine.definition import ClockEffect, DeadlineRule, Definition, TransitionSpec
 from hotline.engine.guards import Context
 from hotline.engine.machine import CompiledDefinition
 from hotline.engine.ticket import Command, Deadline, Ticket
@@ -55,7 +56,7 @@ def decide(
     current = _deadlines_after(compiled, ticket, after, spec, fields, now, met)
     if after.whistle is not None:  # its deadlines, some opened by the actions just run
         current += tuple(d for d in after.deadlines if deadlines.follows_whistle(d))
-    changed = tuple(d for d in current if d.id is None or d not in ticket.deadlines)
+    changed = _changed(ticket.deadlines, current)
     decision = record(
         ticket,
         after,
@@ -208,17 +209,47 @@ def _deadlines_after(
         return closed + opened
     changed = []
     for d in own:
-        rule = deadlines.rule_for(definition, after, d)
         if d.kind in met:
             d = deadlines.close(d, "met", now)
-        elif rule and spec.clock is _PAUSE:
-            d = deadlines.pause(d, calendar, now)
-        elif rule and spec.clock is _RESUME:
-            d = deadlines.resume(d, rule, calendar, now)
-        elif rule and d.kind in spec.extends:
-            d = deadlines.extend(d, durations.parse(fields["by"]), rule, calendar)
+        elif spec.clock is not None or d.kind in spec.extends:  # else the clock runs on
+            d = _clock(d, deadlines.rule_for(definition, after, d), spec, fields, calendar, now)
         changed.append(d)
     return tuple(changed)
+
+
+def _clock(
+    deadline: Deadline,
+    rule: DeadlineRule | None,
+    spec: TransitionSpec,
+    fields: Mapping[str, Any],
+    calendar: Calendar,
+    now: datetime,
+) -> Deadline:
+    """``deadline`` paused, resumed or extended by the transition (unchanged if no rule of the
+    ticket's state still applies to it)."""
+    if rule is None:
+        return deadline
+    if spec.clock is _PAUSE:
+        return deadlines.pause(deadline, calendar, now)
+    if spec.clock is _RESUME:
+        return deadlines.resume(deadline, rule, calendar, now)
+    if deadline.kind in spec.extends:
+        return deadlines.extend(deadline, durations.parse(fields["by"]), rule, calendar)
+    return deadline
+
+
+def _changed(before: tuple[Deadline, ...], current: tuple[Deadline, ...]) -> tuple[Deadline, ...]:
+    """The deadlines of ``current`` to write: new, or not as they were. Each is compared with
+    its own row only (by id; the same object if untouched): a search of ``before`` compared it
+    field by field with the others first."""
+    if not current:
+        return current
+    rows = {d.id: d for d in before}
+    return tuple(d for d in current if d.id is None or _differs(rows.get(d.id), d))
+
+
+def _differs(old: Deadline | None, new: Deadline) -> bool:
+    return old is not new and old != new
 
 
 def _settle_whistle(decision: Decision, now: datetime) -> Decision:
