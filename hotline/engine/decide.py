@@ -39,7 +39,8 @@ def decide(
     definition = compiled.definition
     given = command.fields
     if MET in given:
-        given = {k: v for k, v in given.items() if k != MET}
+        given = dict(given)
+        del given[MET]
     fields = compiled.validate_fields(ticket.state, command.trigger, given)
     links: tuple[tuple[str, int], ...] = ()
     if fields:  # an empty command names no category, urgency, unit or other ticket
