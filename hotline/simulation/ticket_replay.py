@@ -97,7 +97,7 @@ class TicketReplay:
         anchor: datetime,
         sweep: timedelta | None = None,
     ) -> None:
-        self.compiled, self.as_of = compiled, as_of
+        self.compiled, self.as_of = silent(compiled), as_of
         self.anchor, self.sweep = anchor, sweep
 
     def run(self, original: Original, events: Sequence[Event]) -> Replayed:
@@ -113,6 +113,17 @@ class TicketReplay:
         if at <= clock:  # that sweep saw the ticket before what happened at ``clock``
             at = self.anchor + ((clock - self.anchor) // self.sweep + 1) * self.sweep
         return at
+
+
+def silent(compiled: CompiledDefinition) -> CompiledDefinition:
+    """``compiled`` without the handlers its transitions name (``after``): they only send
+    messages once a decision is written, a replay writes nothing, and building the messages
+    was a twentieth of replaying. Deadlines, guards, actions and rungs' commands are kept."""
+    definition = compiled.definition
+    quiet = tuple(t.model_copy(update={"after": ()}) for t in definition.transitions)
+    return CompiledDefinition(
+        definition.model_copy(update={"transitions": quiet}), compiled.version, compiled.calendar
+    )
 
 
 class _Run:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from hotline.engine.decide import decide, decide_submit
 from hotline.engine.ticket import Command, Event, Ticket
-from hotline.simulation.ticket_replay import TicketReplay, inputs
+from hotline.simulation.ticket_replay import TicketReplay, inputs, silent
 from hotline.workflows import loader
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Beijing
@@ -81,3 +81,18 @@ def test_a_replay_fires_what_falls_due_and_lists_what_a_draft_refuses():
     assert (refused.ticket_id, refused.trigger, refused.at) == (7, "respond", T0 + 2 * H)
     assert "IllegalTransition" in refused.reason
     assert "respond" not in [e.trigger for e in other.events]
+
+
+def test_a_replay_builds_no_message_and_decides_as_the_definition_does():
+    dispatch = (H, "dispatch", {"lead_unit": "water-group", "route": "direct"})
+    original, history = recorded(
+        dispatch, (2 * H, "respond", {}), (3 * H, "reply", {"opinion": "fixed"})
+    )
+    quiet = silent(SHIPPED)
+
+    assert any(t.after for t in SHIPPED.definition.transitions)  # the shipped one notifies
+    assert not any(t.after for t in quiet.definition.transitions)
+    replayed = TicketReplay(SHIPPED, T0 + 4 * H, T0).run(original, history)
+    assert [(e.trigger, e.to_state, e.payload) for e in replayed.events] == [
+        (e.trigger, e.to_state, e.payload) for e in history
+    ]
