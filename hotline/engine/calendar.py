@@ -51,10 +51,10 @@ class Calendar:
         # A day's working periods, worked out once: deadlines step through them day by day.
         self._days: dict[date, tuple[Period, ...]] = {}
         self._totals: dict[date, timedelta] = {}
-        # The working time before each day from ``_first`` on (``_before[i]``: from ``_first``
-        # to ``_first`` + i days): ``add`` passes over a deadline's whole days in one search.
-        self._first = date.min
-        self._before: list[timedelta] = []
+        # The working time before each day from a first day on (``before[i]``: from the first
+        # day to i days after it): ``add`` passes over a deadline's whole days in one search.
+        # Threads share a calendar: a count is replaced whole, never changed in place.
+        self._counted: tuple[date, list[timedelta]] | None = None
 
     def provisional(self, instant: datetime, measure: Measure) -> bool:
         """Whether a due time at ``instant`` was counted over days no official schedule covers."""
@@ -105,34 +105,37 @@ class Calendar:
         """The first day from ``day`` on whose working time reaches ``remaining`` (counted from
         ``day``'s start), and what remains at its start: the days before it are passed over
         whole, as many as a deadline spans, with one search instead of one step a day."""
-        i = self._index(day)
-        if i is None:  # decades away: step day by day rather than count every day between
+        counted = self._count_through(day, remaining)
+        if counted is None:  # decades away: step day by day rather than count every day between
             while remaining > (whole := self._total(day)):
                 remaining -= whole
                 day += _ONE_DAY
             return day, remaining
-        before = self._before
-        reached = before[i] + remaining
-        while before[-1] < reached:
-            self._count_one_more_day()
-        last = bisect_left(before, reached, lo=i + 1) - 1
+        first, before = counted
+        i = (day - first).days
+        last = bisect_left(before, before[i] + remaining, lo=i + 1) - 1
         return day + timedelta(last - i), remaining - (before[last] - before[i])
 
-    def _index(self, day: date) -> int | None:
-        """``day``'s place in ``_before``, counted from it if it comes before the first day
-        counted; None if more than ``_SPAN`` days after it."""
-        i = (day - self._first).days
-        if i < 0 or not self._before:
-            self._first, self._before, i = day, [timedelta()], 0
+    def _count_through(
+        self, day: date, remaining: timedelta
+    ) -> tuple[date, list[timedelta]] | None:
+        """A count holding ``day`` and ``remaining`` of working time after its start (counted
+        afresh from ``day`` if it comes before the first day counted); None if ``day`` is more
+        than ``_SPAN`` days after that."""
+        counted = self._counted
+        if counted is None or day < counted[0]:
+            counted = (day, [timedelta()])
+        first, before = counted
+        i = (day - first).days
         if i > _SPAN:
             return None
-        while len(self._before) <= i:
-            self._count_one_more_day()
-        return i
-
-    def _count_one_more_day(self) -> None:
-        before = self._before
-        before.append(before[-1] + self._total(self._first + timedelta(len(before) - 1)))
+        if i < len(before) and before[-1] >= before[i] + remaining:
+            return counted
+        before = list(before)  # a copy: another thread may be reading the one kept
+        while len(before) <= i or before[-1] < before[i] + remaining:
+            before.append(before[-1] + self._total(first + timedelta(len(before) - 1)))
+        self._counted = counted = (first, before)
+        return counted
 
     def _periods(self, start: datetime) -> Iterator[Period]:
         """Working periods from ``start`` on; the first is clipped to begin at ``start``."""
