@@ -58,6 +58,9 @@ def _entry(f: dataclasses.Field[Any]) -> str:
     return f"{f.name!r}: _factory_{f.name}() if {f.name} is _NO_VALUE else {f.name}"
 
 
+_new, _set = object.__new__, object.__setattr__  # looked up once: ``evolve`` runs for every copy
+
+
 def evolve(value: V, **changes: Any) -> V:
     """``value`` with ``changes``, as ``dataclasses.replace`` makes it but without running
     ``__init__`` again: the engine copies a ticket and its deadlines several times per command.
@@ -72,6 +75,3 @@ def evolve(value: V, **changes: Any) -> V:
     copied = _new(value.__class__)
     _set(copied, "__dict__", values)  # frozen: its __setattr__ refuses
     return copied
-
-
-_new, _set = object.__new__, object.__setattr__  # looked up once: ``evolve`` runs for every copy

@@ -14,7 +14,7 @@ table or csv) and the API returns it as the job's result.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -62,16 +62,13 @@ class _Side:
         self.whistle = meanings.running(definition, "open_whistle")
         # Per group, how many tickets counted alike: a month's tickets count in a few dozen
         # ways, so adding them up once at the end costs less than once per ticket.
-        self.groups: dict[str, Counter[kpi.Counts]] = {}
+        self.groups: defaultdict[str, Counter[kpi.Counts]] = defaultdict(Counter)
         self.activity = tally.Activity()
 
     def add(self, unit: str | None, events: Sequence[Event]) -> None:
         counted = tally.counts(events, self.read, self.as_of, self.settings.counted_callback)
         group = unit or NONE
-        alike = self.groups.get(group)
-        if alike is None:
-            alike = self.groups[group] = Counter()
-        alike[counted] += 1
+        self.groups[group][counted] += 1
         self.activity.add(events, self.read, self.whistle, self.as_of)
 
     def rows(self, points: dict[str, float]) -> dict[str, RateRow]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from importlib.resources import files
 from zoneinfo import ZoneInfo
 
@@ -104,30 +103,3 @@ def test_round_the_clock_working_time_equals_calendar_time():
 def test_unknown_calendar_names_the_known_ones():
     with pytest.raises(CalendarError, match="known: calendar-hours, beijing"):
         calendars.load("atlantis")
-
-
-def stepped(calendar, start: datetime, seconds: int) -> datetime:
-    """``add`` by its definition: working period after working period, one at a time."""
-    left = timedelta(seconds=seconds)
-    day = start.astimezone(calendar.timezone).date()
-    while True:
-        for begin, end in calendar._periods_of(day):
-            begin = max(begin, start)
-            if begin < end:
-                if left <= end - begin:
-                    return begin + left
-                left -= end - begin
-        day += timedelta(days=1)
-
-
-def test_whole_days_passed_over_at_once_land_where_stepping_lands():
-    # Starts scattered over two years (a holiday season, an unpublished year), in no order,
-    # spans from none to two months of working time
-    beijing = calendars.load("beijing")
-    chance = random.Random(12345)
-    for _ in range(2000):
-        start = at("2025-09-01 00:00") + timedelta(minutes=chance.randrange(2 * 366 * 1440))
-        span = chance.choice([0, 3600, 8 * 3600, 5 * 8 * 3600, 44 * 8 * 3600])
-        seconds = span + chance.randrange(8 * 3600) if span else 0  # 0: at the next opening
-
-        assert beijing.add(start, seconds, WORKING) == stepped(beijing, start, seconds)

@@ -4,6 +4,7 @@ validated fields, rules per state, category and urgency; and a replay's unchaine
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,18 @@ def test_working_time_that_skips_whole_days_lands_where_walking_every_period_doe
     start = START + timedelta(seconds=offset)
     # When it is added by days / by periods, Then both land on the same instant
     assert beijing.add(start, seconds, Measure.WORKING) == walked(beijing, start, seconds)
+
+
+def test_whole_days_passed_over_at_once_land_where_walking_lands_over_two_years(beijing):
+    # Starts scattered over two years (a holiday season, an unpublished year), in no order,
+    # spans from none to two months of working time
+    chance, first = random.Random(12345), datetime(2025, 9, 1, tzinfo=BEIJING)
+    for _ in range(2000):
+        start = first + timedelta(minutes=chance.randrange(2 * 366 * 1440))
+        span = chance.choice([0, 3600, 8 * 3600, 5 * 8 * 3600, 44 * 8 * 3600])
+        seconds = span + chance.randrange(8 * 3600) if span else 0  # 0: at the next opening
+
+        assert beijing.add(start, seconds, Measure.WORKING) == walked(beijing, start, seconds)
 
 
 def test_a_copied_definition_works_its_lookups_out_afresh(compiled):
